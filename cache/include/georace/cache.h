@@ -1,0 +1,83 @@
+/*
+ * cache.h - the geo cache interface every variant implements.
+ *
+ * Keys are canonical 16-byte addresses (gr_ip), values packed country codes.
+ * The resolver calls get/put on every request and clear from its ticker
+ * thread; whether that is safe is exactly what each variant is about:
+ *
+ *   gomap                unsynchronized, Go runtime map + hashWriting detector
+ *   syncmap+naive-reset  sync.Map, reset by overwriting the object in place
+ *   syncmap              Go's sync.Map in C11 atomics, safe Clear
+ *   mutex, rwlock        one lock around a map
+ *   sharded              lock striping over N power-of-two stripes
+ *   none                 no cache at all (Zoraxy's FASTLOCATION workaround)
+ */
+#ifndef GEORACE_CACHE_H
+#define GEORACE_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "georace/country.h"
+#include "georace/ip.h"
+
+typedef struct gr_cache gr_cache;
+
+struct gr_cache_ops {
+    const char *name;
+    bool (*get)(gr_cache *c, const gr_ip *key, gr_country *out);
+    void (*put)(gr_cache *c, const gr_ip *key, gr_country value);
+    void (*clear)(gr_cache *c);
+    size_t (*len)(gr_cache *c);
+    size_t (*mem_bytes)(gr_cache *c); /* bytes held by the structure, approximate */
+    void (*destroy)(gr_cache *c);
+};
+
+struct gr_cache {
+    const struct gr_cache_ops *ops;
+};
+
+typedef struct gr_cache_config {
+    unsigned stripes;    /* sharded: power of two, 0 = default (64) */
+    bool detector;       /* gomap: Go's hashWriting detector (default true) */
+    uint64_t window_ns;  /* gomap: delay inside the write critical section (0 = none) */
+    size_t size_hint;    /* expected entries, 0 = none */
+} gr_cache_config;
+
+enum gr_cache_error { GR_CACHE_OK = 0, GR_CACHE_EUNKNOWN = -1, GR_CACHE_ENOMEM = -2, GR_CACHE_EARG = -3 };
+
+void gr_cache_config_default(gr_cache_config *cfg);
+/* Create a variant by its name (see above). */
+int gr_cache_create(const char *variant, const gr_cache_config *cfg, gr_cache **out);
+/* NULL-terminated list of variant names, in the order of the table above. */
+const char *const *gr_cache_variant_names(void);
+bool gr_cache_variant_is_buggy(const char *variant);
+
+static inline bool gr_cache_get(gr_cache *c, const gr_ip *k, gr_country *out)
+{
+    return c->ops->get(c, k, out);
+}
+static inline void gr_cache_put(gr_cache *c, const gr_ip *k, gr_country v)
+{
+    c->ops->put(c, k, v);
+}
+static inline void gr_cache_clear(gr_cache *c)
+{
+    c->ops->clear(c);
+}
+static inline size_t gr_cache_len(gr_cache *c)
+{
+    return c->ops->len(c);
+}
+static inline size_t gr_cache_mem_bytes(gr_cache *c)
+{
+    return c->ops->mem_bytes(c);
+}
+static inline void gr_cache_destroy(gr_cache *c)
+{
+    if (c)
+        c->ops->destroy(c);
+}
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * cli.h - the georace command line: one binary, one function per subcommand.
+ *
+ * No logic lives only here: every subcommand parses its options, calls the
+ * component libraries (cache/, proxy_sim/, stress/) and prints. Exit statuses
+ * are shared by all subcommands (sysexits.h where one fits):
+ */
+#ifndef GEORACE_CLI_H
+#define GEORACE_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "georace/geodb.h"
+
+enum gr_exit {
+    GR_EXIT_OK = 0,       /* success; every expectation held */
+    GR_EXIT_FAIL = 1,     /* ran, but some input was bad or an expectation failed */
+    GR_EXIT_GOFATAL = 2,  /* the gomap detector fired (Go's fatal error status) */
+    GR_EXIT_USAGE = 64,   /* bad command line */
+    GR_EXIT_DATAERR = 65, /* an input file is malformed */
+    GR_EXIT_NOINPUT = 66, /* an input file is missing or unreadable */
+    GR_EXIT_UNAVAIL = 69, /* a peer (upstream, target) is unreachable */
+    GR_EXIT_SOFTWARE = 70 /* internal error */
+};
+
+typedef int (*gr_cmd_fn)(int argc, char **argv);
+
+int gr_cmd_lookup(int argc, char **argv);
+int gr_cmd_bench(int argc, char **argv);
+int gr_cmd_mkdb(int argc, char **argv);
+int gr_cmd_proxy(int argc, char **argv);
+int gr_cmd_upstream(int argc, char **argv);
+int gr_cmd_sim(int argc, char **argv);
+int gr_cmd_load(int argc, char **argv);
+int gr_cmd_stress(int argc, char **argv);
+int gr_cmd_repro(int argc, char **argv);
+int gr_cmd_report(int argc, char **argv);
+
+/* Shared option helpers (opts.c). */
+
+/* "1500ms", "3s", "40m", "1h", "250us", bare number = seconds. Returns 0 or -1. */
+int gr_cli_parse_duration(const char *s, uint64_t *ns_out);
+/* Unsigned integer with optional k/M suffix; -1 on garbage or overflow. */
+int gr_cli_parse_u64(const char *s, uint64_t *out);
+/* Comma-separated unsigned list ("1,2,4"); returns count or -1. */
+int gr_cli_parse_u64_list(const char *s, uint64_t *out, int cap);
+
+/* Database selection shared by every command that resolves addresses:
+ *   --backend mmdb|scan|scan-bsearch   (default mmdb)
+ *   --db FILE    an MMDB file (default: the embedded database)
+ *   --csv FILE   a Zoraxy CSV, may repeat (default: the embedded CSV)       */
+typedef struct gr_cli_db {
+    gr_geodb_kind kind;
+    const char *mmdb_path;
+    const char *csv_paths[8];
+    int n_csv;
+} gr_cli_db;
+
+void gr_cli_db_init(gr_cli_db *d);
+/* Handle one of --backend/--db/--csv; returns 1 if consumed, 0 if not ours, -1 bad value. */
+int gr_cli_db_option(gr_cli_db *d, const char *name, const char *value);
+/* Open the selected database; prints a message and returns a gr_exit code on failure. */
+int gr_cli_db_open(const gr_cli_db *d, gr_geodb **out);
+/* Help text for the options above. */
+extern const char gr_cli_db_help[];
+
+/* Print "georace CMD: msg" to stderr. */
+void gr_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool gr_cli_is_tty(FILE *f);
+
+#endif
