@@ -1,13 +1,28 @@
 /*
- * cmd_bench.c - 'georace bench' (not built yet).
+ * cmd_bench.c - 'georace bench lookup|cache': dispatch to one benchmark.
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "cli.h"
+
+int gr_bench_lookup(int argc, char **argv);
+int gr_bench_cache(int argc, char **argv);
 
 int
 gr_cmd_bench(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    gr_cli_error("bench", "not implemented yet");
-    return GR_EXIT_SOFTWARE;
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        FILE *f = argc < 2 ? stderr : stdout;
+        fprintf(f, "usage: georace bench lookup [OPTIONS]   ns per geo lookup, per backend\n"
+                   "       georace bench cache [OPTIONS]    ops/s per cache variant and peers\n"
+                   "'georace bench lookup --help' and 'georace bench cache --help' for options.\n");
+        return argc < 2 ? GR_EXIT_USAGE : GR_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "lookup"))
+        return gr_bench_lookup(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "cache"))
+        return gr_bench_cache(argc - 1, argv + 1);
+    gr_cli_error("bench", "unknown benchmark '%s' (lookup, cache)", argv[1]);
+    return GR_EXIT_USAGE;
 }

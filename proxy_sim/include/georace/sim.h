@@ -1,0 +1,71 @@
+/*
+ * sim.h - the in-process traffic simulator: the proxy's request path
+ * (requester IP -> resolver -> access decision) run by worker threads
+ * directly, without sockets. The fastest way to hammer the cache, and the
+ * engine of 'georace sim', 'georace stress --via sim' and 'georace repro'.
+ *
+ * Every answer is checked against ground truth that does not go through the
+ * cache (the country of the range the address was drawn from); a difference
+ * is a mismatch, i.e. a geo-block bypass, and is always counted.
+ *
+ * With the gomap variant and its detector on, gr_sim_run may not return: the
+ * detector prints Go's fatal message and exits the process with status 2.
+ * Callers that want to survive that run the simulation in a child process
+ * (stress/ does).
+ */
+#ifndef GEORACE_SIM_H
+#define GEORACE_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "georace/cache.h"
+#include "georace/geodb.h"
+
+typedef struct gr_sim_progress {
+    uint64_t elapsed_ns;
+    uint64_t requests, hits, misses, mismatches, errors, clears;
+    size_t cache_len;
+    size_t rss_kb;
+} gr_sim_progress;
+
+typedef void (*gr_sim_progress_fn)(const gr_sim_progress *p, void *ctx);
+
+typedef struct gr_sim_config {
+    const char *profile;       /* built-in profile name or path to a JSON profile */
+    const char *variant;       /* cache variant name (cache.h) */
+    gr_cache_config cache;     /* variant knobs */
+    gr_geodb_kind backend;     /* backend for the resolver */
+    const char *mmdb_path;     /* NULL: embedded database */
+    const char *csv_path;      /* NULL: embedded database */
+    unsigned threads;          /* worker threads, >= 1 */
+    uint64_t duration_ns;      /* stop after this long (0: only max_requests) */
+    uint64_t max_requests;     /* stop after this many (0: only duration) */
+    double rate;               /* target requests/s over all threads, 0 = flat out */
+    uint64_t seed;             /* traffic seed: same seed, same request stream */
+    uint64_t clear_interval_ns;/* resolver cache clear ticker, 0 = never */
+    uint64_t miss_cost_ns;     /* extra cost of each backend lookup (model knob) */
+    const char *block;         /* "CN,RU" or NULL */
+    const char *allow;         /* "US,DE" or NULL (allow-list mode) */
+    gr_sim_progress_fn progress;
+    void *progress_ctx;
+    uint64_t progress_interval_ns; /* 0: no callbacks */
+} gr_sim_config;
+
+typedef struct gr_sim_result {
+    uint64_t requests, hits, misses, zones, unknown, blocked, allowed;
+    uint64_t mismatches; /* answer differs from ground truth */
+    uint64_t errors;     /* backend errors */
+    uint64_t clears;
+    uint64_t elapsed_ns;
+    double req_per_s;
+    size_t cache_len_max;
+    size_t rss_max_kb;
+} gr_sim_result;
+
+void gr_sim_config_default(gr_sim_config *cfg);
+/* 0 on success; <0 with a message in err on bad configuration. */
+int gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errcap);
+
+#endif
