@@ -1,0 +1,229 @@
+/*
+ * test_requester.c - CIDR parsing/containment and the requester-address
+ * rules: Zoraxy's header order, port/bracket stripping, and that headers
+ * from untrusted peers are ignored (no country spoofing).
+ */
+#include <strings.h>
+#include <string.h>
+
+#include "georace/requester.h"
+#include "gr_test.h"
+
+/* a request: a few header name/value pairs */
+struct req {
+    const char *names[6];
+    const char *values[6];
+};
+
+static const char *
+req_header(void *ctx, const char *name)
+{
+    struct req *r = ctx;
+    for (int i = 0; i < 6 && r->names[i]; i++)
+        if (!strcasecmp(r->names[i], name))
+            return r->values[i];
+    return NULL;
+}
+
+static gr_ip
+ip_of(const char *s)
+{
+    gr_ip ip;
+    CU_ASSERT_EQUAL_FATAL(gr_ip_parse(s, strlen(s), &ip), GR_IP_OK);
+    return ip;
+}
+
+static int
+decide(const gr_req_policy *pol, const char *peer, struct req *r, char *out, gr_req_source *src)
+{
+    gr_ip p = ip_of(peer), res;
+    int rc = gr_requester_ip(pol, &p, req_header, r, &res, src);
+    if (rc == GR_IP_OK)
+        gr_ip_format(&res, out, GR_IP_STRLEN);
+    else
+        strcpy(out, "(error)");
+    return rc;
+}
+
+static void
+test_cidr_parse_masks_and_contains(void)
+{
+    gr_cidr c;
+    CU_ASSERT_EQUAL(gr_cidr_parse("10.1.2.3/8", 10, &c), GR_IP_OK);
+    CU_ASSERT_EQUAL(c.prefix, 104u);
+    gr_ip ten = ip_of("10.0.0.0"), in = ip_of("10.200.1.1"), out = ip_of("11.0.0.0");
+    CU_ASSERT_TRUE(gr_ip_equal(&c.net, &ten));
+    CU_ASSERT_TRUE(gr_cidr_contains(&c, &in));
+    CU_ASSERT_FALSE(gr_cidr_contains(&c, &out));
+    CU_ASSERT_EQUAL(gr_cidr_parse("2001:db8::/32", 13, &c), GR_IP_OK);
+    CU_ASSERT_EQUAL(c.prefix, 32u);
+    gr_ip v6in = ip_of("2001:db8:1::5"), v6out = ip_of("2001:db9::");
+    CU_ASSERT_TRUE(gr_cidr_contains(&c, &v6in));
+    CU_ASSERT_FALSE(gr_cidr_contains(&c, &v6out));
+    CU_ASSERT_FALSE(gr_cidr_contains(&c, &in));
+    CU_ASSERT_EQUAL(gr_cidr_parse("1.2.3.4", 7, &c), GR_IP_OK);
+    CU_ASSERT_EQUAL(c.prefix, 128u);
+    CU_ASSERT_EQUAL(gr_cidr_parse("0.0.0.0/0", 9, &c), GR_IP_OK);
+    CU_ASSERT_TRUE(gr_cidr_contains(&c, &in));
+    CU_ASSERT_FALSE(gr_cidr_contains(&c, &v6in)); /* IPv4 /0 is ::ffff:0:0/96 */
+    CU_ASSERT_EQUAL(gr_cidr_parse("::/0", 4, &c), GR_IP_OK);
+    CU_ASSERT_TRUE(gr_cidr_contains(&c, &v6in));
+    CU_ASSERT_TRUE(gr_cidr_contains(&c, &in));
+
+    CU_ASSERT_EQUAL(gr_cidr_parse("10.0.0.0/33", 11, &c), GR_IP_ERANGE);
+    CU_ASSERT_EQUAL(gr_cidr_parse("::/129", 6, &c), GR_IP_ERANGE);
+    CU_ASSERT_TRUE(gr_cidr_parse("10.0.0.0/", 9, &c) < 0);
+    CU_ASSERT_TRUE(gr_cidr_parse("10.0.0.0/08", 11, &c) < 0);
+    CU_ASSERT_TRUE(gr_cidr_parse("10.0.0.0/-1", 11, &c) < 0);
+    CU_ASSERT_TRUE(gr_cidr_parse("/8", 2, &c) < 0);
+    CU_ASSERT_TRUE(gr_cidr_parse("", 0, &c) < 0);
+}
+
+static void
+test_cidr_list_parse_counts_trims_and_rejects(void)
+{
+    gr_cidr l[4];
+    CU_ASSERT_EQUAL(gr_cidr_list_parse("10.0.0.0/8, ::1/128 ,192.168.0.0/16", l, 4), 3);
+    CU_ASSERT_EQUAL(l[1].prefix, 128u);
+    CU_ASSERT_EQUAL(gr_cidr_list_parse("", l, 4), 0);
+    CU_ASSERT_EQUAL(gr_cidr_list_parse(NULL, l, 4), 0);
+    CU_ASSERT_EQUAL(gr_cidr_list_parse("1.0.0.0/8,2.0.0.0/8,3.0.0.0/8", l, 2), GR_IP_ETOOLONG);
+    CU_ASSERT_TRUE(gr_cidr_list_parse("10.0.0.0/8,,::1", l, 4) < 0);
+    CU_ASSERT_TRUE(gr_cidr_list_parse("10.0.0.0/8,bogus", l, 4) < 0);
+    CU_ASSERT_TRUE(gr_cidr_list_parse("10.0.0.0/8,", l, 4) < 0);
+}
+
+static void
+test_zoraxy_header_order_with_trust_all(void)
+{
+    gr_req_policy all = {GR_REQ_TRUST_ALL, NULL, 0};
+    char out[GR_IP_STRLEN];
+    gr_req_source src;
+    struct req r1 = {{"X-Forwarded-For", "Fastly-Client-IP", "CF-Connecting-IP", "X-Real-Ip"},
+                     {"4.4.4.4", "3.3.3.3", "2.2.2.2", "1.1.1.1"}};
+    CU_ASSERT_EQUAL(decide(&all, "9.9.9.9", &r1, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "1.1.1.1");
+    CU_ASSERT_EQUAL(src, GR_REQ_FROM_X_REAL_IP);
+    struct req r2 = {{"X-Forwarded-For", "Fastly-Client-IP", "cf-connecting-ip"},
+                     {"4.4.4.4", "3.3.3.3", "2.2.2.2"}};
+    decide(&all, "9.9.9.9", &r2, out, &src);
+    CU_ASSERT_STRING_EQUAL(out, "2.2.2.2");
+    CU_ASSERT_EQUAL(src, GR_REQ_FROM_CF_CONNECTING_IP);
+    struct req r3 = {{"X-Forwarded-For", "Fastly-Client-IP"}, {"4.4.4.4", "3.3.3.3"}};
+    decide(&all, "9.9.9.9", &r3, out, &src);
+    CU_ASSERT_STRING_EQUAL(out, "3.3.3.3");
+    CU_ASSERT_EQUAL(src, GR_REQ_FROM_FASTLY_CLIENT_IP);
+    struct req r4 = {{"X-Forwarded-For"}, {" 4.4.4.4 , 5.5.5.5, 6.6.6.6"}};
+    decide(&all, "9.9.9.9", &r4, out, &src);
+    CU_ASSERT_STRING_EQUAL(out, "4.4.4.4");
+    CU_ASSERT_EQUAL(src, GR_REQ_FROM_X_FORWARDED_FOR);
+    struct req r5 = {{"X-Other"}, {"4.4.4.4"}};
+    decide(&all, "9.9.9.9", &r5, out, &src);
+    CU_ASSERT_STRING_EQUAL(out, "9.9.9.9");
+    CU_ASSERT_EQUAL(src, GR_REQ_FROM_PEER);
+    CU_ASSERT_STRING_EQUAL(gr_req_source_name(GR_REQ_FROM_X_FORWARDED_FOR), "X-Forwarded-For");
+    CU_ASSERT_STRING_EQUAL(gr_req_source_name(GR_REQ_FROM_PEER), "peer");
+}
+
+static void
+test_blank_headers_fall_through(void)
+{
+    gr_req_policy all = {GR_REQ_TRUST_ALL, NULL, 0};
+    char out[GR_IP_STRLEN];
+    gr_req_source src;
+    struct req r = {{"X-Real-Ip", "CF-Connecting-IP", "X-Forwarded-For"}, {"", "  ", " , 7.7.7.7"}};
+    CU_ASSERT_EQUAL(decide(&all, "9.9.9.9", &r, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "9.9.9.9");
+    CU_ASSERT_EQUAL(src, GR_REQ_FROM_PEER);
+}
+
+static void
+test_ports_and_brackets_are_stripped(void)
+{
+    gr_req_policy all = {GR_REQ_TRUST_ALL, NULL, 0};
+    char out[GR_IP_STRLEN];
+    gr_req_source src;
+    struct req r1 = {{"X-Real-Ip"}, {"1.2.3.4:5678"}};
+    decide(&all, "9.9.9.9", &r1, out, &src);
+    CU_ASSERT_STRING_EQUAL(out, "1.2.3.4");
+    struct req r2 = {{"X-Forwarded-For"}, {"[2001:db8::7]:443, 10.0.0.1"}};
+    decide(&all, "9.9.9.9", &r2, out, &src);
+    CU_ASSERT_STRING_EQUAL(out, "2001:db8::7");
+    struct req r3 = {{"CF-Connecting-IP"}, {"2a00:1450::1"}};
+    decide(&all, "9.9.9.9", &r3, out, &src);
+    CU_ASSERT_STRING_EQUAL(out, "2a00:1450::1");
+}
+
+static void
+test_garbage_in_the_chosen_header_is_an_error(void)
+{
+    gr_req_policy all = {GR_REQ_TRUST_ALL, NULL, 0};
+    char out[GR_IP_STRLEN];
+    gr_req_source src;
+    struct req r1 = {{"X-Real-Ip", "X-Forwarded-For"}, {"evil.example", "1.2.3.4"}};
+    CU_ASSERT_TRUE(decide(&all, "9.9.9.9", &r1, out, &src) < 0);
+    CU_ASSERT_EQUAL(src, GR_REQ_FROM_X_REAL_IP);
+    struct req r2 = {{"X-Forwarded-For"}, {"999.1.1.1, 1.2.3.4"}};
+    CU_ASSERT_EQUAL(decide(&all, "9.9.9.9", &r2, out, &src), GR_IP_ERANGE);
+    CU_ASSERT_EQUAL(src, GR_REQ_FROM_X_FORWARDED_FOR);
+}
+
+static void
+test_untrusted_peers_cannot_spoof_their_address(void)
+{
+    gr_cidr trusted[2];
+    CU_ASSERT_EQUAL_FATAL(gr_cidr_list_parse("127.0.0.0/8,10.0.0.0/8", trusted, 2), 2);
+    gr_req_policy pol = {GR_REQ_TRUST_LIST, trusted, 2};
+    char out[GR_IP_STRLEN];
+    gr_req_source src;
+    struct req spoof = {{"X-Real-Ip", "X-Forwarded-For"}, {"1.0.0.1", "1.0.0.2"}};
+    /* a direct client on the internet: headers ignored */
+    CU_ASSERT_EQUAL(decide(&pol, "203.0.114.9", &spoof, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "203.0.114.9");
+    CU_ASSERT_EQUAL(src, GR_REQ_FROM_PEER);
+    /* even garbage headers are ignored from untrusted peers */
+    struct req garbage = {{"X-Real-Ip"}, {"not-an-ip"}};
+    CU_ASSERT_EQUAL(decide(&pol, "203.0.114.9", &garbage, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "203.0.114.9");
+    /* the trusted load balancer: headers honoured */
+    CU_ASSERT_EQUAL(decide(&pol, "10.1.1.1", &spoof, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "1.0.0.1");
+    CU_ASSERT_EQUAL(decide(&pol, "127.0.0.1", &spoof, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "1.0.0.1");
+    /* an empty trusted list trusts no one */
+    gr_req_policy none = {GR_REQ_TRUST_LIST, NULL, 0};
+    CU_ASSERT_EQUAL(decide(&none, "127.0.0.1", &spoof, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "127.0.0.1");
+    /* a NULL policy is Zoraxy's behaviour */
+    CU_ASSERT_EQUAL(decide(NULL, "203.0.114.9", &spoof, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "1.0.0.1");
+}
+
+static void
+test_no_peer_and_no_header_is_an_error(void)
+{
+    gr_ip out;
+    gr_req_source src;
+    CU_ASSERT_EQUAL(gr_requester_ip(NULL, NULL, NULL, NULL, &out, &src), GR_IP_EEMPTY);
+    gr_ip peer = ip_of("::1");
+    CU_ASSERT_EQUAL(gr_requester_ip(NULL, &peer, NULL, NULL, &out, NULL), GR_IP_OK);
+    CU_ASSERT_TRUE(gr_ip_equal(&out, &peer));
+}
+
+int
+main(void)
+{
+    CU_TestInfo tests[] = {
+        {"cidr parse masks and contains", test_cidr_parse_masks_and_contains},
+        {"cidr list parse counts, trims and rejects",
+         test_cidr_list_parse_counts_trims_and_rejects},
+        {"Zoraxy header order with trust-all", test_zoraxy_header_order_with_trust_all},
+        {"blank headers fall through", test_blank_headers_fall_through},
+        {"ports and brackets are stripped", test_ports_and_brackets_are_stripped},
+        {"garbage in the chosen header is an error", test_garbage_in_the_chosen_header_is_an_error},
+        {"untrusted peers cannot spoof their address",
+         test_untrusted_peers_cannot_spoof_their_address},
+        {"no peer and no header is an error", test_no_peer_and_no_header_is_an_error},
+        CU_TEST_INFO_NULL};
+    return gr_test_main("requester", tests, NULL, NULL);
+}
