@@ -1,13 +1,312 @@
 /*
- * cmd_proxy.c - 'georace proxy' (not built yet).
+ * cmd_proxy.c - 'georace proxy': the HTTP reverse proxy with country
+ * blocking (proxy.h). Parses options, opens the database, starts the proxy,
+ * prints its address and waits for SIGINT/SIGTERM to stop gracefully.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "cli.h"
+#include "georace/proxy.h"
+#include "georace/signals.h"
+
+#define CMD "proxy"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "usage: georace proxy [--listen ADDR:PORT] [--upstream ADDR:PORT] [--workers N]\n"
+            "                     [--variant V] [--no-detector] [--window-ns N] [--stripes N]\n"
+            "                     [--backend B] [--db FILE | --csv FILE]\n"
+            "                     [--block CC,... | --allow CC,...]\n"
+            "                     [--trusted-proxies CIDR,... | --trust-all]\n"
+            "                     [--cache-clear DURATION] [--access-log FILE|-]\n"
+            "                     [--max-header-size N] [--max-body-size N]\n"
+            "                     [--read-timeout D] [--write-timeout D] [--idle-timeout D]\n"
+            "                     [--upstream-timeout D] [--shutdown-timeout D]\n\n"
+            "An HTTP/1.1 reverse proxy that resolves each requester's country through\n"
+            "one cache shared by all worker threads, refuses blocked countries with 403\n"
+            "and forwards the rest to the upstream. Every response carries X-Geo-Country\n"
+            "(country code, reserved zone name, or '-'). GET /-/metrics (loopback and\n"
+            "trusted proxies only) serves Prometheus metrics.\n\n"
+            "  --listen ADDR:PORT     listen address (default 127.0.0.1:8080; port 0 picks\n"
+            "                         a free port; the bound address is printed)\n"
+            "  --upstream ADDR:PORT   where allowed requests go (default 127.0.0.1:8081)\n"
+            "  --workers N            event-loop threads sharing the port (default 2)\n"
+            "  --variant V            cache variant: gomap, syncmap+naive-reset, syncmap,\n"
+            "                         mutex, rwlock, sharded, none (default syncmap)\n"
+            "  --no-detector          gomap: no Go-style concurrent-write detector\n"
+            "  --window-ns N          gomap: widen the write critical section by N ns\n"
+            "  --stripes N            sharded: lock stripes (power of two, default 64)\n"
+            "%s"
+            "  --block CC,...         refuse these countries (block-list mode)\n"
+            "  --allow CC,...         refuse every country but these (allow-list mode)\n"
+            "  --trusted-proxies L    peers whose X-Real-Ip / X-Forwarded-For count\n"
+            "                         (default 127.0.0.0/8,::1/128)\n"
+            "  --trust-all            trust those headers from anyone (Zoraxy's behaviour)\n"
+            "  --cache-clear D        clear the cache every D (default 15m; 0 = never)\n"
+            "  --access-log FILE|-    one line per request (default: none)\n"
+            "  --max-header-size N    request line + headers, bytes (default 16k; 413 above)\n"
+            "  --max-body-size N      request body, bytes (default 10M; 413 above)\n"
+            "  --read-timeout D       (default 30s)  libevent 2.1 keeps one timer per\n"
+            "  --write-timeout D      (default 30s)  connection: the proxy uses the\n"
+            "  --idle-timeout D       (default 60s)  smallest of the three\n"
+            "  --upstream-timeout D   answer 504 after D without upstream answer (default 30s)\n"
+            "  --shutdown-timeout D   on SIGTERM/SIGINT, wait D for requests in flight\n"
+            "                         (default 10s)\n"
+            "  --help                 this text\n\n"
+            "Status codes: 400 malformed request or garbage requester address, 403 blocked\n"
+            "country, 404 metrics from an untrusted peer, 413 headers or body too large,\n"
+            "500 geo backend error, 502 upstream unreachable, 504 upstream timeout.\n\n"
+            "exit status: 0 after a graceful stop, 2 the gomap detector fired, 64 usage,\n"
+            "65/66 bad or missing database, 69 cannot listen, 70 internal error.\n",
+            gr_cli_db_help);
+}
+
+static int
+parse_size(const char *opt, const char *v, size_t *out)
+{
+    uint64_t n;
+    if (gr_cli_parse_u64(v, &n) || n == 0 || n > (1ull << 32)) {
+        gr_cli_error(CMD, "--%s: '%s' is not a size (1..4G, k/M suffixes)", opt, v);
+        return -1;
+    }
+    *out = (size_t)n;
+    return 0;
+}
+
+static int
+parse_dur(const char *opt, const char *v, uint64_t *out, bool zero_ok)
+{
+    if (gr_cli_parse_duration(v, out) || (!zero_ok && *out < 1000000)) {
+        gr_cli_error(CMD, "--%s: '%s' is not a duration (e.g. 500ms, 10s, 15m)%s", opt, v,
+                     zero_ok ? "" : " of at least 1ms");
+        return -1;
+    }
+    return 0;
+}
 
 int
 gr_cmd_proxy(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    gr_cli_error("proxy", "not implemented yet");
-    return GR_EXIT_SOFTWARE;
+    enum {
+        O_LISTEN = 256,
+        O_UPSTREAM,
+        O_WORKERS,
+        O_VARIANT,
+        O_NODET,
+        O_WINDOW,
+        O_STRIPES,
+        O_BACKEND,
+        O_DB,
+        O_CSV,
+        O_BLOCK,
+        O_ALLOW,
+        O_TRUSTED,
+        O_TRUSTALL,
+        O_CLEAR,
+        O_LOG,
+        O_MAXHDR,
+        O_MAXBODY,
+        O_RTO,
+        O_WTO,
+        O_ITO,
+        O_UTO,
+        O_STO
+    };
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, O_LISTEN},
+        {"upstream", required_argument, NULL, O_UPSTREAM},
+        {"workers", required_argument, NULL, O_WORKERS},
+        {"variant", required_argument, NULL, O_VARIANT},
+        {"no-detector", no_argument, NULL, O_NODET},
+        {"window-ns", required_argument, NULL, O_WINDOW},
+        {"stripes", required_argument, NULL, O_STRIPES},
+        {"backend", required_argument, NULL, O_BACKEND},
+        {"db", required_argument, NULL, O_DB},
+        {"csv", required_argument, NULL, O_CSV},
+        {"block", required_argument, NULL, O_BLOCK},
+        {"allow", required_argument, NULL, O_ALLOW},
+        {"trusted-proxies", required_argument, NULL, O_TRUSTED},
+        {"trust-all", no_argument, NULL, O_TRUSTALL},
+        {"cache-clear", required_argument, NULL, O_CLEAR},
+        {"access-log", required_argument, NULL, O_LOG},
+        {"max-header-size", required_argument, NULL, O_MAXHDR},
+        {"max-body-size", required_argument, NULL, O_MAXBODY},
+        {"read-timeout", required_argument, NULL, O_RTO},
+        {"write-timeout", required_argument, NULL, O_WTO},
+        {"idle-timeout", required_argument, NULL, O_ITO},
+        {"upstream-timeout", required_argument, NULL, O_UTO},
+        {"shutdown-timeout", required_argument, NULL, O_STO},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    gr_proxy_config cfg;
+    gr_cli_db dbsel;
+    const char *block = NULL, *allow = NULL, *trusted = "127.0.0.0/8,::1/128", *logpath = NULL;
+    bool trust_all = false;
+    gr_cidr cidrs[GR_PROXY_MAX_TRUSTED];
+    uint64_t v;
+    int c;
+
+    gr_proxy_config_default(&cfg);
+    gr_cli_db_init(&dbsel);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_LISTEN:
+            cfg.listen = optarg;
+            break;
+        case O_UPSTREAM:
+            cfg.upstream = optarg;
+            break;
+        case O_WORKERS:
+            if (gr_cli_parse_u64(optarg, &v) || v < 1 || v > 256) {
+                gr_cli_error(CMD, "--workers: '%s' is not 1..256", optarg);
+                return GR_EXIT_USAGE;
+            }
+            cfg.workers = (unsigned)v;
+            break;
+        case O_VARIANT:
+            cfg.variant = optarg;
+            break;
+        case O_NODET:
+            cfg.cache.detector = false;
+            break;
+        case O_WINDOW:
+            if (gr_cli_parse_u64(optarg, &cfg.cache.window_ns)) {
+                gr_cli_error(CMD, "--window-ns: '%s' is not a number", optarg);
+                return GR_EXIT_USAGE;
+            }
+            break;
+        case O_STRIPES:
+            if (gr_cli_parse_u64(optarg, &v) || v < 1 || v > 65536 || (v & (v - 1))) {
+                gr_cli_error(CMD, "--stripes: '%s' is not a power of two up to 65536", optarg);
+                return GR_EXIT_USAGE;
+            }
+            cfg.cache.stripes = (unsigned)v;
+            break;
+        case O_BACKEND:
+        case O_DB:
+        case O_CSV:
+            if (gr_cli_db_option(&dbsel, longopts[c - O_LISTEN].name, optarg) != 1) {
+                gr_cli_error(CMD, "--%s: bad value '%s'", longopts[c - O_LISTEN].name, optarg);
+                return GR_EXIT_USAGE;
+            }
+            break;
+        case O_BLOCK:
+            block = optarg;
+            break;
+        case O_ALLOW:
+            allow = optarg;
+            break;
+        case O_TRUSTED:
+            trusted = optarg;
+            break;
+        case O_TRUSTALL:
+            trust_all = true;
+            break;
+        case O_CLEAR:
+            if (parse_dur("cache-clear", optarg, &cfg.cache_clear_ns, true))
+                return GR_EXIT_USAGE;
+            break;
+        case O_LOG:
+            logpath = optarg;
+            break;
+        case O_MAXHDR:
+            if (parse_size("max-header-size", optarg, &cfg.max_header_size))
+                return GR_EXIT_USAGE;
+            break;
+        case O_MAXBODY:
+            if (parse_size("max-body-size", optarg, &cfg.max_body_size))
+                return GR_EXIT_USAGE;
+            break;
+        case O_RTO:
+            if (parse_dur("read-timeout", optarg, &cfg.read_timeout_ns, false))
+                return GR_EXIT_USAGE;
+            break;
+        case O_WTO:
+            if (parse_dur("write-timeout", optarg, &cfg.write_timeout_ns, false))
+                return GR_EXIT_USAGE;
+            break;
+        case O_ITO:
+            if (parse_dur("idle-timeout", optarg, &cfg.idle_timeout_ns, false))
+                return GR_EXIT_USAGE;
+            break;
+        case O_UTO:
+            if (parse_dur("upstream-timeout", optarg, &cfg.upstream_timeout_ns, false))
+                return GR_EXIT_USAGE;
+            break;
+        case O_STO:
+            if (parse_dur("shutdown-timeout", optarg, &cfg.shutdown_timeout_ns, false))
+                return GR_EXIT_USAGE;
+            break;
+        case 'h':
+            usage(stdout);
+            return GR_EXIT_OK;
+        default:
+            usage(stderr);
+            return GR_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        gr_cli_error(CMD, "unexpected argument '%s'", argv[optind]);
+        return GR_EXIT_USAGE;
+    }
+    if (block && allow) {
+        gr_cli_error(CMD, "--block and --allow exclude each other");
+        return GR_EXIT_USAGE;
+    }
+    char err[512];
+    if (gr_access_parse(&cfg.access, allow ? GR_ACCESS_ALLOW : GR_ACCESS_BLOCK,
+                        allow ? allow : block, err, sizeof err)) {
+        gr_cli_error(CMD, "--%s: %s", allow ? "allow" : "block", err);
+        return GR_EXIT_USAGE;
+    }
+    int n = gr_cidr_list_parse(trusted, cidrs, GR_PROXY_MAX_TRUSTED);
+    if (n < 0) {
+        gr_cli_error(CMD, "--trusted-proxies: '%s': %s", trusted, gr_ip_strerror(n));
+        return GR_EXIT_USAGE;
+    }
+    cfg.policy.trust = trust_all ? GR_REQ_TRUST_ALL : GR_REQ_TRUST_LIST;
+    cfg.policy.trusted = cidrs;
+    cfg.policy.n_trusted = (size_t)n;
+
+    int rc = gr_cli_db_open(&dbsel, &cfg.db);
+    if (rc != GR_EXIT_OK)
+        return rc;
+    FILE *log = NULL;
+    if (logpath) {
+        log = strcmp(logpath, "-") ? fopen(logpath, "a") : stdout;
+        if (!log) {
+            gr_cli_error(CMD, "--access-log: cannot open '%s': %s", logpath, strerror(errno));
+            gr_geodb_close(cfg.db);
+            return GR_EXIT_FAIL;
+        }
+        cfg.access_log = log;
+    }
+
+    gr_proxy *p;
+    gr_signals_block();
+    if (gr_proxy_start(&cfg, &p, err, sizeof err)) {
+        gr_cli_error(CMD, "%s", err);
+        if (log && log != stdout)
+            fclose(log);
+        gr_geodb_close(cfg.db);
+        return strstr(err, "listen") ? GR_EXIT_UNAVAIL : GR_EXIT_USAGE;
+    }
+    printf("georace proxy: listening on %s (variant %s, %u workers, upstream %s)\n",
+           gr_proxy_address(p), cfg.variant, cfg.workers, cfg.upstream);
+    fflush(stdout);
+    int sig = gr_signals_wait();
+    fprintf(stderr, "georace proxy: signal %d, finishing requests in flight\n", sig);
+    unsigned left = gr_proxy_stop(p);
+    if (left)
+        fprintf(stderr, "georace proxy: %u requests still in flight at the deadline\n", left);
+    if (log && log != stdout)
+        fclose(log);
+    gr_geodb_close(cfg.db);
+    return GR_EXIT_OK;
 }

@@ -1,0 +1,69 @@
+/*
+ * proxy.h - the HTTP reverse proxy with country blocking, in its real shape:
+ * N worker threads, each with its own libevent loop, evhttp server and
+ * SO_REUSEPORT listening socket, all resolving through ONE shared resolver
+ * and cache. The shared cache is the point: it is what races.
+ *
+ * Per request: requester IP (requester.h, trusted proxies) -> resolver ->
+ * access rule -> 403, or forward to the upstream over a per-worker pool of
+ * keep-alive connections. Every response carries X-Geo-Country (a country
+ * code, a reserved zone name, or "-" when unknown).
+ *
+ * Status codes of the proxy itself:
+ *   400  malformed request (evhttp) or garbage in the requester IP header
+ *   403  country blocked (short text body)
+ *   404  /-/metrics asked by a peer that is neither loopback nor trusted
+ *   413  request headers larger than max_header_size or body larger than
+ *        max_body_size (libevent 2.1 answers 413 for both)
+ *   500  the geo backend failed
+ *   502  the upstream refused, reset or sent garbage
+ *   504  the upstream did not answer within upstream_timeout
+ * libevent 2.1 has one timer per connection for reading, writing and idle
+ * keep-alive waits; the proxy sets it to min(read, write, idle timeout).
+ */
+#ifndef GEORACE_PROXY_H
+#define GEORACE_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "georace/access.h"
+#include "georace/cache.h"
+#include "georace/geodb.h"
+#include "georace/requester.h"
+
+#define GR_PROXY_MAX_TRUSTED 64
+
+typedef struct gr_proxy gr_proxy;
+
+typedef struct gr_proxy_config {
+    const char *listen;      /* "ADDR:PORT", port 0 = ephemeral */
+    const char *upstream;    /* "ADDR:PORT" */
+    unsigned workers;        /* event loops, >= 1 */
+    const char *variant;     /* cache variant (cache.h) */
+    gr_cache_config cache;   /* variant knobs */
+    gr_geodb *db;            /* required; not owned */
+    gr_access access;        /* block/allow rule */
+    gr_req_policy policy;    /* requester IP trust (pointers must outlive the proxy) */
+    uint64_t cache_clear_ns; /* resolver clear ticker, 0 = never */
+    FILE *access_log;        /* NULL = none */
+    size_t max_header_size;  /* bytes, request line + headers */
+    size_t max_body_size;    /* bytes */
+    uint64_t read_timeout_ns, write_timeout_ns, idle_timeout_ns;
+    uint64_t upstream_timeout_ns;
+    uint64_t shutdown_timeout_ns; /* graceful shutdown deadline */
+    unsigned upstream_pool;       /* max upstream connections per worker */
+} gr_proxy_config;
+
+void gr_proxy_config_default(gr_proxy_config *cfg);
+/* Create the cache and resolver, bind, start the workers. -1 with err. */
+int gr_proxy_start(const gr_proxy_config *cfg, gr_proxy **out, char *err, size_t errcap);
+const char *gr_proxy_address(const gr_proxy *p);
+/* Graceful stop: stop accepting, let requests in flight finish (up to the
+ * shutdown deadline), join the workers, free. Returns the number of requests
+ * that were still in flight at the deadline (0 = clean). */
+unsigned gr_proxy_stop(gr_proxy *p);
+
+#endif

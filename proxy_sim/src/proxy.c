@@ -1,0 +1,153 @@
+/*
+ * proxy.c - start and stop the proxy: one cache and one resolver shared by
+ * every worker, N workers on one SO_REUSEPORT address.
+ *
+ * The configuration, the access rule and the trusted-proxy list are written
+ * before the worker threads are created and never again, so pthread_create
+ * publishes them to the workers (happens-before). Stopping asks each worker,
+ * through an event activated across threads (libevent's pthread locking),
+ * to stop accepting and to exit once its requests in flight are answered or
+ * the deadline passes; then the threads are joined and everything freed in
+ * reverse order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/thread.h>
+
+#include "proxy_internal.h"
+
+void
+gr_proxy_config_default(gr_proxy_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->listen = "127.0.0.1:8080";
+    cfg->upstream = "127.0.0.1:8081";
+    cfg->workers = 2;
+    cfg->variant = "syncmap";
+    gr_cache_config_default(&cfg->cache);
+    cfg->cache_clear_ns = 15ull * 60 * 1000000000u;
+    cfg->max_header_size = 16384;
+    cfg->max_body_size = 10u << 20;
+    cfg->read_timeout_ns = 30ull * 1000000000u;
+    cfg->write_timeout_ns = 30ull * 1000000000u;
+    cfg->idle_timeout_ns = 60ull * 1000000000u;
+    cfg->upstream_timeout_ns = 30ull * 1000000000u;
+    cfg->shutdown_timeout_ns = 10ull * 1000000000u;
+    cfg->upstream_pool = 256;
+}
+
+static void
+gr_proxy_free(gr_proxy *p)
+{
+    for (unsigned i = 0; p->w && i < p->n; i++)
+        gr_proxy_worker_free(&p->w[i]);
+    free(p->w);
+    gr_resolver_destroy(p->resolver);
+    gr_cache_destroy(p->cache);
+    pthread_mutex_destroy(&p->log_lock);
+    free(p);
+}
+
+int
+gr_proxy_start(const gr_proxy_config *cfg, gr_proxy **out, char *err, size_t errcap)
+{
+    gr_net_addr listen;
+    if (!cfg->db) {
+        snprintf(err, errcap, "no geo database");
+        return -1;
+    }
+    if (cfg->workers < 1 || cfg->workers > 256) {
+        snprintf(err, errcap, "workers must be 1..256");
+        return -1;
+    }
+    if (cfg->policy.n_trusted > GR_PROXY_MAX_TRUSTED) {
+        snprintf(err, errcap, "at most %d trusted proxies", GR_PROXY_MAX_TRUSTED);
+        return -1;
+    }
+    if (gr_net_parse(cfg->listen, &listen, err, errcap))
+        return -1;
+    gr_proxy *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&p->log_lock, NULL);
+    p->cfg = *cfg;
+    memcpy(p->trusted, cfg->policy.trusted, cfg->policy.n_trusted * sizeof p->trusted[0]);
+    p->policy = cfg->policy;
+    p->policy.trusted = p->trusted;
+    if (gr_net_parse(cfg->upstream, &p->upstream, err, errcap)) {
+        gr_proxy_free(p);
+        return -1;
+    }
+    evthread_use_pthreads();
+
+    int rc = gr_cache_create(cfg->variant, &cfg->cache, &p->cache);
+    if (rc) {
+        snprintf(err, errcap, "cache variant '%s': %s", cfg->variant,
+                 rc == GR_CACHE_EUNKNOWN ? "unknown variant" : "cannot create");
+        gr_proxy_free(p);
+        return -1;
+    }
+    gr_resolver_config rcfg = {
+        .db = cfg->db, .cache = p->cache, .clear_interval_ns = cfg->cache_clear_ns};
+    if (gr_resolver_create(&rcfg, &p->resolver) || gr_resolver_start(p->resolver)) {
+        snprintf(err, errcap, "cannot start the resolver");
+        gr_proxy_free(p);
+        return -1;
+    }
+    p->n = cfg->workers;
+    p->w = calloc(p->n, sizeof *p->w);
+    if (!p->w) {
+        snprintf(err, errcap, "out of memory");
+        gr_proxy_free(p);
+        return -1;
+    }
+    for (unsigned i = 0; i < p->n; i++) {
+        p->w[i].proxy = p;
+        p->w[i].index = i;
+        if (gr_proxy_worker_init(&p->w[i], &listen, err, errcap)) {
+            gr_proxy_free(p);
+            return -1;
+        }
+    }
+    gr_net_format(&listen, p->address, sizeof p->address);
+    for (unsigned i = 0; i < p->n; i++) {
+        if (pthread_create(&p->w[i].thread, NULL, gr_proxy_worker_run, &p->w[i])) {
+            snprintf(err, errcap, "cannot start worker threads");
+            gr_proxy_stop(p);
+            return -1;
+        }
+        p->w[i].started = true;
+    }
+    *out = p;
+    return 0;
+}
+
+const char *
+gr_proxy_address(const gr_proxy *p)
+{
+    return p->address;
+}
+
+unsigned
+gr_proxy_stop(gr_proxy *p)
+{
+    unsigned leftover = 0;
+    if (!p)
+        return 0;
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->w[i].started)
+            gr_proxy_worker_request_stop(&p->w[i]);
+    for (unsigned i = 0; i < p->n; i++) {
+        if (p->w[i].started)
+            pthread_join(p->w[i].thread, NULL);
+        leftover += p->w[i].leftover;
+    }
+    if (p->cfg.access_log)
+        fflush(p->cfg.access_log);
+    gr_proxy_free(p);
+    return leftover;
+}
