@@ -1,0 +1,466 @@
+/*
+ * test_resolver.c - Store semantics (zone, hit, miss, put), the clear
+ * ticker, and error handling of the resolver.
+ *
+ * The cache here is a small test-only recording cache (a locked array that
+ * counts every call), so the tests can check exactly which calls the
+ * resolver made; the real variants are tested in cache/variants/tests. The
+ * last test runs the resolver with request threads against the ticker, which
+ * the tsan preset checks for races in the resolver itself.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "georace/resolver.h"
+#include "gr_test.h"
+
+/* ---- a recording cache ------------------------------------------------ */
+
+#define REC_CAP 1024
+
+struct rec_cache {
+    gr_cache base;
+    pthread_mutex_t mu;
+    gr_ip keys[REC_CAP];
+    gr_country vals[REC_CAP];
+    size_t n;
+    unsigned gets, puts, clears;
+};
+
+static bool
+rec_get(gr_cache *c, const gr_ip *k, gr_country *out)
+{
+    struct rec_cache *r = (struct rec_cache *)c;
+    bool found = false;
+    pthread_mutex_lock(&r->mu);
+    r->gets++;
+    for (size_t i = 0; i < r->n && !found; i++) {
+        if (gr_ip_equal(&r->keys[i], k)) {
+            *out = r->vals[i];
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    return found;
+}
+
+static void
+rec_put(gr_cache *c, const gr_ip *k, gr_country v)
+{
+    struct rec_cache *r = (struct rec_cache *)c;
+    pthread_mutex_lock(&r->mu);
+    r->puts++;
+    size_t i = 0;
+    while (i < r->n && !gr_ip_equal(&r->keys[i], k))
+        i++;
+    if (i < REC_CAP) {
+        r->keys[i] = *k;
+        r->vals[i] = v;
+        if (i == r->n)
+            r->n++;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void
+rec_clear(gr_cache *c)
+{
+    struct rec_cache *r = (struct rec_cache *)c;
+    pthread_mutex_lock(&r->mu);
+    r->clears++;
+    r->n = 0;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static size_t
+rec_len(gr_cache *c)
+{
+    struct rec_cache *r = (struct rec_cache *)c;
+    pthread_mutex_lock(&r->mu);
+    size_t n = r->n;
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+static size_t
+rec_mem(gr_cache *c)
+{
+    (void)c;
+    return sizeof(struct rec_cache);
+}
+
+static void
+rec_destroy(gr_cache *c)
+{
+    struct rec_cache *r = (struct rec_cache *)c;
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+static const struct gr_cache_ops rec_ops = {"recording", rec_get, rec_put,    rec_clear,
+                                            rec_len,     rec_mem, rec_destroy};
+
+static struct rec_cache *
+rec_create(void)
+{
+    struct rec_cache *r = calloc(1, sizeof *r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    r->base.ops = &rec_ops;
+    pthread_mutex_init(&r->mu, NULL);
+    return r;
+}
+
+static unsigned
+rec_count(struct rec_cache *r, unsigned *field)
+{
+    pthread_mutex_lock(&r->mu);
+    unsigned v = *field;
+    pthread_mutex_unlock(&r->mu);
+    return v;
+}
+
+/* ---- a backend that always fails -------------------------------------- */
+
+static int
+broken_lookup(gr_geodb *db, const gr_ip *ip, gr_country *out)
+{
+    (void)db, (void)ip, (void)out;
+    return GR_GEODB_ELOOKUP;
+}
+
+static void
+broken_close(gr_geodb *db)
+{
+    (void)db;
+}
+
+static const struct gr_geodb_ops broken_ops = {"broken", broken_lookup, broken_close};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const char csv[] = "8.8.8.0,8.8.8.255,US\n"
+                          "81.2.69.0,81.2.69.255,GB\n"
+                          "2001:4860::,2001:4860:ffff:ffff:ffff:ffff:ffff:ffff,US\n";
+
+static gr_geodb *
+open_db(void)
+{
+    gr_geodb *db = NULL;
+    char err[128];
+    CU_ASSERT_EQUAL_FATAL(
+        gr_geodb_open_scan_buffer(GR_GEODB_SCAN_BSEARCH, csv, strlen(csv), &db, err, sizeof err),
+        GR_GEODB_OK);
+    return db;
+}
+
+static gr_ip
+ip_of(const char *s)
+{
+    gr_ip ip;
+    CU_ASSERT_EQUAL_FATAL(gr_ip_parse(s, strlen(s), &ip), GR_IP_OK);
+    return ip;
+}
+
+static gr_answer
+resolve(gr_resolver *r, const char *s)
+{
+    gr_ip ip = ip_of(s);
+    return gr_resolve(r, &ip);
+}
+
+static const char *
+answer_str(gr_answer a)
+{
+    static char buf[32];
+    return gr_answer_str(&a, buf, sizeof buf);
+}
+
+static void
+sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void
+test_miss_then_hit_with_one_backend_lookup(void)
+{
+    gr_geodb *db = open_db();
+    struct rec_cache *cache = rec_create();
+    gr_resolver_config cfg = {.db = db, .cache = &cache->base};
+    gr_resolver *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
+
+    gr_answer a = resolve(r, "8.8.8.8");
+    CU_ASSERT_EQUAL(a.kind, GR_ANSWER_COUNTRY);
+    CU_ASSERT_FALSE(a.cache_hit);
+    CU_ASSERT_STRING_EQUAL(answer_str(a), "US");
+    CU_ASSERT_EQUAL(cache->puts, 1u);
+    a = resolve(r, "8.8.8.8");
+    CU_ASSERT_TRUE(a.cache_hit);
+    CU_ASSERT_STRING_EQUAL(answer_str(a), "US");
+    CU_ASSERT_EQUAL(cache->puts, 1u);
+    /* another spelling of the same address is the same key */
+    a = resolve(r, "::ffff:8.8.8.8");
+    CU_ASSERT_TRUE(a.cache_hit);
+    a = resolve(r, "2001:4860:0:0::8888");
+    CU_ASSERT_FALSE(a.cache_hit);
+    a = resolve(r, "2001:4860::8888");
+    CU_ASSERT_TRUE(a.cache_hit);
+    CU_ASSERT_STRING_EQUAL(answer_str(a), "US");
+
+    gr_resolver_stats st;
+    gr_resolver_stats_get(r, &st);
+    CU_ASSERT_EQUAL(st.lookups, 5u);
+    CU_ASSERT_EQUAL(st.hits, 3u);
+    CU_ASSERT_EQUAL(st.misses, 2u);
+    CU_ASSERT_EQUAL(st.zones, 0u);
+    CU_ASSERT_EQUAL(st.errors, 0u);
+    gr_resolver_destroy(r);
+    gr_cache_destroy(&cache->base);
+    gr_geodb_close(db);
+}
+
+static void
+test_reserved_zones_never_touch_the_cache(void)
+{
+    gr_geodb *db = open_db();
+    struct rec_cache *cache = rec_create();
+    gr_resolver_config cfg = {.db = db, .cache = &cache->base};
+    gr_resolver *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
+    gr_answer a = resolve(r, "10.0.0.1");
+    CU_ASSERT_EQUAL(a.kind, GR_ANSWER_ZONE);
+    CU_ASSERT_EQUAL(a.zone, GR_ZONE_PRIVATE);
+    CU_ASSERT_STRING_EQUAL(answer_str(a), "Private");
+    CU_ASSERT_STRING_EQUAL(answer_str(resolve(r, "::1")), "Loopback");
+    CU_ASSERT_STRING_EQUAL(answer_str(resolve(r, "fe80::1")), "LinkLocal");
+    CU_ASSERT_EQUAL(cache->gets, 0u);
+    CU_ASSERT_EQUAL(cache->puts, 0u);
+    gr_resolver_stats st;
+    gr_resolver_stats_get(r, &st);
+    CU_ASSERT_EQUAL(st.zones, 3u);
+    CU_ASSERT_EQUAL(st.lookups, 3u);
+    gr_resolver_destroy(r);
+    gr_cache_destroy(&cache->base);
+    gr_geodb_close(db);
+}
+
+static void
+test_unknown_addresses_are_cached_errors_are_not(void)
+{
+    gr_geodb *db = open_db();
+    struct rec_cache *cache = rec_create();
+    gr_resolver_config cfg = {.db = db, .cache = &cache->base};
+    gr_resolver *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
+    gr_answer a = resolve(r, "1.2.3.4");
+    CU_ASSERT_EQUAL(a.kind, GR_ANSWER_UNKNOWN);
+    CU_ASSERT_STRING_EQUAL(answer_str(a), "");
+    a = resolve(r, "1.2.3.4");
+    CU_ASSERT_EQUAL(a.kind, GR_ANSWER_UNKNOWN);
+    CU_ASSERT_TRUE(a.cache_hit);
+    gr_resolver_destroy(r);
+
+    gr_geodb broken = {&broken_ops};
+    cfg.db = &broken;
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
+    unsigned puts = cache->puts;
+    a = resolve(r, "5.5.5.5");
+    CU_ASSERT_EQUAL(a.kind, GR_ANSWER_ERROR);
+    CU_ASSERT_STRING_EQUAL(answer_str(a), "error");
+    a = resolve(r, "5.5.5.5");
+    CU_ASSERT_EQUAL(a.kind, GR_ANSWER_ERROR);
+    CU_ASSERT_FALSE(a.cache_hit);
+    CU_ASSERT_EQUAL(cache->puts, puts);
+    gr_resolver_stats st;
+    gr_resolver_stats_get(r, &st);
+    CU_ASSERT_EQUAL(st.errors, 2u);
+    gr_resolver_destroy(r);
+    gr_cache_destroy(&cache->base);
+    gr_geodb_close(db);
+}
+
+static void
+test_clear_now_empties_the_cache_and_counts(void)
+{
+    gr_geodb *db = open_db();
+    struct rec_cache *cache = rec_create();
+    gr_resolver_config cfg = {.db = db, .cache = &cache->base};
+    gr_resolver *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
+    resolve(r, "8.8.8.8");
+    resolve(r, "81.2.69.160");
+    CU_ASSERT_EQUAL(gr_cache_len(&cache->base), 2u);
+    gr_resolver_clear_now(r);
+    CU_ASSERT_EQUAL(gr_cache_len(&cache->base), 0u);
+    gr_answer a = resolve(r, "81.2.69.160");
+    CU_ASSERT_FALSE(a.cache_hit);
+    CU_ASSERT_STRING_EQUAL(answer_str(a), "GB");
+    gr_resolver_stats st;
+    gr_resolver_stats_get(r, &st);
+    CU_ASSERT_EQUAL(st.clears, 1u);
+    CU_ASSERT_EQUAL(st.misses, 3u);
+    gr_resolver_destroy(r);
+    gr_cache_destroy(&cache->base);
+    gr_geodb_close(db);
+}
+
+static void
+test_without_a_cache_every_lookup_reaches_the_backend(void)
+{
+    gr_geodb *db = open_db();
+    gr_resolver_config cfg = {.db = db, .cache = NULL, .clear_interval_ns = 1000000};
+    gr_resolver *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
+    CU_ASSERT_EQUAL(gr_resolver_start(r), 0); /* nothing to clear: no ticker */
+    for (int i = 0; i < 3; i++) {
+        gr_answer a = resolve(r, "8.8.8.8");
+        CU_ASSERT_FALSE(a.cache_hit);
+        CU_ASSERT_STRING_EQUAL(answer_str(a), "US");
+    }
+    gr_resolver_clear_now(r);
+    gr_resolver_stats st;
+    gr_resolver_stats_get(r, &st);
+    CU_ASSERT_EQUAL(st.misses, 3u);
+    CU_ASSERT_EQUAL(st.hits, 0u);
+    CU_ASSERT_EQUAL(st.clears, 0u);
+    gr_resolver_destroy(r);
+    gr_geodb_close(db);
+}
+
+static void
+test_ticker_clears_the_cache_periodically(void)
+{
+    gr_geodb *db = open_db();
+    struct rec_cache *cache = rec_create();
+    gr_resolver_config cfg = {.db = db, .cache = &cache->base, .clear_interval_ns = 5000000};
+    gr_resolver *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_start(r), 0);
+    CU_ASSERT_EQUAL(gr_resolver_start(r), 0); /* starting twice is harmless */
+    /* wait (bounded) for a few ticks; no timing is asserted, only that they come */
+    gr_resolver_stats st = {0};
+    for (int i = 0; i < 2000 && st.clears < 3; i++) {
+        resolve(r, "8.8.8.8");
+        sleep_ms(5);
+        gr_resolver_stats_get(r, &st);
+    }
+    CU_ASSERT_TRUE(st.clears >= 3);
+    CU_ASSERT_TRUE(rec_count(cache, &cache->clears) >= 3);
+    gr_resolver_destroy(r);
+    gr_cache_destroy(&cache->base);
+    gr_geodb_close(db);
+}
+
+static void
+test_destroy_wakes_a_sleeping_ticker(void)
+{
+    gr_geodb *db = open_db();
+    struct rec_cache *cache = rec_create();
+    /* one hour: if destroy did not wake the ticker, the join would hang and
+     * ctest's timeout would fail the test */
+    gr_resolver_config cfg = {
+        .db = db, .cache = &cache->base, .clear_interval_ns = 3600ull * 1000000000ull};
+    gr_resolver *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_start(r), 0);
+    sleep_ms(20);
+    gr_resolver_destroy(r);
+    CU_ASSERT_EQUAL(rec_count(cache, &cache->clears), 0u);
+    gr_cache_destroy(&cache->base);
+    gr_geodb_close(db);
+}
+
+static void
+test_miss_cost_and_bad_config(void)
+{
+    gr_geodb *db = open_db();
+    gr_resolver_config cfg = {.db = db, .miss_cost_ns = 100000};
+    gr_resolver *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
+    CU_ASSERT_STRING_EQUAL(answer_str(resolve(r, "8.8.8.8")), "US");
+    gr_resolver_destroy(r);
+    gr_resolver_destroy(NULL);
+    gr_resolver_config none = {0};
+    CU_ASSERT_TRUE(gr_resolver_create(&none, &r) < 0);
+    CU_ASSERT_TRUE(gr_resolver_create(NULL, &r) < 0);
+    gr_geodb_close(db);
+}
+
+struct worker {
+    gr_resolver *r;
+    unsigned wrong;
+};
+
+static void *
+worker_run(void *arg)
+{
+    struct worker *w = arg;
+    static const char *addrs[] = {"8.8.8.8", "81.2.69.160", "2001:4860::1", "1.2.3.4", "10.1.1.1"};
+    static const char *want[] = {"US", "GB", "US", "", "Private"};
+    for (int i = 0; i < 20000; i++) {
+        int k = i % 5;
+        gr_ip ip;
+        gr_ip_parse(addrs[k], strlen(addrs[k]), &ip);
+        gr_answer a = gr_resolve(w->r, &ip);
+        char buf[16];
+        if (strcmp(gr_answer_str(&a, buf, sizeof buf), want[k]) != 0)
+            w->wrong++;
+    }
+    return NULL;
+}
+
+static void
+test_request_threads_and_ticker_agree_on_answers(void)
+{
+    gr_geodb *db = open_db();
+    struct rec_cache *cache = rec_create();
+    gr_resolver_config cfg = {.db = db, .cache = &cache->base, .clear_interval_ns = 1000000};
+    gr_resolver *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_start(r), 0);
+    pthread_t t[3];
+    struct worker w[3];
+    for (int i = 0; i < 3; i++) {
+        w[i] = (struct worker){r, 0};
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(t[i], NULL);
+        CU_ASSERT_EQUAL(w[i].wrong, 0u);
+    }
+    gr_resolver_stats st;
+    gr_resolver_stats_get(r, &st);
+    CU_ASSERT_EQUAL(st.lookups, 60000u);
+    CU_ASSERT_EQUAL(st.hits + st.misses + st.zones, 60000u);
+    CU_ASSERT_EQUAL(st.zones, 12000u);
+    gr_resolver_destroy(r);
+    gr_cache_destroy(&cache->base);
+    gr_geodb_close(db);
+}
+
+int
+main(void)
+{
+    CU_TestInfo tests[] = {
+        {"miss then hit with one backend lookup", test_miss_then_hit_with_one_backend_lookup},
+        {"reserved zones never touch the cache", test_reserved_zones_never_touch_the_cache},
+        {"unknown addresses are cached, errors are not",
+         test_unknown_addresses_are_cached_errors_are_not},
+        {"clear_now empties the cache and counts", test_clear_now_empties_the_cache_and_counts},
+        {"without a cache every lookup reaches the backend",
+         test_without_a_cache_every_lookup_reaches_the_backend},
+        {"ticker clears the cache periodically", test_ticker_clears_the_cache_periodically},
+        {"destroy wakes a sleeping ticker", test_destroy_wakes_a_sleeping_ticker},
+        {"miss cost and bad config", test_miss_cost_and_bad_config},
+        {"request threads and ticker agree on answers",
+         test_request_threads_and_ticker_agree_on_answers},
+        CU_TEST_INFO_NULL};
+    return gr_test_main("resolver", tests, NULL, NULL);
+}
