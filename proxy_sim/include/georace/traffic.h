@@ -50,7 +50,7 @@ const char *gr_traffic_strerror(int err);
 
 typedef struct gr_profile {
     char name[64];
-    char description[256];
+    char description[512];
     double rate;              /* default requests/s over all threads, 0 = flat out */
     uint64_t seed;            /* default seed */
     uint64_t population;      /* returning visitors, >= 1 */
