@@ -53,6 +53,9 @@ int gr_cache_create(const char *variant, const gr_cache_config *cfg, gr_cache **
 /* NULL-terminated list of variant names, in the order of the table above. */
 const char *const *gr_cache_variant_names(void);
 bool gr_cache_variant_is_buggy(const char *variant);
+bool gr_cache_variant_exists(const char *variant);
+/* A message for a gr_cache_error. */
+const char *gr_cache_strerror(int err);
 
 static inline bool gr_cache_get(gr_cache *c, const gr_ip *k, gr_country *out)
 {

@@ -1,0 +1,672 @@
+/*
+ * syncmap.c - Go's sync.Map in C11 atomics, with epoch-based reclamation.
+ *
+ * Design (Go <= 1.23). The map is a read-only snapshot plus a dirty map:
+ *
+ *   read   atomic pointer to {map, amended}; the map is never modified after
+ *          it is published, so Load of a key present there takes no lock.
+ *   dirty  a map under `mu` holding every live key: the snapshot's keys
+ *          (same entry objects) plus new ones. `amended` says the dirty map
+ *          has keys the snapshot lacks. NULL until the first new key.
+ *   misses how many lookups fell through to dirty; when it reaches the
+ *          dirty map's size, dirty becomes the new snapshot (promotion) and
+ *          dirty goes back to NULL.
+ *   entry  one per key, shared by the snapshot and dirty: an atomic pointer
+ *          to a boxed value, NULL when deleted, or EXPUNGED when deleted and
+ *          left out of the dirty map. Rebuilding dirty from the snapshot
+ *          (after a promotion) turns NULL entries into EXPUNGED and skips
+ *          them; storing to an expunged key first reverts it to NULL under
+ *          the lock and adds it back to dirty.
+ *
+ * So a stable key set costs no locks, while a stream of new keys costs one
+ * lock per miss and one O(n) copy per promotion.
+ *
+ * Memory ordering. Every atomic here is seq_cst (the default): the snapshot
+ * pointer, entry pointers and the EBR epochs. The snapshot's map and the
+ * values in boxes are plain memory written before the pointer that
+ * publishes them (a seq_cst store or CAS, which releases) and read after
+ * loading that pointer (a seq_cst load, which acquires), so readers always
+ * see them complete. Everything under `mu` (dirty, misses, building maps)
+ * is ordered by the mutex. Retired snapshots, maps, entries and boxes are
+ * handed to EBR (ebr.c), whose argument needs exactly this: unlinking
+ * stores and link-following loads are seq_cst. Every public function is
+ * one EBR critical section.
+ *
+ * Who retires what:
+ *   box       by whoever swapped/CASed it out of its entry;
+ *   snapshot  by whoever published its replacement (under mu);
+ *   map       the snapshot's map, when a promotion or Clear replaces it;
+ *             with it its EXPUNGED entries (exactly those not in dirty);
+ *   entry     LoadAndDelete of a dirty-only key retires it after removing
+ *             it from dirty; Clear retires dirty's entries and the
+ *             snapshot's expunged ones (or all of the snapshot's when there
+ *             is no dirty map). An entry frees its current box with it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "syncmap.h"
+#include "variants.h"
+
+struct gr_syncmap_box {
+    gr_ebr_node node;
+    uintptr_t v;
+};
+
+struct gr_syncmap_entry {
+    gr_ebr_node node;
+    _Atomic(struct gr_syncmap_box *) p;
+};
+
+struct gr_syncmap_read {
+    gr_ebr_node node;
+    gr_hashmap *m; /* NULL: empty */
+    bool amended;
+};
+
+struct gr_syncmap_hmap {
+    gr_ebr_node node;
+    gr_hashmap map;
+};
+
+static struct gr_syncmap_box gr_syncmap_expunged_box;
+#define GR_SYNCMAP_EXPUNGED (&gr_syncmap_expunged_box)
+
+#define GR_SYNCMAP_OF(type, ptr, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+static _Noreturn void
+gr_syncmap_oom(void)
+{
+    fputs("fatal error: out of memory in syncmap\n", stderr);
+    abort();
+}
+
+static void *
+gr_syncmap_alloc(size_t n)
+{
+    void *p = calloc(1, n);
+    if (!p)
+        gr_syncmap_oom();
+    return p;
+}
+
+static void
+gr_syncmap_node_free(gr_ebr_node *n)
+{
+    free(n); /* boxes and snapshots start with their node */
+}
+
+static void
+gr_syncmap_entry_free(gr_ebr_node *n)
+{
+    struct gr_syncmap_entry *e = GR_SYNCMAP_OF(struct gr_syncmap_entry, n, node);
+    struct gr_syncmap_box *p = atomic_load_explicit(&e->p, memory_order_relaxed);
+    if (p && p != GR_SYNCMAP_EXPUNGED)
+        free(p);
+    free(e);
+}
+
+static void
+gr_syncmap_map_free(gr_ebr_node *n)
+{
+    struct gr_syncmap_hmap *h = GR_SYNCMAP_OF(struct gr_syncmap_hmap, n, node);
+    gr_hashmap_free(&h->map);
+    free(h);
+}
+
+static struct gr_syncmap_box *
+gr_syncmap_box_new(uintptr_t v)
+{
+    struct gr_syncmap_box *b = gr_syncmap_alloc(sizeof *b);
+    b->v = v;
+    return b;
+}
+
+static struct gr_syncmap_entry *
+gr_syncmap_entry_new(struct gr_syncmap_box *b)
+{
+    struct gr_syncmap_entry *e = gr_syncmap_alloc(sizeof *e);
+    atomic_init(&e->p, b);
+    return e;
+}
+
+static gr_hashmap *
+gr_syncmap_map_new(size_t hint, uint64_t seed)
+{
+    struct gr_syncmap_hmap *h = gr_syncmap_alloc(sizeof *h);
+    gr_hashmap_init(&h->map, hint, seed);
+    return &h->map;
+}
+
+static void
+gr_syncmap_map_put(gr_hashmap *m, const gr_ip *key, uint64_t h, struct gr_syncmap_entry *e)
+{
+    if (gr_hashmap_put(m, key, h, (uintptr_t)e, NULL) < 0)
+        gr_syncmap_oom();
+}
+
+static bool
+gr_syncmap_map_find(const gr_hashmap *m, const gr_ip *key, uint64_t h, struct gr_syncmap_entry **e)
+{
+    uintptr_t v;
+    if (!m || !gr_hashmap_get(m, key, h, &v))
+        return false;
+    *e = (struct gr_syncmap_entry *)v;
+    return true;
+}
+
+static inline struct gr_syncmap_read *
+gr_syncmap_load_read(gr_syncmap *m)
+{
+    return atomic_load(&m->go.read);
+}
+
+static inline bool
+gr_syncmap_amended(const struct gr_syncmap_read *r)
+{
+    return r && r->amended;
+}
+
+static inline bool
+gr_syncmap_read_find(const struct gr_syncmap_read *r, const gr_ip *key, uint64_t h,
+                     struct gr_syncmap_entry **e)
+{
+    return r && gr_syncmap_map_find(r->m, key, h, e);
+}
+
+/* ---- entry operations (Go's entry methods) ---- */
+
+static bool
+gr_syncmap_entry_load(struct gr_syncmap_entry *e, uintptr_t *v)
+{
+    struct gr_syncmap_box *p = atomic_load(&e->p);
+    if (!p || p == GR_SYNCMAP_EXPUNGED)
+        return false;
+    if (v)
+        *v = p->v;
+    return true;
+}
+
+/* Swap unless expunged; *old is the previous box (maybe NULL). */
+static bool
+gr_syncmap_entry_try_swap(struct gr_syncmap_entry *e, struct gr_syncmap_box *nb,
+                          struct gr_syncmap_box **old)
+{
+    struct gr_syncmap_box *p = atomic_load(&e->p);
+    do {
+        if (p == GR_SYNCMAP_EXPUNGED)
+            return false;
+    } while (!atomic_compare_exchange_weak(&e->p, &p, nb));
+    *old = p;
+    return true;
+}
+
+static bool
+gr_syncmap_entry_unexpunge_locked(struct gr_syncmap_entry *e)
+{
+    struct gr_syncmap_box *p = GR_SYNCMAP_EXPUNGED;
+    return atomic_compare_exchange_strong(&e->p, &p, NULL);
+}
+
+static bool
+gr_syncmap_entry_try_expunge_locked(struct gr_syncmap_entry *e)
+{
+    struct gr_syncmap_box *p = atomic_load(&e->p);
+    while (!p)
+        if (atomic_compare_exchange_weak(&e->p, &p, GR_SYNCMAP_EXPUNGED))
+            return true;
+    return p == GR_SYNCMAP_EXPUNGED;
+}
+
+/* false: expunged (nothing done). */
+static bool
+gr_syncmap_entry_try_load_or_store(struct gr_syncmap_entry *e, uintptr_t v, uintptr_t *actual,
+                                   bool *loaded)
+{
+    struct gr_syncmap_box *p = atomic_load(&e->p), *nb = NULL;
+    for (;;) {
+        if (p == GR_SYNCMAP_EXPUNGED)
+            break;
+        if (p) {
+            *actual = p->v;
+            *loaded = true;
+            free(nb); /* never published */
+            return true;
+        }
+        if (!nb)
+            nb = gr_syncmap_box_new(v);
+        if (atomic_compare_exchange_weak(&e->p, &p, nb)) {
+            *actual = v;
+            *loaded = false;
+            return true;
+        }
+    }
+    free(nb);
+    return false;
+}
+
+static bool
+gr_syncmap_entry_delete(gr_ebr_rec *rec, struct gr_syncmap_entry *e, uintptr_t *v)
+{
+    struct gr_syncmap_box *p = atomic_load(&e->p);
+    for (;;) {
+        if (!p || p == GR_SYNCMAP_EXPUNGED)
+            return false;
+        if (atomic_compare_exchange_weak(&e->p, &p, NULL))
+            break;
+    }
+    if (v)
+        *v = p->v;
+    gr_ebr_retire(rec, &p->node, gr_syncmap_node_free);
+    return true;
+}
+
+/* CAS old -> new_ (new_box NULL: delete). */
+static bool
+gr_syncmap_entry_try_cas(gr_ebr_rec *rec, struct gr_syncmap_entry *e, uintptr_t old, bool del,
+                         uintptr_t new_)
+{
+    struct gr_syncmap_box *p = atomic_load(&e->p), *nb = NULL;
+    for (;;) {
+        if (!p || p == GR_SYNCMAP_EXPUNGED || p->v != old)
+            break;
+        if (!del && !nb)
+            nb = gr_syncmap_box_new(new_);
+        if (atomic_compare_exchange_weak(&e->p, &p, nb)) {
+            gr_ebr_retire(rec, &p->node, gr_syncmap_node_free);
+            return true;
+        }
+    }
+    free(nb);
+    return false;
+}
+
+/* ---- Map internals (all under mu) ---- */
+
+static void
+gr_syncmap_publish_locked(gr_syncmap *m, gr_ebr_rec *rec, gr_hashmap *map, bool amended)
+{
+    struct gr_syncmap_read *r = gr_syncmap_alloc(sizeof *r);
+    r->m = map;
+    r->amended = amended;
+    struct gr_syncmap_read *old = atomic_exchange(&m->go.read, r);
+    if (old)
+        gr_ebr_retire(rec, &old->node, gr_syncmap_node_free);
+}
+
+/* Retire a map no longer reachable; with all_entries false only its
+ * expunged entries go with it (the others live on in the dirty map). */
+static void
+gr_syncmap_retire_map(gr_ebr_rec *rec, gr_hashmap *map, bool all_entries)
+{
+    const struct gr_hashmap_slot *s;
+    for (size_t pos = 0; gr_hashmap_next(map, &pos, &s);) {
+        struct gr_syncmap_entry *e = (struct gr_syncmap_entry *)s->value;
+        if (all_entries || atomic_load(&e->p) == GR_SYNCMAP_EXPUNGED)
+            gr_ebr_retire(rec, &e->node, gr_syncmap_entry_free);
+    }
+    gr_ebr_retire(rec, &GR_SYNCMAP_OF(struct gr_syncmap_hmap, map, map)->node, gr_syncmap_map_free);
+}
+
+static void
+gr_syncmap_promote_locked(gr_syncmap *m, gr_ebr_rec *rec)
+{
+    struct gr_syncmap_read *r = gr_syncmap_load_read(m);
+    gr_hashmap *old = r ? r->m : NULL;
+    gr_syncmap_publish_locked(m, rec, m->go.dirty, false);
+    if (old)
+        gr_syncmap_retire_map(rec, old, false);
+    m->go.dirty = NULL;
+    m->go.misses = 0;
+}
+
+static void
+gr_syncmap_miss_locked(gr_syncmap *m, gr_ebr_rec *rec)
+{
+    m->go.misses++;
+    if (m->go.misses < gr_hashmap_len(m->go.dirty))
+        return;
+    gr_syncmap_promote_locked(m, rec);
+}
+
+static void
+gr_syncmap_dirty_locked(gr_syncmap *m)
+{
+    if (m->go.dirty)
+        return;
+    struct gr_syncmap_read *r = gr_syncmap_load_read(m);
+    gr_hashmap *src = r ? r->m : NULL;
+    gr_hashmap *d = gr_syncmap_map_new(src ? gr_hashmap_len(src) : 0, m->seed);
+    const struct gr_hashmap_slot *s;
+    for (size_t pos = 0; src && gr_hashmap_next(src, &pos, &s);) {
+        struct gr_syncmap_entry *e = (struct gr_syncmap_entry *)s->value;
+        if (!gr_syncmap_entry_try_expunge_locked(e))
+            gr_syncmap_map_put(d, &s->key, s->hash, e);
+    }
+    m->go.dirty = d;
+}
+
+/* A key the snapshot lacks goes into dirty; the first one marks it amended. */
+static void
+gr_syncmap_add_locked(gr_syncmap *m, gr_ebr_rec *rec, struct gr_syncmap_read *r, const gr_ip *key,
+                      uint64_t h, struct gr_syncmap_box *b)
+{
+    if (!gr_syncmap_amended(r)) {
+        gr_syncmap_dirty_locked(m);
+        gr_syncmap_publish_locked(m, rec, r ? r->m : NULL, true);
+    }
+    gr_syncmap_map_put(m->go.dirty, key, h, gr_syncmap_entry_new(b));
+}
+
+/* Find the entry for key: snapshot first, then (locked) the dirty map,
+ * counting a miss. Used by the read-mostly methods. Returns with mu
+ * unlocked. */
+static bool
+gr_syncmap_find(gr_syncmap *m, gr_ebr_rec *rec, const gr_ip *key, uint64_t h, bool remove,
+                struct gr_syncmap_entry **e)
+{
+    struct gr_syncmap_read *r = gr_syncmap_load_read(m);
+    bool ok = gr_syncmap_read_find(r, key, h, e);
+    if (ok || !gr_syncmap_amended(r))
+        return ok;
+    pthread_mutex_lock(&m->go.mu);
+    r = gr_syncmap_load_read(m);
+    ok = gr_syncmap_read_find(r, key, h, e);
+    if (!ok && gr_syncmap_amended(r)) {
+        ok = gr_syncmap_map_find(m->go.dirty, key, h, e);
+        if (ok && remove) {
+            gr_hashmap_remove(m->go.dirty, key, h, NULL);
+            gr_ebr_retire(rec, &(*e)->node, gr_syncmap_entry_free);
+        }
+        gr_syncmap_miss_locked(m, rec);
+    }
+    pthread_mutex_unlock(&m->go.mu);
+    return ok;
+}
+
+/* ---- public API ---- */
+
+int
+gr_syncmap_init(gr_syncmap *m)
+{
+    memset(m, 0, sizeof *m);
+    if (gr_ebr_create(&m->ebr))
+        return -1;
+    pthread_mutex_init(&m->go.mu, NULL);
+    atomic_init(&m->go.read, NULL);
+    m->seed = gr_variant_seed();
+    return 0;
+}
+
+static int
+gr_syncmap_ptr_cmp(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static size_t
+gr_syncmap_collect(const gr_hashmap *map, uintptr_t *out, size_t n)
+{
+    const struct gr_hashmap_slot *s;
+    for (size_t pos = 0; map && gr_hashmap_next(map, &pos, &s);)
+        out[n++] = s->value;
+    return n;
+}
+
+void
+gr_syncmap_free_value(struct gr_syncmap_read *read, gr_hashmap *dirty)
+{
+    gr_hashmap *rm = read ? read->m : NULL;
+    if (rm == dirty)
+        dirty = NULL;
+    size_t cap = (rm ? gr_hashmap_len(rm) : 0) + (dirty ? gr_hashmap_len(dirty) : 0);
+    uintptr_t *all = gr_syncmap_alloc((cap + 1) * sizeof *all);
+    size_t n = gr_syncmap_collect(dirty, all, gr_syncmap_collect(rm, all, 0));
+    qsort(all, n, sizeof *all, gr_syncmap_ptr_cmp);
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || all[i] != all[i - 1])
+            gr_syncmap_entry_free(&((struct gr_syncmap_entry *)all[i])->node);
+    free(all);
+    if (rm)
+        gr_syncmap_map_free(&GR_SYNCMAP_OF(struct gr_syncmap_hmap, rm, map)->node);
+    if (dirty)
+        gr_syncmap_map_free(&GR_SYNCMAP_OF(struct gr_syncmap_hmap, dirty, map)->node);
+    free(read);
+}
+
+void
+gr_syncmap_destroy(gr_syncmap *m)
+{
+    gr_syncmap_free_value(atomic_load(&m->go.read), m->go.dirty);
+    gr_ebr_destroy(m->ebr);
+    pthread_mutex_destroy(&m->go.mu);
+}
+
+bool
+gr_syncmap_load(gr_syncmap *m, const gr_ip *key, uintptr_t *value)
+{
+    struct gr_syncmap_entry *e;
+    gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
+    uint64_t h = gr_ip_hash(key, m->seed);
+    bool ok = gr_syncmap_find(m, rec, key, h, false, &e) && gr_syncmap_entry_load(e, value);
+    gr_ebr_exit(rec);
+    return ok;
+}
+
+bool
+gr_syncmap_swap(gr_syncmap *m, const gr_ip *key, uintptr_t value, uintptr_t *previous)
+{
+    struct gr_syncmap_entry *e;
+    struct gr_syncmap_box *nb = gr_syncmap_box_new(value), *old = NULL;
+    gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
+    uint64_t h = gr_ip_hash(key, m->seed);
+    struct gr_syncmap_read *r = gr_syncmap_load_read(m);
+    if (!gr_syncmap_read_find(r, key, h, &e) || !gr_syncmap_entry_try_swap(e, nb, &old)) {
+        pthread_mutex_lock(&m->go.mu);
+        r = gr_syncmap_load_read(m);
+        if (gr_syncmap_read_find(r, key, h, &e)) {
+            if (gr_syncmap_entry_unexpunge_locked(e))
+                gr_syncmap_map_put(m->go.dirty, key, h, e);
+            old = atomic_exchange(&e->p, nb);
+        } else if (gr_syncmap_map_find(m->go.dirty, key, h, &e)) {
+            old = atomic_exchange(&e->p, nb);
+        } else {
+            gr_syncmap_add_locked(m, rec, r, key, h, nb);
+        }
+        pthread_mutex_unlock(&m->go.mu);
+    }
+    if (old && previous)
+        *previous = old->v;
+    if (old)
+        gr_ebr_retire(rec, &old->node, gr_syncmap_node_free);
+    gr_ebr_exit(rec);
+    return old != NULL;
+}
+
+void
+gr_syncmap_store(gr_syncmap *m, const gr_ip *key, uintptr_t value)
+{
+    (void)gr_syncmap_swap(m, key, value, NULL);
+}
+
+bool
+gr_syncmap_load_or_store(gr_syncmap *m, const gr_ip *key, uintptr_t value, uintptr_t *actual)
+{
+    struct gr_syncmap_entry *e;
+    bool loaded = false;
+    uintptr_t dummy;
+    if (!actual)
+        actual = &dummy;
+    gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
+    uint64_t h = gr_ip_hash(key, m->seed);
+    struct gr_syncmap_read *r = gr_syncmap_load_read(m);
+    if (!gr_syncmap_read_find(r, key, h, &e) ||
+        !gr_syncmap_entry_try_load_or_store(e, value, actual, &loaded)) {
+        pthread_mutex_lock(&m->go.mu);
+        r = gr_syncmap_load_read(m);
+        if (gr_syncmap_read_find(r, key, h, &e)) {
+            if (gr_syncmap_entry_unexpunge_locked(e))
+                gr_syncmap_map_put(m->go.dirty, key, h, e);
+            gr_syncmap_entry_try_load_or_store(e, value, actual, &loaded);
+        } else if (gr_syncmap_map_find(m->go.dirty, key, h, &e)) {
+            gr_syncmap_entry_try_load_or_store(e, value, actual, &loaded);
+            gr_syncmap_miss_locked(m, rec);
+        } else {
+            gr_syncmap_add_locked(m, rec, r, key, h, gr_syncmap_box_new(value));
+            *actual = value;
+            loaded = false;
+        }
+        pthread_mutex_unlock(&m->go.mu);
+    }
+    gr_ebr_exit(rec);
+    return loaded;
+}
+
+bool
+gr_syncmap_load_and_delete(gr_syncmap *m, const gr_ip *key, uintptr_t *value)
+{
+    struct gr_syncmap_entry *e;
+    gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
+    uint64_t h = gr_ip_hash(key, m->seed);
+    bool ok = gr_syncmap_find(m, rec, key, h, true, &e) && gr_syncmap_entry_delete(rec, e, value);
+    gr_ebr_exit(rec);
+    return ok;
+}
+
+void
+gr_syncmap_delete(gr_syncmap *m, const gr_ip *key)
+{
+    (void)gr_syncmap_load_and_delete(m, key, NULL);
+}
+
+bool
+gr_syncmap_compare_and_swap(gr_syncmap *m, const gr_ip *key, uintptr_t old, uintptr_t new_)
+{
+    struct gr_syncmap_entry *e;
+    bool swapped = false;
+    gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
+    uint64_t h = gr_ip_hash(key, m->seed);
+    struct gr_syncmap_read *r = gr_syncmap_load_read(m);
+    if (gr_syncmap_read_find(r, key, h, &e)) {
+        swapped = gr_syncmap_entry_try_cas(rec, e, old, false, new_);
+    } else if (gr_syncmap_amended(r)) {
+        pthread_mutex_lock(&m->go.mu);
+        r = gr_syncmap_load_read(m);
+        if (gr_syncmap_read_find(r, key, h, &e)) {
+            swapped = gr_syncmap_entry_try_cas(rec, e, old, false, new_);
+        } else if (gr_syncmap_map_find(m->go.dirty, key, h, &e)) {
+            swapped = gr_syncmap_entry_try_cas(rec, e, old, false, new_);
+            gr_syncmap_miss_locked(m, rec);
+        }
+        pthread_mutex_unlock(&m->go.mu);
+    }
+    gr_ebr_exit(rec);
+    return swapped;
+}
+
+bool
+gr_syncmap_compare_and_delete(gr_syncmap *m, const gr_ip *key, uintptr_t old)
+{
+    struct gr_syncmap_entry *e;
+    gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
+    uint64_t h = gr_ip_hash(key, m->seed);
+    bool deleted = gr_syncmap_find(m, rec, key, h, false, &e) &&
+                   gr_syncmap_entry_try_cas(rec, e, old, true, 0);
+    gr_ebr_exit(rec);
+    return deleted;
+}
+
+void
+gr_syncmap_range(gr_syncmap *m, gr_syncmap_range_fn fn, void *ctx)
+{
+    gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
+    struct gr_syncmap_read *r = gr_syncmap_load_read(m);
+    if (gr_syncmap_amended(r)) {
+        pthread_mutex_lock(&m->go.mu);
+        r = gr_syncmap_load_read(m);
+        if (gr_syncmap_amended(r)) {
+            gr_syncmap_promote_locked(m, rec);
+            r = gr_syncmap_load_read(m);
+        }
+        pthread_mutex_unlock(&m->go.mu);
+    }
+    const struct gr_hashmap_slot *s;
+    uintptr_t v;
+    for (size_t pos = 0; r && r->m && gr_hashmap_next(r->m, &pos, &s);) {
+        struct gr_syncmap_entry *e = (struct gr_syncmap_entry *)s->value;
+        if (gr_syncmap_entry_load(e, &v) && !fn(&s->key, v, ctx))
+            break;
+    }
+    gr_ebr_exit(rec);
+}
+
+void
+gr_syncmap_clear(gr_syncmap *m)
+{
+    gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
+    struct gr_syncmap_read *r = gr_syncmap_load_read(m);
+    if ((r && r->m && gr_hashmap_len(r->m)) || gr_syncmap_amended(r)) {
+        pthread_mutex_lock(&m->go.mu);
+        r = gr_syncmap_load_read(m);
+        gr_hashmap *old = r ? r->m : NULL, *dirty = m->go.dirty;
+        gr_syncmap_publish_locked(m, rec, NULL, false);
+        if (dirty)
+            gr_syncmap_retire_map(rec, dirty, true);
+        if (old)
+            gr_syncmap_retire_map(rec, old, !dirty);
+        m->go.dirty = NULL;
+        m->go.misses = 0;
+        pthread_mutex_unlock(&m->go.mu);
+    }
+    gr_ebr_exit(rec);
+}
+
+static bool
+gr_syncmap_count_fn(const gr_ip *key, uintptr_t value, void *ctx)
+{
+    (void)key, (void)value;
+    ++*(size_t *)ctx;
+    return true;
+}
+
+size_t
+gr_syncmap_len(gr_syncmap *m)
+{
+    size_t n = 0;
+    gr_syncmap_range(m, gr_syncmap_count_fn, &n);
+    return n;
+}
+
+void
+gr_syncmap_shape(gr_syncmap *m, struct gr_syncmap_shape *out)
+{
+    memset(out, 0, sizeof *out);
+    gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
+    pthread_mutex_lock(&m->go.mu);
+    struct gr_syncmap_read *r = gr_syncmap_load_read(m);
+    const struct gr_hashmap_slot *s;
+    for (size_t pos = 0; r && r->m && gr_hashmap_next(r->m, &pos, &s);) {
+        out->read_len++;
+        out->expunged +=
+            atomic_load(&((struct gr_syncmap_entry *)s->value)->p) == GR_SYNCMAP_EXPUNGED;
+    }
+    out->amended = gr_syncmap_amended(r);
+    out->has_dirty = m->go.dirty != NULL;
+    out->dirty_len = m->go.dirty ? gr_hashmap_len(m->go.dirty) : 0;
+    out->misses = m->go.misses;
+    pthread_mutex_unlock(&m->go.mu);
+    gr_ebr_exit(rec);
+}
+
+size_t
+gr_syncmap_mem_bytes(gr_syncmap *m)
+{
+    struct gr_syncmap_shape sh;
+    gr_syncmap_shape(m, &sh);
+    size_t entries = sh.has_dirty ? sh.dirty_len + sh.expunged : sh.read_len;
+    size_t slot = sizeof(struct gr_hashmap_slot) * 2; /* tables are 3/8..3/4 full */
+    return sizeof *m + sizeof(struct gr_syncmap_read) + (sh.read_len + sh.dirty_len) * slot +
+           entries * (sizeof(struct gr_syncmap_entry) + sizeof(struct gr_syncmap_box));
+}
