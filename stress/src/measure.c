@@ -1,0 +1,224 @@
+/*
+ * measure.c - measurement points for the time-to-failure model (see
+ * measure.h). A point's hazard is failures / exposure, exposure being the
+ * summed running time of its trials (a failed trial ends at its failure).
+ * Covariates are computed from the trials' own counters and the profile:
+ * for new-visitor floods (every event a new address) the m writers per
+ * burst follow from writes per event; for mixed profiles m is taken as the
+ * burst size (all of a burst misses), a stated approximation.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "georace/cache.h"
+#include "georace/measure.h"
+#include "georace/traffic.h"
+
+static const gr_measure_cond gr_measure_grid[] = {
+    /* background: every request a new address, no bursts */
+    {"flood", 2, 2000, 0, 0, false},
+    {"flood", 4, 500, 0, 0, false},
+    {"flood", 4, 5000, 0, 0, true},
+    {"flood", 2, 10000, 0, 20000, false},
+    {"flood", 4, 2000, 0, 50000, true},
+    /* bursts: 6 parallel requests per new address */
+    {"flood-burst", 4, 0, 0, 0, false},
+    {"flood-burst", 4, 2000, 0, 0, false},
+    {"flood-burst", 8, 500, 0, 0, true},
+    {"flood-burst", 4, 2000, 100000, 0, false},
+    {"flood-burst", 6, 2000, 1000000, 0, true},
+    {"flood-burst", 8, 5000, 1000000, 0, false},
+    {"flood-burst", 4, 10000, 300000, 0, false},
+    {NULL, 0, 0, 0, 0, false}};
+
+const gr_measure_cond *
+gr_measure_default_grid(void)
+{
+    return gr_measure_grid;
+}
+
+static double
+gr_measure_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double
+gr_measure_gomap_put_ns(void)
+{
+    gr_cache_config cfg;
+    gr_cache_config_default(&cfg);
+    gr_cache *c;
+    if (gr_cache_create("gomap", &cfg, &c))
+        return 0;
+    enum { ROUNDS = 4, KEYS = 50000 };
+    double best = INFINITY;
+    for (int r = 0; r < ROUNDS; r++) {
+        double t0 = gr_measure_now();
+        for (uint32_t i = 0; i < KEYS; i++) {
+            gr_ip ip;
+            memset(&ip, 0, sizeof ip);
+            ip.b[10] = 0xff, ip.b[11] = 0xff;
+            ip.b[12] = (uint8_t)(i >> 24), ip.b[13] = (uint8_t)(i >> 16);
+            ip.b[14] = (uint8_t)(i >> 8), ip.b[15] = (uint8_t)i;
+            gr_cache_put(c, &ip, (gr_country)(i & 0x3ff));
+        }
+        double per = (gr_measure_now() - t0) / KEYS * 1e9;
+        if (per < best)
+            best = per;
+        gr_cache_clear(c);
+    }
+    gr_cache_destroy(c);
+    return best;
+}
+
+int
+gr_measure_point(const gr_measure_cond *c, gr_trial_workload_fn workload, double budget_s,
+                 double trial_max_s, uint64_t seed, double w0_ns, gr_ttf_point *out, char *err,
+                 size_t errcap)
+{
+    gr_profile prof;
+    if (gr_profile_load(c->profile, &prof, err, errcap))
+        return -1;
+    memset(out, 0, sizeof *out);
+    snprintf(out->profile, sizeof out->profile, "%s", c->profile);
+    out->threads = c->threads;
+    out->rate = c->rate;
+    out->window_ns = c->window_ns;
+    out->miss_cost_ns = c->miss_cost_ns;
+    out->holdout = c->holdout;
+    double t0 = gr_measure_now();
+    uint64_t requests = 0, misses = 0, errors_seen = 0, ran = 0;
+    for (uint64_t k = 0; gr_measure_now() - t0 < budget_s; k++) {
+        double left = budget_s - (gr_measure_now() - t0);
+        double td = left < trial_max_s ? left : trial_max_s;
+        if (td < 0.05)
+            break;
+        gr_trial_spec spec;
+        memset(&spec, 0, sizeof spec);
+        spec.workload = workload;
+        gr_sim_config_default(&spec.sim);
+        spec.sim.profile = c->profile;
+        spec.sim.variant = "gomap";
+        spec.sim.cache.detector = true;
+        spec.sim.cache.window_ns = c->window_ns;
+        spec.sim.miss_cost_ns = c->miss_cost_ns;
+        spec.sim.threads = c->threads;
+        spec.sim.rate = c->rate;
+        spec.sim.seed = seed + k;
+        spec.sim.clear_interval_ns = 0;
+        spec.sim.duration_ns = (uint64_t)(td * 1e9);
+        spec.sample_interval_ns = 20000000;
+        spec.deadline_ns = spec.sim.duration_ns + 20000000000ull;
+        gr_trial_result r;
+        if (gr_trial_run(&spec, &r))
+            break;
+        if (r.outcome == GR_TRIAL_ERROR) {
+            errors_seen++;
+            snprintf(err, errcap, "%s", r.message);
+            if (errors_seen >= 2 && ran == 0)
+                return -1;
+            continue;
+        }
+        ran++;
+        if (gr_trial_failed(&r))
+            out->failures++;
+        out->exposure_s += r.elapsed_s;
+        requests += r.sim.requests;
+        misses += r.sim.misses;
+    }
+    if (ran == 0 || out->exposure_s <= 0) {
+        if (!err[0])
+            snprintf(err, errcap, "no trial ran for profile %s", c->profile);
+        return -1;
+    }
+    double e = out->exposure_s;
+    out->req_s = (double)requests / e;
+    out->write_s = (double)misses / e;
+    double rpe = gr_profile_mean_requests_per_event(&prof);
+    double events_s = rpe > 0 ? out->req_s / rpe : out->req_s;
+    double pv_share = 1 - prof.scanner_share - prof.spray_share - prof.reserved_share;
+    if (pv_share < 0)
+        pv_share = 0;
+    double b = prof.burst_mean < 1 ? 1 : prof.burst_mean;
+    double m;
+    double bursts_s;
+    if (prof.new_visitor_share >= 1 && pv_share >= 1) {
+        bursts_s = events_s;
+        m = bursts_s > 0 ? out->write_s / bursts_s : 1;
+    } else {
+        m = b;
+        double scanners_s = events_s * prof.scanner_share;
+        bursts_s = out->write_s > scanners_s ? (out->write_s - scanners_s) / m : 0;
+    }
+    if (m > b)
+        m = b;
+    if (m < 1)
+        m = 1;
+    out->pair_s = bursts_s * m * (m - 1);
+    double t = c->threads > 1 ? (double)(c->threads - 1) / c->threads : 0;
+    out->access_s = (out->req_s * (1 - prof.reserved_share) + out->write_s) * t;
+    out->window_s = ((double)c->window_ns + w0_ns) / 1e9;
+    return 0;
+}
+
+json_t *
+gr_measure_point_json(const gr_ttf_point *p, const gr_ttf_model *m)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:I, "
+                          "s:f, s:f, s:b}",
+                          "type", "measure", "variant", "gomap", "profile", p->profile, "threads",
+                          (int)p->threads, "rate", p->rate, "window_ns", (json_int_t)p->window_ns,
+                          "miss_cost_ns", (json_int_t)p->miss_cost_ns, "req_per_s", p->req_s,
+                          "writes_per_s", p->write_s, "accesses_per_s", p->access_s, "pairs_per_s",
+                          p->pair_s, "window_s", p->window_s, "failures", (json_int_t)p->failures,
+                          "exposure_s", p->exposure_s, "hazard_per_s", gr_ttf_measured(p),
+                          "holdout", p->holdout);
+    if (m)
+        json_object_set_new(o, "predicted_per_s", json_real(gr_ttf_point_hazard(m, p)));
+    return o;
+}
+
+static double
+gr_measure_num(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+int
+gr_measure_point_from_json(json_t *o, gr_ttf_point *p)
+{
+    json_t *type = json_object_get(o, "type");
+    if (!json_is_string(type) || strcmp(json_string_value(type), "measure"))
+        return -1;
+    memset(p, 0, sizeof *p);
+    json_t *prof = json_object_get(o, "profile");
+    snprintf(p->profile, sizeof p->profile, "%s",
+             json_is_string(prof) ? json_string_value(prof) : "");
+    p->threads = (unsigned)gr_measure_num(o, "threads");
+    p->rate = gr_measure_num(o, "rate");
+    p->window_ns = (uint64_t)gr_measure_num(o, "window_ns");
+    p->miss_cost_ns = (uint64_t)gr_measure_num(o, "miss_cost_ns");
+    p->req_s = gr_measure_num(o, "req_per_s");
+    p->write_s = gr_measure_num(o, "writes_per_s");
+    p->access_s = gr_measure_num(o, "accesses_per_s");
+    p->pair_s = gr_measure_num(o, "pairs_per_s");
+    p->window_s = gr_measure_num(o, "window_s");
+    p->failures = (uint64_t)gr_measure_num(o, "failures");
+    p->exposure_s = gr_measure_num(o, "exposure_s");
+    p->holdout = json_is_true(json_object_get(o, "holdout"));
+    return 0;
+}
+
+json_t *
+gr_measure_model_json(const gr_ttf_model *m)
+{
+    return json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:I}", "type", "model", "k_bg", m->k_bg,
+                     "d0_s", m->d0_s, "sigma", m->sigma, "w0_ns", m->w0_ns, "rms_log10",
+                     m->rms_log10, "n_fit", (json_int_t)m->n_fit);
+}

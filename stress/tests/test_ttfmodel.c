@@ -1,0 +1,149 @@
+/*
+ * test_ttfmodel.c - the time-to-failure model: the fit recovers known
+ * parameters from synthetic measurements drawn from the model itself, and
+ * the traffic arithmetic matches hand-computed cases.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "georace/ttfmodel.h"
+#include "stress_test.h"
+
+static gr_ttf_point
+synth(const gr_ttf_model *truth, double write_s, double access_s, double pair_s, double window_s,
+      double miss_cost_s, bool holdout)
+{
+    gr_ttf_point p;
+    memset(&p, 0, sizeof p);
+    p.write_s = write_s;
+    p.access_s = access_s;
+    p.pair_s = pair_s;
+    p.window_s = window_s;
+    p.miss_cost_ns = (uint64_t)(miss_cost_s * 1e9);
+    p.exposure_s = 1000;
+    /* expected count, rounded: large enough that rounding is noise */
+    p.failures = (uint64_t)llround(gr_ttf_point_hazard(truth, &p) * p.exposure_s);
+    p.holdout = holdout;
+    return p;
+}
+
+static void
+fit_recovers_parameters_of_synthetic_data(void)
+{
+    gr_ttf_model truth = {.k_bg = 3.0, .d0_s = 20e-6, .sigma = 0.5};
+    gr_ttf_point pts[12];
+    size_t n = 0;
+    /* background-only points (no pairs) pin k_bg */
+    pts[n++] = synth(&truth, 1e6, 2e6, 0, 2e-6, 0, false);
+    pts[n++] = synth(&truth, 5e5, 1e6, 0, 10e-6, 0, false);
+    pts[n++] = synth(&truth, 2e6, 3e6, 0, 1e-6, 0, false);
+    /* bursts without miss cost pin d0 */
+    pts[n++] = synth(&truth, 1e3, 1e3, 1e5, 2e-6, 0, false);
+    pts[n++] = synth(&truth, 1e3, 1e3, 5e4, 5e-6, 0, false);
+    /* with miss cost pin sigma */
+    pts[n++] = synth(&truth, 1e3, 1e3, 1e6, 2e-6, 1e-3, false);
+    pts[n++] = synth(&truth, 1e3, 1e3, 2e6, 5e-6, 3e-4, false);
+    pts[n++] = synth(&truth, 1e3, 1e3, 1e6, 10e-6, 1e-4, true);
+    gr_ttf_model m;
+    memset(&m, 0, sizeof m);
+    CU_ASSERT_EQUAL_FATAL(gr_ttf_fit(pts, n, &m), 0);
+    CU_ASSERT_EQUAL(m.n_fit, 7);
+    CU_ASSERT(fabs(log10(m.k_bg / truth.k_bg)) < 0.05);
+    CU_ASSERT(fabs(log10(m.d0_s / truth.d0_s)) < 0.05);
+    CU_ASSERT(fabs(log10(m.sigma / truth.sigma)) < 0.05);
+    CU_ASSERT(m.rms_log10 < 0.05);
+    /* and predicts the held-out point */
+    double meas = gr_ttf_measured(&pts[7]), pred = gr_ttf_point_hazard(&m, &pts[7]);
+    CU_ASSERT(meas > 0);
+    CU_ASSERT(fabs(log10(pred / meas)) < 0.05);
+}
+
+static void
+fit_needs_two_points(void)
+{
+    gr_ttf_point p;
+    memset(&p, 0, sizeof p);
+    p.exposure_s = 1;
+    gr_ttf_model m;
+    memset(&m, 0, sizeof m);
+    CU_ASSERT_EQUAL(gr_ttf_fit(&p, 1, &m), -1);
+}
+
+static void
+hazard_is_linear_in_the_window_and_median_is_ln2_over_hazard(void)
+{
+    gr_ttf_model m = {.k_bg = 1, .d0_s = 1e-3, .sigma = 0};
+    double h1 = gr_ttf_hazard(&m, 10, 100, 30, 1e-6, 0);
+    double h2 = gr_ttf_hazard(&m, 10, 100, 30, 2e-6, 0);
+    CU_ASSERT_DOUBLE_EQUAL(h2, 2 * h1, 1e-15);
+    /* 1e-6 * (10*100 + 30/1e-3) = 1e-6 * 31000 */
+    CU_ASSERT_DOUBLE_EQUAL(h1, 0.031, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(gr_ttf_median(h1), log(2) / 0.031, 1e-9);
+    CU_ASSERT(isinf(gr_ttf_median(0)));
+}
+
+static void
+traffic_of_new_visitor_bursts_counts_pairs(void)
+{
+    /* 60 req/s, bursts of 6, all new visitors: 10 page views/s; the miss
+     * cost exceeds the arrival spread, so all 6 miss: 60 writes/s and
+     * 10 * 6 * 5 = 300 pairs/s */
+    gr_ttf_traffic t = {.req_s = 60,
+                        .requests_per_event = 6,
+                        .pageview_share = 1,
+                        .new_share = 1,
+                        .burst = 6,
+                        .population = 10,
+                        .zipf_s = 1,
+                        .clear_s = 900,
+                        .miss_cost_s = 0.03,
+                        .arrival_s = 0.002};
+    double w, a, p;
+    gr_ttf_traffic_rates(&t, &w, &a, &p);
+    CU_ASSERT_DOUBLE_EQUAL(w, 60, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(p, 300, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(a, 120, 1e-9);
+    /* a fast miss: only the first request misses, no pairs */
+    t.miss_cost_s = 0;
+    gr_ttf_traffic_rates(&t, &w, &a, &p);
+    CU_ASSERT_DOUBLE_EQUAL(w, 10, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(p, 0, 1e-12);
+}
+
+static void
+traffic_of_returning_visitors_misses_once_per_clear(void)
+{
+    /* one returning visitor, 1 page view/s of 1 request, clear every 100 s:
+     * it misses once per clear interval, i.e. 1/100 of its page views */
+    gr_ttf_traffic t = {.req_s = 1,
+                        .requests_per_event = 1,
+                        .pageview_share = 1,
+                        .new_share = 0,
+                        .burst = 1,
+                        .population = 1,
+                        .zipf_s = 0,
+                        .clear_s = 100,
+                        .miss_cost_s = 0.03,
+                        .arrival_s = 0.002};
+    double w, a, p;
+    gr_ttf_traffic_rates(&t, &w, &a, &p);
+    CU_ASSERT_DOUBLE_EQUAL(w, (1 - exp(-100.0)) / 100, 1e-9);
+    t.clear_s = 0; /* never cleared: never misses again */
+    gr_ttf_traffic_rates(&t, &w, &a, &p);
+    CU_ASSERT_DOUBLE_EQUAL(w, 0, 1e-12);
+}
+
+int
+main(void)
+{
+    CU_TestInfo tests[] = {
+        {"fit_recovers_parameters_of_synthetic_data", fit_recovers_parameters_of_synthetic_data},
+        {"fit_needs_two_points", fit_needs_two_points},
+        {"hazard_is_linear_in_the_window_and_median_is_ln2_over_hazard",
+         hazard_is_linear_in_the_window_and_median_is_ln2_over_hazard},
+        {"traffic_of_new_visitor_bursts_counts_pairs", traffic_of_new_visitor_bursts_counts_pairs},
+        {"traffic_of_returning_visitors_misses_once_per_clear",
+         traffic_of_returning_visitors_misses_once_per_clear},
+        CU_TEST_INFO_NULL};
+    return gr_stress_test_main("ttfmodel", tests);
+}
