@@ -445,6 +445,40 @@ test_request_threads_and_ticker_agree_on_answers(void)
     gr_geodb_close(db);
 }
 
+static void
+test_mutex_variant_hits_misses_and_clears_through_the_resolver(void)
+{
+    gr_geodb *db = open_db();
+    gr_cache_config cc;
+    gr_cache_config_default(&cc);
+    gr_cache *cache = NULL;
+    CU_ASSERT_EQUAL_FATAL(gr_cache_create("mutex", &cc, &cache), GR_CACHE_OK);
+    gr_resolver_config cfg = {.db = db, .cache = cache, .clear_interval_ns = 2000000};
+    gr_resolver *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
+    CU_ASSERT_FALSE(resolve(r, "81.2.69.160").cache_hit);
+    CU_ASSERT_TRUE(resolve(r, "81.2.69.160").cache_hit);
+    CU_ASSERT_EQUAL(gr_cache_len(cache), 1u);
+    gr_resolver_clear_now(r);
+    CU_ASSERT_EQUAL(gr_cache_len(cache), 0u);
+    CU_ASSERT_FALSE(resolve(r, "81.2.69.160").cache_hit);
+    /* now with the ticker clearing under request threads */
+    CU_ASSERT_EQUAL_FATAL(gr_resolver_start(r), 0);
+    pthread_t t[2];
+    struct worker w[2];
+    for (int i = 0; i < 2; i++) {
+        w[i] = (struct worker){r, 0};
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        CU_ASSERT_EQUAL(w[i].wrong, 0u);
+    }
+    gr_resolver_destroy(r);
+    gr_cache_destroy(cache);
+    gr_geodb_close(db);
+}
+
 int
 main(void)
 {
@@ -461,6 +495,8 @@ main(void)
         {"miss cost and bad config", test_miss_cost_and_bad_config},
         {"request threads and ticker agree on answers",
          test_request_threads_and_ticker_agree_on_answers},
+        {"mutex variant hits, misses and clears through the resolver",
+         test_mutex_variant_hits_misses_and_clears_through_the_resolver},
         CU_TEST_INFO_NULL};
     return gr_test_main("resolver", tests, NULL, NULL);
 }
