@@ -1,0 +1,210 @@
+/*
+ * fuzz_cache_ops.c - differential fuzzing of every cache variant against a
+ * reference model, single-threaded.
+ *
+ * The input decodes to a configuration and an operation sequence that is
+ * applied, in lockstep, to one instance of every variant (gr_cache_variant_
+ * names) and to the model: a flat table indexed by key id. After every
+ * operation each variant must agree with the model: get hits exactly the
+ * keys put since the last clear, with the last value put (0, "unknown", is a
+ * value like any other, as the resolver caches unknown addresses); len is the
+ * number of such keys. The variant "none" (no cache) must always miss and
+ * hold nothing. Single-threaded, so the buggy variants must be correct too:
+ * gomap runs with its detector on, and a false alarm would exit the process,
+ * which libFuzzer reports.
+ *
+ * Input layout:
+ *   byte 0     sharded stripes: 0 default, else 1 << (b % 9) (1..256)
+ *   then ops   [op][key hi][key lo][value], op % 8:
+ *                0-2 put, 3-4 get, 5 clear, 6 burst (put `value` + 1
+ *                consecutive keys from key, then get them all), 7 len check
+ *              bit 3 of op picks the family: IPv4 10.0.x.y or IPv6
+ *              2001:db8::x:y, so both key shapes share one id space.
+ * Sequences are capped (FZ_OPS_BUDGET keys per input) to keep runs short.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fuzz_input.h"
+#include "georace/cache.h"
+
+#define FZ_OPS_MAX 4096
+#define FZ_OPS_MAX_VARIANTS 16
+#define FZ_OPS_BUDGET 4000 /* keys put or probed per input, bursts included */
+
+typedef struct fz_ops_model {
+    bool present[2][65536];
+    gr_country value[2][65536];
+    uint32_t touched[2 * 65536];
+    size_t n_touched, len;
+} fz_ops_model;
+
+static fz_ops_model fz_ops_m;
+
+static gr_ip
+fz_ops_key(int v6, uint16_t id)
+{
+    gr_ip ip;
+    if (v6) {
+        static const uint8_t prefix[14] = {0x20, 0x01, 0x0d, 0xb8};
+        memcpy(ip.b, prefix, 14);
+        ip.b[14] = (uint8_t)(id >> 8);
+        ip.b[15] = (uint8_t)id;
+    } else {
+        gr_ip_from_v4(0x0a000000u | id, &ip);
+    }
+    return ip;
+}
+
+static gr_country
+fz_ops_value(uint8_t v)
+{
+    if (v == 0)
+        return GR_COUNTRY_NONE;
+    return (gr_country)(('A' + v % 26) << 8 | ('A' + (v / 26) % 26));
+}
+
+static void
+fz_ops_model_clear(fz_ops_model *m)
+{
+    for (size_t i = 0; i < m->n_touched; i++) {
+        uint32_t t = m->touched[i];
+        m->present[t >> 16][t & 0xffff] = false;
+    }
+    m->n_touched = 0;
+    m->len = 0;
+}
+
+static void
+fz_ops_model_put(fz_ops_model *m, int v6, uint16_t id, gr_country v)
+{
+    if (!m->present[v6][id]) {
+        m->present[v6][id] = true;
+        m->len++;
+        if (m->n_touched < sizeof m->touched / sizeof m->touched[0])
+            m->touched[m->n_touched++] = (uint32_t)v6 << 16 | id;
+    }
+    m->value[v6][id] = v;
+}
+
+typedef struct fz_ops_cache {
+    const char *name;
+    gr_cache *c;
+    bool is_none;
+} fz_ops_cache;
+
+static void
+fz_ops_check_get(const fz_ops_cache *vc, int v6, uint16_t id)
+{
+    gr_ip key = fz_ops_key(v6, id);
+    gr_country got = 0xffff;
+    bool hit = gr_cache_get(vc->c, &key, &got);
+    bool want = !vc->is_none && fz_ops_m.present[v6][id];
+    FZ_CHECK(hit == want, "%s: get(%s %u) %s, model %s", vc->name, v6 ? "v6" : "v4", id,
+             hit ? "hit" : "miss", want ? "hit" : "miss");
+    if (hit)
+        FZ_CHECK(got == fz_ops_m.value[v6][id], "%s: get(%s %u) = %04x, model %04x", vc->name,
+                 v6 ? "v6" : "v4", id, got, fz_ops_m.value[v6][id]);
+}
+
+static void
+fz_ops_check_len(const fz_ops_cache *vc)
+{
+    size_t want = vc->is_none ? 0 : fz_ops_m.len;
+    size_t got = gr_cache_len(vc->c);
+    FZ_CHECK(got == want, "%s: len %zu, model %zu", vc->name, got, want);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_in in = fz_in_make(data, size);
+    uint8_t sb = fz_u8(&in);
+    gr_cache_config cfg;
+    gr_cache_config_default(&cfg);
+    if (sb)
+        cfg.stripes = 1u << (sb % 9);
+
+    fz_ops_cache caches[FZ_OPS_MAX_VARIANTS];
+    size_t nc = 0;
+    for (const char *const *n = gr_cache_variant_names(); *n && nc < FZ_OPS_MAX_VARIANTS; n++) {
+        gr_cache *c = NULL;
+        int rc = gr_cache_create(*n, &cfg, &c);
+        FZ_CHECK(rc == GR_CACHE_OK && c, "create %s failed: %d", *n, rc);
+        caches[nc].name = *n;
+        caches[nc].c = c;
+        caches[nc].is_none = !strcmp(*n, "none");
+        nc++;
+    }
+    FZ_CHECK(nc >= 2, "fewer than two variants registered");
+    fz_ops_model_clear(&fz_ops_m);
+
+    long budget = FZ_OPS_BUDGET;
+    for (int step = 0; in.n && step < FZ_OPS_MAX && budget > 0; step++) {
+        uint8_t op = fz_u8(&in);
+        uint16_t id = fz_u16(&in);
+        uint8_t vb = fz_u8(&in);
+        int v6 = (op >> 3) & 1;
+        gr_ip key = fz_ops_key(v6, id);
+        budget--;
+        switch (op % 8) {
+        case 0:
+        case 1:
+        case 2:
+            fz_ops_model_put(&fz_ops_m, v6, id, fz_ops_value(vb));
+            for (size_t i = 0; i < nc; i++) {
+                gr_cache_put(caches[i].c, &key, fz_ops_value(vb));
+                fz_ops_check_get(&caches[i], v6, id);
+            }
+            break;
+        case 3:
+        case 4:
+            for (size_t i = 0; i < nc; i++)
+                fz_ops_check_get(&caches[i], v6, id);
+            break;
+        case 5:
+            fz_ops_model_clear(&fz_ops_m);
+            for (size_t i = 0; i < nc; i++) {
+                gr_cache_clear(caches[i].c);
+                fz_ops_check_len(&caches[i]);
+                fz_ops_check_get(&caches[i], v6, id);
+            }
+            break;
+        case 6: {
+            unsigned n = vb + 1u;
+            budget -= n;
+            for (unsigned k = 0; k < n; k++) {
+                uint16_t kid = (uint16_t)(id + k);
+                gr_ip kk = fz_ops_key(v6, kid);
+                gr_country v = fz_ops_value((uint8_t)(vb ^ k));
+                fz_ops_model_put(&fz_ops_m, v6, kid, v);
+                for (size_t i = 0; i < nc; i++)
+                    gr_cache_put(caches[i].c, &kk, v);
+            }
+            for (unsigned k = 0; k < n; k++)
+                for (size_t i = 0; i < nc; i++)
+                    fz_ops_check_get(&caches[i], v6, (uint16_t)(id + k));
+            break;
+        }
+        default:
+            for (size_t i = 0; i < nc; i++) {
+                fz_ops_check_len(&caches[i]);
+                (void)gr_cache_mem_bytes(caches[i].c);
+            }
+            break;
+        }
+    }
+
+    /* Final sweep: every key the run touched, and the sizes. */
+    for (size_t t = 0; t < fz_ops_m.n_touched; t++) {
+        uint32_t k = fz_ops_m.touched[t];
+        for (size_t i = 0; i < nc; i++)
+            fz_ops_check_get(&caches[i], (int)(k >> 16), (uint16_t)k);
+    }
+    for (size_t i = 0; i < nc; i++) {
+        fz_ops_check_len(&caches[i]);
+        gr_cache_destroy(caches[i].c);
+    }
+    return 0;
+}
