@@ -1,0 +1,671 @@
+/*
+ * test_semantics.c - every cache variant against a reference model, and
+ * sync.Map's and Go map's documented behaviours.
+ *
+ *  - random single-thread get/put/clear/len sequences (>= 100k ops, fixed
+ *    seeds) against an array model, for every variant;
+ *  - sync.Map: the whole API against a model, promotion after enough
+ *    misses, expunge on dirty rebuild, LoadOrStore on an expunged entry,
+ *    Range while another thread Stores, CompareAndSwap/CompareAndDelete
+ *    results, EBR reclaiming what was retired;
+ *  - gomap: growth with incremental evacuation keeps every key; with the
+ *    detector, two writers forced to overlap (window_ns) in a child process
+ *    die with Go's exact message and status 2, and so does a reader that
+ *    overlaps a writer; without it the same overlap does not die.
+ *
+ * The child processes re-execute this binary (argv[1] = "--child-...") so
+ * they can run with their own sanitizer options: under TSan the overlap is
+ * a data race by design, and the child must get to the detector.
+ */
+#include <CUnit/Basic.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ebr.h"
+#include "georace/cache.h"
+#include "gomap.h"
+#include "hashmap.h"
+#include "syncmap.h"
+
+#define NKEYS 3000
+
+static uint64_t
+rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void
+key_of(unsigned i, gr_ip *ip)
+{
+    if (i % 3 == 0) { /* some IPv6 keys too */
+        memset(ip, 0, sizeof *ip);
+        ip->b[0] = 0x20, ip->b[1] = 0x01, ip->b[14] = (uint8_t)(i >> 8), ip->b[15] = (uint8_t)i;
+    } else {
+        gr_ip_from_v4(0x01020000u + i * 7919u, ip);
+    }
+}
+
+/* ---- every variant vs. a model ---- */
+
+static void
+run_model(const char *variant, unsigned stripes, uint64_t seed, unsigned ops, unsigned nkeys)
+{
+    gr_cache_config cfg;
+    gr_cache *c = NULL;
+    gr_cache_config_default(&cfg);
+    cfg.stripes = stripes;
+    CU_ASSERT_EQUAL_FATAL(gr_cache_create(variant, &cfg, &c), GR_CACHE_OK);
+    gr_country *model = calloc(nkeys, sizeof *model);
+    size_t len = 0;
+    unsigned wrong = 0;
+    bool none = !strcmp(variant, "none");
+    for (unsigned i = 0; i < ops; i++) {
+        uint64_t r = rnd(&seed);
+        unsigned k = (unsigned)(r >> 16) % nkeys;
+        gr_ip ip;
+        key_of(k, &ip);
+        unsigned op = (unsigned)(r % 1000);
+        if (op < 550) {
+            gr_country got = 0;
+            bool hit = gr_cache_get(c, &ip, &got);
+            if (hit != (!none && model[k] != 0) || (hit && got != model[k]))
+                wrong++;
+        } else if (op < 998) {
+            gr_country v = (gr_country)(0x4141 + (r >> 40) % 500);
+            gr_cache_put(c, &ip, v);
+            if (!none) {
+                len += model[k] == 0;
+                model[k] = v;
+            }
+        } else if (op < 999) {
+            gr_cache_clear(c);
+            memset(model, 0, nkeys * sizeof *model);
+            len = 0;
+        } else {
+            if (gr_cache_len(c) != len)
+                wrong++;
+            CU_ASSERT(gr_cache_mem_bytes(c) > 0);
+        }
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    CU_ASSERT_EQUAL(gr_cache_len(c), len);
+    if (wrong)
+        fprintf(stderr, "\n%s: %u wrong answers\n", variant, wrong);
+    gr_cache_destroy(c);
+    free(model);
+}
+
+static void
+test_every_variant_matches_model(void)
+{
+    const char *const *names = gr_cache_variant_names();
+    for (size_t i = 0; names[i]; i++) {
+        run_model(names[i], 64, 0x1234567ULL + i, 120000, NKEYS);
+        run_model(names[i], 1, 0xfeedbeefULL + i, 100000, 200);
+    }
+}
+
+static void
+test_sharded_stripes(void)
+{
+    gr_cache_config cfg;
+    gr_cache *c = NULL;
+    gr_cache_config_default(&cfg);
+    cfg.stripes = 48; /* not a power of two */
+    CU_ASSERT_EQUAL(gr_cache_create("sharded", &cfg, &c), GR_CACHE_EARG);
+    CU_ASSERT_PTR_NULL(c);
+    CU_ASSERT_EQUAL(gr_cache_create("no-such-variant", &cfg, &c), GR_CACHE_EUNKNOWN);
+    for (unsigned s = 1; s <= 1024; s *= 4)
+        run_model("sharded", s, 77 + s, 20000, 500);
+}
+
+static void
+test_registry(void)
+{
+    const char *const *names = gr_cache_variant_names();
+    size_t n = 0;
+    while (names[n])
+        n++;
+    CU_ASSERT_EQUAL(n, 7);
+    CU_ASSERT(gr_cache_variant_is_buggy("gomap"));
+    CU_ASSERT(gr_cache_variant_is_buggy("syncmap+naive-reset"));
+    CU_ASSERT(!gr_cache_variant_is_buggy("syncmap"));
+    CU_ASSERT(!gr_cache_variant_is_buggy("sharded"));
+    CU_ASSERT(!gr_cache_variant_is_buggy("bogus"));
+    CU_ASSERT(gr_cache_variant_exists("none"));
+    CU_ASSERT(!gr_cache_variant_exists("mutex "));
+    CU_ASSERT(strlen(gr_cache_strerror(GR_CACHE_EUNKNOWN)) > 0);
+}
+
+/* ---- hashmap ---- */
+
+static void
+test_hashmap_remove_keeps_probe_chains(void)
+{
+    gr_hashmap m;
+    gr_hashmap_init(&m, 0, 42);
+    uint64_t s = 99;
+    unsigned char present[2000] = {0};
+    unsigned wrong = 0;
+    for (unsigned i = 0; i < 200000; i++) {
+        unsigned k = (unsigned)(rnd(&s) % 2000);
+        gr_ip ip;
+        key_of(k, &ip);
+        uint64_t h = gr_hashmap_hash(&m, &ip);
+        uintptr_t v = 0;
+        if (rnd(&s) & 1) {
+            int rc = gr_hashmap_put(&m, &ip, h, k, NULL);
+            wrong += rc != (present[k] ? 0 : 1);
+            present[k] = 1;
+        } else {
+            wrong += gr_hashmap_remove(&m, &ip, h, &v) != present[k];
+            wrong += present[k] && v != k;
+            present[k] = 0;
+        }
+    }
+    size_t n = 0;
+    for (unsigned k = 0; k < 2000; k++) {
+        gr_ip ip;
+        uintptr_t v;
+        key_of(k, &ip);
+        wrong += gr_hashmap_get(&m, &ip, gr_hashmap_hash(&m, &ip), &v) != present[k];
+        n += present[k];
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    CU_ASSERT_EQUAL(gr_hashmap_len(&m), n);
+    gr_hashmap_free(&m);
+}
+
+/* ---- sync.Map ---- */
+
+static void
+test_syncmap_api_matches_model(void)
+{
+    gr_syncmap m;
+    CU_ASSERT_EQUAL_FATAL(gr_syncmap_init(&m), 0);
+    enum { K = 300 };
+    uintptr_t model[K] = {0}; /* 0 = absent */
+    uint64_t s = 2024;
+    unsigned wrong = 0;
+    for (unsigned i = 0; i < 150000; i++) {
+        uint64_t r = rnd(&s);
+        unsigned k = (unsigned)(r >> 20) % K;
+        uintptr_t v = 1 + (r >> 40) % 7, got = 0;
+        gr_ip ip;
+        key_of(k, &ip);
+        bool ok;
+        switch (r % 11) {
+        case 0:
+        case 1:
+            ok = gr_syncmap_load(&m, &ip, &got);
+            wrong += ok != (model[k] != 0) || (ok && got != model[k]);
+            break;
+        case 2:
+            gr_syncmap_store(&m, &ip, v);
+            model[k] = v;
+            break;
+        case 3:
+            ok = gr_syncmap_load_or_store(&m, &ip, v, &got);
+            wrong += ok != (model[k] != 0) || got != (model[k] ? model[k] : v);
+            model[k] = got;
+            break;
+        case 4:
+            ok = gr_syncmap_load_and_delete(&m, &ip, &got);
+            wrong += ok != (model[k] != 0) || (ok && got != model[k]);
+            model[k] = 0;
+            break;
+        case 5:
+            gr_syncmap_delete(&m, &ip);
+            model[k] = 0;
+            break;
+        case 6:
+            ok = gr_syncmap_swap(&m, &ip, v, &got);
+            wrong += ok != (model[k] != 0) || (ok && got != model[k]);
+            model[k] = v;
+            break;
+        case 7:
+            ok = gr_syncmap_compare_and_swap(&m, &ip, v, v + 1);
+            wrong += ok != (model[k] == v);
+            if (ok)
+                model[k] = v + 1;
+            break;
+        case 8:
+            ok = gr_syncmap_compare_and_delete(&m, &ip, v);
+            wrong += ok != (model[k] == v);
+            if (ok)
+                model[k] = 0;
+            break;
+        case 9:
+            if ((r >> 8) % 200 == 0) {
+                gr_syncmap_clear(&m);
+                memset(model, 0, sizeof model);
+            }
+            break;
+        default: {
+            size_t n = 0;
+            for (unsigned j = 0; j < K; j++)
+                n += model[j] != 0;
+            if ((r >> 8) % 50 == 0)
+                wrong += gr_syncmap_len(&m) != n;
+            break;
+        }
+        }
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    gr_syncmap_destroy(&m);
+}
+
+static void
+test_syncmap_promotes_after_enough_misses(void)
+{
+    gr_syncmap m;
+    struct gr_syncmap_shape sh;
+    gr_ip ip;
+    uintptr_t v;
+    CU_ASSERT_EQUAL_FATAL(gr_syncmap_init(&m), 0);
+    for (unsigned i = 0; i < 10; i++) {
+        key_of(i, &ip);
+        gr_syncmap_store(&m, &ip, i + 1);
+    }
+    gr_syncmap_shape(&m, &sh);
+    CU_ASSERT(sh.amended);
+    CU_ASSERT_EQUAL(sh.read_len, 0);
+    CU_ASSERT_EQUAL(sh.dirty_len, 10);
+    /* 9 misses: still in dirty; the 10th (= len(dirty)) promotes. */
+    key_of(3, &ip);
+    for (unsigned i = 0; i < 9; i++)
+        CU_ASSERT(gr_syncmap_load(&m, &ip, &v) && v == 4);
+    gr_syncmap_shape(&m, &sh);
+    CU_ASSERT_EQUAL(sh.misses, 9);
+    CU_ASSERT(sh.amended);
+    CU_ASSERT(gr_syncmap_load(&m, &ip, &v) && v == 4);
+    gr_syncmap_shape(&m, &sh);
+    CU_ASSERT(!sh.amended);
+    CU_ASSERT(!sh.has_dirty);
+    CU_ASSERT_EQUAL(sh.read_len, 10);
+    CU_ASSERT_EQUAL(sh.misses, 0);
+    /* now a hit costs no miss */
+    CU_ASSERT(gr_syncmap_load(&m, &ip, &v) && v == 4);
+    gr_syncmap_shape(&m, &sh);
+    CU_ASSERT_EQUAL(sh.misses, 0);
+    gr_syncmap_destroy(&m);
+}
+
+static bool
+count_fn(const gr_ip *k, uintptr_t v, void *ctx)
+{
+    (void)k, (void)v;
+    ++*(size_t *)ctx;
+    return true;
+}
+
+static void
+test_syncmap_expunges_on_dirty_rebuild_and_load_or_store_revives(void)
+{
+    gr_syncmap m;
+    struct gr_syncmap_shape sh;
+    gr_ip a, b, c;
+    uintptr_t v = 0;
+    size_t n = 0;
+    key_of(1, &a), key_of(2, &b), key_of(3, &c);
+    CU_ASSERT_EQUAL_FATAL(gr_syncmap_init(&m), 0);
+    gr_syncmap_store(&m, &a, 10);
+    gr_syncmap_store(&m, &b, 20);
+    gr_syncmap_range(&m, count_fn, &n); /* Range promotes dirty */
+    CU_ASSERT_EQUAL(n, 2);
+    gr_syncmap_shape(&m, &sh);
+    CU_ASSERT(!sh.has_dirty && sh.read_len == 2);
+    gr_syncmap_delete(&m, &a);    /* a: NULL in the snapshot */
+    gr_syncmap_store(&m, &c, 30); /* new key: dirty rebuilt, a expunged */
+    gr_syncmap_shape(&m, &sh);
+    CU_ASSERT(sh.amended);
+    CU_ASSERT_EQUAL(sh.expunged, 1);
+    CU_ASSERT_EQUAL(sh.dirty_len, 2); /* b and c, not a */
+    CU_ASSERT(!gr_syncmap_load(&m, &a, &v));
+    CU_ASSERT(!gr_syncmap_compare_and_swap(&m, &a, 10, 11)); /* expunged: nothing to swap */
+    CU_ASSERT(!gr_syncmap_compare_and_delete(&m, &a, 10));
+    /* LoadOrStore on the expunged entry: stores, and a is back in dirty */
+    CU_ASSERT(!gr_syncmap_load_or_store(&m, &a, 11, &v));
+    CU_ASSERT_EQUAL(v, 11);
+    gr_syncmap_shape(&m, &sh);
+    CU_ASSERT_EQUAL(sh.expunged, 0);
+    CU_ASSERT_EQUAL(sh.dirty_len, 3);
+    CU_ASSERT(gr_syncmap_load_or_store(&m, &a, 12, &v));
+    CU_ASSERT_EQUAL(v, 11);
+    /* Store on an expunged entry revives it too */
+    gr_syncmap_delete(&m, &b);
+    n = 0;
+    gr_syncmap_range(&m, count_fn, &n); /* promote: b is NULL in the new snapshot */
+    CU_ASSERT_EQUAL(n, 2);
+    key_of(4, &c);
+    gr_syncmap_store(&m, &c, 40); /* rebuild: b expunged */
+    gr_syncmap_shape(&m, &sh);
+    CU_ASSERT_EQUAL(sh.expunged, 1);
+    CU_ASSERT(!gr_syncmap_swap(&m, &b, 21, &v));
+    CU_ASSERT(gr_syncmap_load(&m, &b, &v) && v == 21);
+    gr_syncmap_destroy(&m);
+}
+
+static void
+test_syncmap_compare_and_swap_and_delete_results(void)
+{
+    gr_syncmap m;
+    gr_ip a, d;
+    uintptr_t v = 0;
+    key_of(7, &a), key_of(8, &d);
+    CU_ASSERT_EQUAL_FATAL(gr_syncmap_init(&m), 0);
+    CU_ASSERT(!gr_syncmap_compare_and_swap(&m, &a, 0, 1)); /* absent */
+    CU_ASSERT(!gr_syncmap_compare_and_delete(&m, &a, 0));
+    gr_syncmap_store(&m, &a, 5);                           /* dirty-only key */
+    CU_ASSERT(!gr_syncmap_compare_and_swap(&m, &a, 4, 6)); /* wrong old */
+    CU_ASSERT(gr_syncmap_compare_and_swap(&m, &a, 5, 6));
+    CU_ASSERT(gr_syncmap_load(&m, &a, &v) && v == 6);
+    size_t n = 0;
+    gr_syncmap_range(&m, count_fn, &n); /* now in the snapshot */
+    CU_ASSERT(gr_syncmap_compare_and_swap(&m, &a, 6, 7));
+    CU_ASSERT(!gr_syncmap_compare_and_delete(&m, &a, 6));
+    CU_ASSERT(gr_syncmap_compare_and_delete(&m, &a, 7));
+    CU_ASSERT(!gr_syncmap_load(&m, &a, &v));
+    CU_ASSERT(!gr_syncmap_compare_and_delete(&m, &a, 7));
+    gr_syncmap_store(&m, &d, 9);
+    CU_ASSERT(gr_syncmap_compare_and_delete(&m, &d, 9)); /* dirty-only delete */
+    CU_ASSERT(!gr_syncmap_load(&m, &d, &v));
+    CU_ASSERT(gr_syncmap_swap(&m, &a, 1, &v) == false);
+    CU_ASSERT(gr_syncmap_swap(&m, &a, 2, &v) && v == 1);
+    CU_ASSERT(gr_syncmap_load_and_delete(&m, &a, &v) && v == 2);
+    CU_ASSERT(!gr_syncmap_load_and_delete(&m, &a, &v));
+    gr_syncmap_destroy(&m);
+}
+
+struct storer {
+    gr_syncmap *m;
+    unsigned from, to;
+};
+
+static void *
+storer_main(void *arg)
+{
+    struct storer *s = arg;
+    for (unsigned round = 0; round < 20; round++)
+        for (unsigned i = s->from; i < s->to; i++) {
+            gr_ip ip;
+            key_of(i, &ip);
+            gr_syncmap_store(s->m, &ip, i);
+        }
+    return NULL;
+}
+
+struct range_check {
+    unsigned char seen[4000];
+    unsigned bad;
+};
+
+static bool
+range_check_fn(const gr_ip *k, uintptr_t v, void *ctx)
+{
+    struct range_check *rc = ctx;
+    gr_ip ip;
+    if (v >= 4000) {
+        rc->bad++;
+        return true;
+    }
+    key_of((unsigned)v, &ip);
+    rc->bad += !gr_ip_equal(&ip, k) || rc->seen[v]++;
+    return true;
+}
+
+static void
+test_syncmap_range_while_another_thread_stores(void)
+{
+    gr_syncmap m;
+    CU_ASSERT_EQUAL_FATAL(gr_syncmap_init(&m), 0);
+    for (unsigned i = 0; i < 1000; i++) { /* stable keys, present throughout */
+        gr_ip ip;
+        key_of(i, &ip);
+        gr_syncmap_store(&m, &ip, i);
+    }
+    struct storer st = {&m, 1000, 4000};
+    pthread_t t;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, storer_main, &st), 0);
+    unsigned bad = 0, missing = 0;
+    for (unsigned r = 0; r < 50; r++) {
+        struct range_check *rc = calloc(1, sizeof *rc);
+        gr_syncmap_range(&m, range_check_fn, rc);
+        bad += rc->bad;
+        for (unsigned i = 0; i < 1000; i++)
+            missing += !rc->seen[i];
+        free(rc);
+    }
+    pthread_join(t, NULL);
+    CU_ASSERT_EQUAL(bad, 0);     /* each key at most once, with its own value */
+    CU_ASSERT_EQUAL(missing, 0); /* keys present all along are always visited */
+    CU_ASSERT_EQUAL(gr_syncmap_len(&m), 4000);
+    gr_syncmap_destroy(&m);
+}
+
+static int ebr_freed;
+
+static void
+ebr_count_free(gr_ebr_node *n)
+{
+    ebr_freed++;
+    free(n);
+}
+
+static void
+test_ebr_frees_after_two_epochs(void)
+{
+    gr_ebr *d;
+    CU_ASSERT_EQUAL_FATAL(gr_ebr_create(&d), 0);
+    ebr_freed = 0;
+    gr_ebr_rec *r = gr_ebr_enter(d);
+    for (int i = 0; i < 10; i++)
+        gr_ebr_retire(r, malloc(sizeof(gr_ebr_node)), ebr_count_free);
+    uint64_t e0 = gr_ebr_epoch(d);
+    gr_ebr_collect(r); /* we are inside at e0: may advance once, frees nothing */
+    CU_ASSERT_EQUAL(ebr_freed, 0);
+    gr_ebr_exit(r);
+    CU_ASSERT_EQUAL(gr_ebr_pending(r), 10);
+    for (int i = 0; i < 3; i++)
+        gr_ebr_collect(r);
+    CU_ASSERT(gr_ebr_epoch(d) >= e0 + 2);
+    CU_ASSERT_EQUAL(ebr_freed, 10);
+    CU_ASSERT_EQUAL(gr_ebr_pending(r), 0);
+    r = gr_ebr_enter(d);
+    gr_ebr_retire(r, malloc(sizeof(gr_ebr_node)), ebr_count_free);
+    gr_ebr_exit(r);
+    gr_ebr_destroy(d); /* frees what is still pending */
+    CU_ASSERT_EQUAL(ebr_freed, 11);
+}
+
+/* ---- gomap ---- */
+
+static void
+test_gomap_grows_and_keeps_every_key(void)
+{
+    gr_cache_config cfg;
+    gr_cache *c;
+    struct gr_gomap_info info;
+    gr_cache_config_default(&cfg);
+    CU_ASSERT_EQUAL_FATAL(gr_cache_create("gomap", &cfg, &c), GR_CACHE_OK);
+    unsigned wrong = 0, saw_growing = 0;
+    for (unsigned i = 0; i < 20000; i++) {
+        gr_ip ip;
+        gr_country v;
+        key_of(i, &ip);
+        gr_cache_put(c, &ip, (gr_country)(i | 0x100));
+        gr_gomap_info(c, &info);
+        saw_growing += info.growing;
+        if (i % 97 == 0)
+            for (unsigned j = 0; j <= i; j += 13) {
+                key_of(j, &ip);
+                wrong += !gr_cache_get(c, &ip, &v) || v != (gr_country)(j | 0x100);
+            }
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    CU_ASSERT(saw_growing > 0);
+    gr_gomap_info(c, &info);
+    /* 20000 keys at <= 6.5 per bucket: at least 2^12 buckets */
+    CU_ASSERT(info.B >= 12);
+    CU_ASSERT_EQUAL(gr_cache_len(c), 20000);
+    gr_cache_clear(c);
+    gr_cache_clear(c);
+    gr_gomap_info(c, &info);
+    CU_ASSERT_EQUAL(info.retired_maps, 2);
+    CU_ASSERT_EQUAL(gr_cache_len(c), 0);
+    gr_cache_destroy(c);
+}
+
+struct gomap_writer {
+    gr_cache *c;
+    gr_ip key;
+};
+
+static void *
+gomap_writer_main(void *arg)
+{
+    struct gomap_writer *w = arg;
+    gr_cache_put(w->c, &w->key, 0x5553);
+    return NULL;
+}
+
+/* Child: writer A enters gomap's write section and stays 0.5 s (window_ns);
+ * 0.1 s later the main thread writes ("writes") or reads ("read") another
+ * key. Exits 0 if it survives (detector off). */
+static int
+gomap_child(const char *mode, bool detector)
+{
+    gr_cache_config cfg;
+    gr_cache *c;
+    gr_cache_config_default(&cfg);
+    cfg.detector = detector;
+    cfg.window_ns = 500000000u;
+    if (gr_cache_create("gomap", &cfg, &c))
+        return 3;
+    gr_ip b;
+    gr_country v;
+    key_of(2, &b);
+    if (!strcmp(mode, "read"))
+        gr_cache_put(c, &b, 7); /* count > 0, or the reader returns before the check */
+    struct gomap_writer w = {.c = c};
+    key_of(1, &w.key);
+    pthread_t t;
+    if (pthread_create(&t, NULL, gomap_writer_main, &w))
+        return 3;
+    struct timespec pause = {0, 100000000};
+    nanosleep(&pause, NULL);
+    if (!strcmp(mode, "read"))
+        (void)gr_cache_get(c, &b, &v);
+    else
+        gr_cache_put(c, &b, 0x4445);
+    pthread_join(t, NULL);
+    printf("survived: len=%zu\n", gr_cache_len(c));
+    gr_cache_destroy(c);
+    return 0;
+}
+
+/* Run this binary as a child in `mode`; collect stderr and exit status. */
+static int
+run_child(const char *mode, const char *detector, char *err, size_t cap)
+{
+    int fds[2];
+    if (pipe(fds))
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        char arg[64];
+        snprintf(arg, sizeof arg, "--child-%s", mode);
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        /* under TSan the overlap is a data race by design: let it through */
+        setenv("TSAN_OPTIONS", "report_bugs=0", 1);
+        execl("/proc/self/exe", "test_semantics", arg, detector, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read(fds[0], err + n, cap - 1 - n)) > 0)
+        n += (size_t)r;
+    err[n] = '\0';
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void
+test_gomap_detector_overlapping_writers_die_with_go_message(void)
+{
+    static char err[65536];
+    int st = run_child("writes", "on", err, sizeof err);
+    CU_ASSERT_EQUAL(st, 2);
+    CU_ASSERT(!strncmp(err, "fatal error: concurrent map writes\n", 35));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "goroutine "));
+    if (st != 2)
+        fprintf(stderr, "\nchild status %d, stderr:\n%s\n", st, err);
+}
+
+static void
+test_gomap_detector_read_during_write_dies_with_go_message(void)
+{
+    static char err[65536];
+    int st = run_child("read", "on", err, sizeof err);
+    CU_ASSERT_EQUAL(st, 2);
+    CU_ASSERT(!strncmp(err, "fatal error: concurrent map read and map write\n", 47));
+}
+
+static void
+test_gomap_without_detector_overlap_does_not_die(void)
+{
+    static char err[65536];
+    int st = run_child("writes", "off", err, sizeof err);
+    CU_ASSERT_EQUAL(st, 0);
+    CU_ASSERT_PTR_NULL(strstr(err, "fatal error"));
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc == 3 && !strncmp(argv[1], "--child-", 8))
+        return gomap_child(argv[1] + 8, !strcmp(argv[2], "on"));
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("cache_variants", NULL, NULL);
+    CU_add_test(s, "registry_names_and_errors", test_registry);
+    CU_add_test(s, "every_variant_matches_model", test_every_variant_matches_model);
+    CU_add_test(s, "sharded_stripes_any_power_of_two", test_sharded_stripes);
+    CU_add_test(s, "hashmap_remove_keeps_probe_chains", test_hashmap_remove_keeps_probe_chains);
+    CU_add_test(s, "syncmap_api_matches_model", test_syncmap_api_matches_model);
+    CU_add_test(s, "syncmap_promotes_after_enough_misses",
+                test_syncmap_promotes_after_enough_misses);
+    CU_add_test(s, "syncmap_expunges_on_rebuild_load_or_store_revives",
+                test_syncmap_expunges_on_dirty_rebuild_and_load_or_store_revives);
+    CU_add_test(s, "syncmap_compare_and_swap_delete_results",
+                test_syncmap_compare_and_swap_and_delete_results);
+    CU_add_test(s, "syncmap_range_while_another_thread_stores",
+                test_syncmap_range_while_another_thread_stores);
+    CU_add_test(s, "ebr_frees_after_two_epochs", test_ebr_frees_after_two_epochs);
+    CU_add_test(s, "gomap_grows_and_keeps_every_key", test_gomap_grows_and_keeps_every_key);
+    CU_add_test(s, "gomap_detector_overlapping_writers_die_with_go_message",
+                test_gomap_detector_overlapping_writers_die_with_go_message);
+    CU_add_test(s, "gomap_detector_read_during_write_dies_with_go_message",
+                test_gomap_detector_read_during_write_dies_with_go_message);
+    CU_add_test(s, "gomap_without_detector_overlap_does_not_die",
+                test_gomap_without_detector_overlap_does_not_die);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
