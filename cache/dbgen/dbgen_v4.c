@@ -103,8 +103,8 @@ gr_dbgen_v4_size_log2(gr_dbgen_rng *r, bool legacy)
         return 16 + (unsigned)gr_dbgen_rng_below(r, 7); /* /16 .. /10 */
     static const struct {
         unsigned below, log2;
-    } table[] = {{400, 8},  {520, 9},  {620, 10}, {710, 11}, {790, 12}, {850, 13},
-                 {900, 14}, {935, 15}, {965, 16}, {982, 17}, {993, 18}, {1000, 19}};
+    } table[] = {{420, 8},  {540, 9},  {640, 10}, {725, 11}, {800, 12}, {858, 13},
+                 {905, 14}, {940, 15}, {968, 16}, {984, 17}, {994, 18}, {1000, 19}};
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (x < table[i].below)
             return table[i].log2;
@@ -129,17 +129,14 @@ gr_dbgen_v4_emit(gr_dbgen_list *out, uint64_t first, uint64_t last, const char *
                                last, cc);
 }
 
-/* One /24 split between two to four networks of different countries. */
+/* One /24 split into /25../29 networks of different countries. */
 static void
 gr_dbgen_v4_split24(gr_dbgen_rng *r, gr_dbgen_list *out, gr_dbgen_rir rir, uint64_t base)
 {
     uint64_t cur = base, end = base + 256;
     while (cur < end) {
-        uint64_t left = end - cur;
-        uint64_t size = left;
-        if (left > 8 && gr_dbgen_rng_below(r, 3))
-            size = (uint64_t)8 << gr_dbgen_rng_below(r, 4); /* 8 .. 64 */
-        while (cur % size || size > left)
+        uint64_t size = (uint64_t)8 << gr_dbgen_rng_below(r, 5); /* 8 .. 128 */
+        while (size > end - cur || (cur & (size - 1)))
             size /= 2;
         gr_dbgen_v4_emit(out, cur, cur + size - 1, gr_dbgen_v4_country(r, out, rir, cur));
         cur += size;
@@ -170,7 +167,7 @@ gr_dbgen_v4_block(gr_dbgen_rng *r, gr_dbgen_list *out, unsigned octet, char kind
         }
         if (size > end - cur)
             size = end - cur;
-        if (lg == 8 && size == 256 && gr_dbgen_rng_below(r, 100) < 6)
+        if (lg == 8 && size == 256 && gr_dbgen_rng_below(r, 100) < 3)
             gr_dbgen_v4_split24(r, out, rir, cur);
         else
             gr_dbgen_v4_emit(out, cur, cur + size - 1, gr_dbgen_v4_country(r, out, rir, cur));
