@@ -112,6 +112,7 @@ struct gr_campaign_run_state {
     double prev_t;
     double *ttfs;
     size_t n_ttfs, cap_ttfs;
+    double offset_hint_s; /* child start-up time seen in the last trial */
 };
 
 static void
@@ -275,6 +276,7 @@ gr_campaign_run(const gr_campaign *c, gr_campaign_summary *sum)
         spec.sim.duration_ns = td;
         spec.sample_interval_ns = c->sample_interval_ns ? c->sample_interval_ns : 250000000;
         spec.deadline_ns = td ? td + 30000000000ull : 0;
+        spec.start_offset_hint_s = s.offset_hint_s;
         spec.on_sample = gr_campaign_on_sample;
         spec.sample_ctx = &s;
         s.prev_requests = 0;
@@ -287,6 +289,8 @@ gr_campaign_run(const gr_campaign *c, gr_campaign_summary *sum)
             break;
         }
         started = 1;
+        if (r.start_offset_measured)
+            s.offset_hint_s = r.start_offset_s;
         gr_campaign_account(&s, &r);
         if (c->out) {
             gr_jsonl_trial_id id = {c->variant, c->profile, c->via, s.seed, k};

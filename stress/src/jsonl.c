@@ -97,6 +97,8 @@ gr_jsonl_trial(const gr_jsonl_trial_id *id, const gr_trial_result *r)
     json_object_set_new(o, "cache_len_max", json_integer((json_int_t)s->cache_len_max));
     json_object_set_new(o, "rss_max_kb", json_integer((json_int_t)s->rss_max_kb));
     json_object_set_new(o, "complete", json_boolean(r->have_final));
+    json_object_set_new(o, "startup_s", json_real(r->start_offset_s));
+    json_object_set_new(o, "startup_measured", json_boolean(r->start_offset_measured));
     if (r->first_report_s >= 0)
         json_object_set_new(o, "first_report_s", json_real(r->first_report_s));
     return o;

@@ -494,7 +494,9 @@ gr_trial_run(const gr_trial_spec *spec, gr_trial_result *out)
         gr_trial_parse_stdout(&w);
     free(w.stdout_buf);
 
-    double offset = w.have_offset ? w.start_offset : 0;
+    double offset = w.have_offset ? w.start_offset : spec->start_offset_hint_s;
+    out->start_offset_s = offset;
+    out->start_offset_measured = w.have_offset;
     out->elapsed_s = end - w.t0 - offset;
     if (out->elapsed_s < 0)
         out->elapsed_s = 0;

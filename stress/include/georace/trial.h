@@ -48,6 +48,9 @@ typedef struct gr_trial_spec {
     uint64_t deadline_ns;        /* hard limit after which the child is killed (0: none) */
     gr_trial_sample_fn on_sample;
     void *sample_ctx;
+    /* Child start-up time to subtract when no progress record arrived
+     * before the end (a failure in the first sample interval). */
+    double start_offset_hint_s;
 } gr_trial_spec;
 
 typedef struct gr_trial_result {
@@ -61,6 +64,8 @@ typedef struct gr_trial_result {
     bool have_final;       /* the child delivered its final counters */
     gr_sim_result sim;     /* final counters, or the last progress record's */
     uint64_t samples;
+    double start_offset_s;      /* child start-up time subtracted from the times */
+    bool start_offset_measured; /* from a progress record (else the hint) */
     char stderr_tail[1024];
 } gr_trial_result;
 
