@@ -126,3 +126,31 @@ gr_mmdbw_enc_array(gr_mmdbw_buf *b, size_t entries)
 {
     gr_mmdbw_enc_control(b, GR_MMDBW_T_ARRAY, entries);
 }
+
+void
+gr_mmdbw_enc_records(gr_mmdbw_buf *b, unsigned record_size, uint32_t l, uint32_t r)
+{
+    unsigned char o[8];
+    size_t n;
+    switch (record_size) {
+    case 24:
+        o[0] = (unsigned char)(l >> 16), o[1] = (unsigned char)(l >> 8), o[2] = (unsigned char)l;
+        o[3] = (unsigned char)(r >> 16), o[4] = (unsigned char)(r >> 8), o[5] = (unsigned char)r;
+        n = 6;
+        break;
+    case 28:
+        o[0] = (unsigned char)(l >> 16), o[1] = (unsigned char)(l >> 8), o[2] = (unsigned char)l;
+        o[3] = (unsigned char)(((l >> 24) & 0x0f) << 4 | ((r >> 24) & 0x0f));
+        o[4] = (unsigned char)(r >> 16), o[5] = (unsigned char)(r >> 8), o[6] = (unsigned char)r;
+        n = 7;
+        break;
+    default:
+        for (int i = 0; i < 4; i++) {
+            o[i] = (unsigned char)(l >> (24 - 8 * i));
+            o[4 + i] = (unsigned char)(r >> (24 - 8 * i));
+        }
+        n = 8;
+        break;
+    }
+    gr_mmdbw_buf_put(b, o, n);
+}

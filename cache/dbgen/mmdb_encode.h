@@ -40,4 +40,9 @@ void gr_mmdbw_enc_uint(gr_mmdbw_buf *b, enum gr_mmdbw_type type, uint64_t v);
 void gr_mmdbw_enc_map(gr_mmdbw_buf *b, size_t entries);
 void gr_mmdbw_enc_array(gr_mmdbw_buf *b, size_t entries);
 
+/* One search-tree node: two records of record_size bits (24, 28 or 32),
+ * big-endian; with 28 bits the middle byte holds the top nibble of the left
+ * record (high half) and of the right record (low half). */
+void gr_mmdbw_enc_records(gr_mmdbw_buf *b, unsigned record_size, uint32_t left, uint32_t right);
+
 #endif

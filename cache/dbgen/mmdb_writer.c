@@ -298,34 +298,6 @@ gr_mmdbw_alias_ipv4(gr_mmdbw *w)
 }
 
 static void
-gr_mmdbw_put_record_pair(gr_mmdbw_buf *b, unsigned record_size, uint32_t l, uint32_t r)
-{
-    unsigned char o[8];
-    size_t n;
-    switch (record_size) {
-    case 24:
-        o[0] = (unsigned char)(l >> 16), o[1] = (unsigned char)(l >> 8), o[2] = (unsigned char)l;
-        o[3] = (unsigned char)(r >> 16), o[4] = (unsigned char)(r >> 8), o[5] = (unsigned char)r;
-        n = 6;
-        break;
-    case 28:
-        o[0] = (unsigned char)(l >> 16), o[1] = (unsigned char)(l >> 8), o[2] = (unsigned char)l;
-        o[3] = (unsigned char)(((l >> 24) & 0x0f) << 4 | ((r >> 24) & 0x0f));
-        o[4] = (unsigned char)(r >> 16), o[5] = (unsigned char)(r >> 8), o[6] = (unsigned char)r;
-        n = 7;
-        break;
-    default:
-        for (int i = 0; i < 4; i++) {
-            o[i] = (unsigned char)(l >> (24 - 8 * i));
-            o[4 + i] = (unsigned char)(r >> (24 - 8 * i));
-        }
-        n = 8;
-        break;
-    }
-    gr_mmdbw_buf_put(b, o, n);
-}
-
-static void
 gr_mmdbw_put_metadata(gr_mmdbw_buf *b, const gr_mmdbw_meta *meta, size_t node_count,
                       unsigned record_size)
 {
@@ -404,6 +376,17 @@ gr_mmdbw_write_buffer(gr_mmdbw *w, const gr_mmdbw_meta *meta, unsigned char **bu
         rc = GR_MMDBW_ETOOBIG;
         goto done;
     }
+    if (meta->record_size) {
+        if (meta->record_size != 24 && meta->record_size != 28 && meta->record_size != 32) {
+            rc = GR_MMDBW_EARG;
+            goto done;
+        }
+        if (meta->record_size < record_size) {
+            rc = GR_MMDBW_ETOOBIG;
+            goto done;
+        }
+        record_size = meta->record_size;
+    }
     for (size_t i = 0; i < count; i++) {
         const struct gr_mmdbw_node *nd = &w->nodes[order[i]];
         uint32_t rec[2];
@@ -416,7 +399,7 @@ gr_mmdbw_write_buffer(gr_mmdbw *w, const gr_mmdbw_meta *meta, unsigned char **bu
             else
                 rec[b] = number[c];
         }
-        gr_mmdbw_put_record_pair(&out, record_size, rec[0], rec[1]);
+        gr_mmdbw_enc_records(&out, record_size, rec[0], rec[1]);
     }
     gr_mmdbw_buf_zero(&out, 16);
     gr_mmdbw_buf_put(&out, data.p, data.len);

@@ -38,6 +38,7 @@ typedef struct gr_mmdbw_meta {
     const char *database_type; /* e.g. "georace-country" */
     const char *description;   /* English description, may be NULL */
     uint64_t build_epoch;      /* seconds since 1970; fixed for reproducible files */
+    unsigned record_size;      /* 24, 28 or 32; 0 = the smallest that fits */
 } gr_mmdbw_meta;
 
 typedef struct gr_mmdbw_stats {
