@@ -104,8 +104,6 @@ gr_ebr_free_list(gr_ebr_node *n)
 void
 gr_ebr_destroy(gr_ebr *d)
 {
-    if (!d)
-        return;
     pthread_key_delete(d->key);
     struct gr_ebr_rec *r = atomic_load(&d->recs);
     while (r) {
@@ -134,9 +132,9 @@ gr_ebr_register(gr_ebr *d)
             abort(); /* no record, no safe access: like Go's fatal out of memory */
         atomic_init(&r->owned, 1);
         r->dom = d;
-        r->next = atomic_load(&d->recs);
-        while (!atomic_compare_exchange_weak(&d->recs, &r->next, r))
-            ;
+        do
+            r->next = atomic_load(&d->recs);
+        while (!atomic_compare_exchange_weak(&d->recs, &r->next, r));
     }
     pthread_setspecific(d->key, r);
     return r;

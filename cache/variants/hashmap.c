@@ -140,12 +140,6 @@ gr_hashmap_remove(gr_hashmap *m, const gr_ip *key, uint64_t hash, uintptr_t *old
     return true;
 }
 
-void
-gr_hashmap_reset(gr_hashmap *m)
-{
-    gr_hashmap_free(m);
-}
-
 size_t
 gr_hashmap_mem_bytes(const gr_hashmap *m)
 {

@@ -31,14 +31,13 @@ typedef struct gr_hashmap {
 } gr_hashmap;
 
 void gr_hashmap_init(gr_hashmap *m, size_t size_hint, uint64_t seed);
+/* Drop every entry and the table; the map stays usable (as after init). */
 void gr_hashmap_free(gr_hashmap *m);
 uint64_t gr_hashmap_hash(const gr_hashmap *m, const gr_ip *key);
 bool gr_hashmap_get(const gr_hashmap *m, const gr_ip *key, uint64_t hash, uintptr_t *out);
 /* 1 inserted, 0 replaced (old value in *old if not NULL), -1 out of memory. */
 int gr_hashmap_put(gr_hashmap *m, const gr_ip *key, uint64_t hash, uintptr_t value, uintptr_t *old);
 bool gr_hashmap_remove(gr_hashmap *m, const gr_ip *key, uint64_t hash, uintptr_t *old);
-/* Drop every entry and the table (back to the state after init). */
-void gr_hashmap_reset(gr_hashmap *m);
 size_t gr_hashmap_mem_bytes(const gr_hashmap *m);
 /* Iterate: size_t pos = 0; while (gr_hashmap_next(m, &pos, &slot)) ... */
 bool gr_hashmap_next(const gr_hashmap *m, size_t *pos, const struct gr_hashmap_slot **slot);

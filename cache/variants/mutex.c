@@ -48,7 +48,7 @@ gr_mutex_clear(gr_cache *c)
 {
     struct gr_mutex_cache *m = GR_MUTEX(c);
     pthread_mutex_lock(&m->mu);
-    gr_hashmap_reset(&m->map);
+    gr_hashmap_free(&m->map);
     pthread_mutex_unlock(&m->mu);
 }
 

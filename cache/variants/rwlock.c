@@ -52,7 +52,7 @@ gr_rwlock_clear(gr_cache *c)
 {
     struct gr_rwlock_cache *m = GR_RWLOCK(c);
     pthread_rwlock_wrlock(&m->lock);
-    gr_hashmap_reset(&m->map);
+    gr_hashmap_free(&m->map);
     pthread_rwlock_unlock(&m->lock);
 }
 

@@ -70,7 +70,7 @@ gr_sharded_clear(gr_cache *c)
     struct gr_sharded_cache *s = GR_SHARDED(c);
     for (unsigned i = 0; i < s->n; i++) {
         pthread_mutex_lock(&s->stripes[i].mu);
-        gr_hashmap_reset(&s->stripes[i].map);
+        gr_hashmap_free(&s->stripes[i].map);
         pthread_mutex_unlock(&s->stripes[i].mu);
     }
 }
@@ -121,13 +121,10 @@ int
 gr_sharded_create(const gr_cache_config *cfg, gr_cache **out)
 {
     unsigned n = cfg->stripes ? cfg->stripes : GR_SHARDED_DEFAULT;
+    struct gr_sharded_cache *s = NULL;
     if (n > GR_SHARDED_MAX || (n & (n - 1)))
         return GR_CACHE_EARG;
-    struct gr_sharded_cache *s = calloc(1, sizeof *s);
-    if (!s)
-        return GR_CACHE_ENOMEM;
-    s->stripes = aligned_alloc(64, n * sizeof *s->stripes);
-    if (!s->stripes) {
+    if (!(s = calloc(1, sizeof *s)) || !(s->stripes = aligned_alloc(64, n * sizeof *s->stripes))) {
         free(s);
         return GR_CACHE_ENOMEM;
     }

@@ -497,8 +497,7 @@ gr_syncmap_load_or_store(gr_syncmap *m, const gr_ip *key, uintptr_t value, uintp
     struct gr_syncmap_entry *e;
     bool loaded = false;
     uintptr_t dummy;
-    if (!actual)
-        actual = &dummy;
+    actual = actual ? actual : &dummy;
     gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
     uint64_t h = gr_ip_hash(key, m->seed);
     struct gr_syncmap_read *r = gr_syncmap_load_read(m);
@@ -656,6 +655,8 @@ gr_syncmap_shape(gr_syncmap *m, struct gr_syncmap_shape *out)
     out->has_dirty = m->go.dirty != NULL;
     out->dirty_len = m->go.dirty ? gr_hashmap_len(m->go.dirty) : 0;
     out->misses = m->go.misses;
+    out->table_bytes = (r && r->m ? gr_hashmap_mem_bytes(r->m) : 0) +
+                       (m->go.dirty ? gr_hashmap_mem_bytes(m->go.dirty) : 0);
     pthread_mutex_unlock(&m->go.mu);
     gr_ebr_exit(rec);
 }
@@ -666,7 +667,6 @@ gr_syncmap_mem_bytes(gr_syncmap *m)
     struct gr_syncmap_shape sh;
     gr_syncmap_shape(m, &sh);
     size_t entries = sh.has_dirty ? sh.dirty_len + sh.expunged : sh.read_len;
-    size_t slot = sizeof(struct gr_hashmap_slot) * 2; /* tables are 3/8..3/4 full */
-    return sizeof *m + sizeof(struct gr_syncmap_read) + (sh.read_len + sh.dirty_len) * slot +
+    return sizeof *m + sizeof(struct gr_syncmap_read) + sh.table_bytes +
            entries * (sizeof(struct gr_syncmap_entry) + sizeof(struct gr_syncmap_box));
 }

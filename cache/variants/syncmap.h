@@ -70,6 +70,7 @@ size_t gr_syncmap_mem_bytes(gr_syncmap *m);
  * map holds keys the snapshot lacks, the current misses count. */
 struct gr_syncmap_shape {
     size_t read_len, dirty_len, misses, expunged;
+    size_t table_bytes; /* hash tables of snapshot and dirty map */
     bool amended, has_dirty;
 };
 void gr_syncmap_shape(gr_syncmap *m, struct gr_syncmap_shape *out);

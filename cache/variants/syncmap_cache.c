@@ -71,9 +71,7 @@ gr_syncmap_cache_create(const gr_cache_config *cfg, gr_cache **out)
 {
     (void)cfg;
     struct gr_syncmap_cache *s = calloc(1, sizeof *s);
-    if (!s)
-        return GR_CACHE_ENOMEM;
-    if (gr_syncmap_init(&s->map)) {
+    if (!s || gr_syncmap_init(&s->map)) {
         free(s);
         return GR_CACHE_ENOMEM;
     }

@@ -152,9 +152,7 @@ gr_syncmap_naive_create(const gr_cache_config *cfg, gr_cache **out)
 {
     (void)cfg;
     struct gr_naive_cache *n = calloc(1, sizeof *n);
-    if (!n)
-        return GR_CACHE_ENOMEM;
-    if (gr_syncmap_init(&n->map)) {
+    if (!n || gr_syncmap_init(&n->map)) {
         free(n);
         return GR_CACHE_ENOMEM;
     }

@@ -9,14 +9,54 @@
 #   tsan_verdict.sh clean WORKLOAD VARIANT PROFDATA COV MIN FILE...
 #       passes only if the run exits 0 with no TSan report, and at least
 #       MIN percent of the lines of each FILE ran (clang source-based
-#       coverage, built into WORKLOAD in the tsan preset).
+#       coverage, built into WORKLOAD in the tsan preset). With
+#       GR_COV_SAVE=path the raw profile is kept there.
+#   tsan_verdict.sh merged WORKLOAD NAME PROFDATA COV MIN FILE -- PROFRAW...
+#       coverage of FILE over several saved runs (code shared by variants).
 set -u
 mode=$1 workload=$2 variant=$3
 shift 3
+check_coverage() { # variant profdata cov min files...
+    v=$1 profdata=$2 cov=$3 min=$4
+    shift 4
+    "$cov" report "$workload" -instr-profile="$profdata" "$@" >"$out/cov" || exit 1
+    fail=0
+    for f in "$@"; do
+        base=$(basename "$f")
+        # columns: Filename Regions Missed Cover Functions Missed Executed Lines Missed Cover ...
+        pct=$(awk -v b="$base" '{ n = split($1, p, "/"); if (p[n] == b) { print $10; exit } }' "$out/cov")
+        pct=${pct%\%}
+        if [ -z "$pct" ]; then
+            echo "FAIL: no coverage figures for $base"
+            fail=1
+            continue
+        fi
+        verdict=ok
+        if awk -v p="$pct" -v m="$min" 'BEGIN { exit !(p + 0 < m + 0) }'; then
+            verdict="BELOW $min%"
+            fail=1
+        fi
+        echo "coverage $v $base: $pct% of lines ran under the concurrent workload ($verdict)"
+    done
+    [ $fail -eq 0 ] || { cat "$out/cov"; exit 1; }
+}
+
 out=$(mktemp -d "${TMPDIR:-/tmp}/tsan_verdict.XXXXXX") || exit 1
 trap 'rm -rf "$out"' EXIT
 export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1"
 export LLVM_PROFILE_FILE="$out/run.profraw"
+
+if [ "$mode" = merged ]; then
+    profdata=$1 cov=$2 min=$3 file=$4
+    shift 5 # ... FILE --
+    for p in "$@"; do
+        [ -f "$p" ] || { echo "FAIL: missing profile $p (run the tsan_clean_* tests first)"; exit 1; }
+    done
+    "$profdata" merge -sparse "$@" -o "$out/run.profdata" || exit 1
+    check_coverage "$variant" "$out/run.profdata" "$cov" "$min" "$file"
+    echo "PASS: $file is covered by the fixed variants' workloads"
+    exit 0
+fi
 
 "$workload" "$variant" >"$out/stdout" 2>"$out/stderr"
 rc=$?
@@ -78,26 +118,8 @@ clean)
         exit 1
     fi
     "$profdata" merge -sparse "$out/run.profraw" -o "$out/run.profdata" || exit 1
-    "$cov" report "$workload" -instr-profile="$out/run.profdata" "$@" >"$out/cov" || exit 1
-    fail=0
-    for f in "$@"; do
-        base=$(basename "$f")
-        # columns: Filename Regions Missed Cover Functions Missed Executed Lines Missed Cover ...
-        pct=$(awk -v b="$base" '{ n = split($1, p, "/"); if (p[n] == b) { print $10; exit } }' "$out/cov")
-        pct=${pct%\%}
-        if [ -z "$pct" ]; then
-            echo "FAIL: no coverage figures for $base"
-            fail=1
-            continue
-        fi
-        verdict=ok
-        if awk -v p="$pct" -v m="$min" 'BEGIN { exit !(p + 0 < m + 0) }'; then
-            verdict="BELOW $min%"
-            fail=1
-        fi
-        echo "coverage $variant $base: $pct% of lines ran under the concurrent workload ($verdict)"
-    done
-    [ $fail -eq 0 ] || { cat "$out/cov"; exit 1; }
+    [ -n "${GR_COV_SAVE:-}" ] && cp "$out/run.profraw" "$GR_COV_SAVE"
+    check_coverage "$variant" "$out/run.profdata" "$cov" "$min" "$@"
     echo "PASS: $variant is clean under ThreadSanitizer"
     ;;
 *)
