@@ -284,7 +284,7 @@ gr_addrpool_from_csv(const char *text, size_t len, gr_addrpool **out, char *err,
 }
 
 int
-gr_addrpool_from_csv_file(const char *path, gr_addrpool **out, char *err, size_t errcap)
+gr_addrpool_add_csv_file(gr_addrpool *p, const char *path, char *err, size_t errcap)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -315,16 +315,23 @@ gr_addrpool_from_csv_file(const char *path, gr_addrpool **out, char *err, size_t
         }
     }
     fclose(f);
-    gr_addrpool *p = NULL;
-    if (rc == GR_TRAFFIC_OK) {
-        p = gr_addrpool_new();
-        rc = p ? gr_addrpool_add_csv(p, buf, len, path, err, errcap) : GR_TRAFFIC_ENOMEM;
-        if (rc == GR_TRAFFIC_OK && p->n4 + p->n6 == 0) {
-            gr_addrpool_err(err, errcap, "%s: no address range", path);
-            rc = GR_TRAFFIC_EFORMAT;
-        }
-    }
+    if (rc == GR_TRAFFIC_OK)
+        rc = gr_addrpool_add_csv(p, buf, len, path, err, errcap);
     free(buf);
+    return rc;
+}
+
+int
+gr_addrpool_from_csv_file(const char *path, gr_addrpool **out, char *err, size_t errcap)
+{
+    gr_addrpool *p = gr_addrpool_new();
+    if (!p)
+        return GR_TRAFFIC_ENOMEM;
+    int rc = gr_addrpool_add_csv_file(p, path, err, errcap);
+    if (rc == GR_TRAFFIC_OK && p->n4 + p->n6 == 0) {
+        gr_addrpool_err(err, errcap, "%s: no address range", path);
+        rc = GR_TRAFFIC_EFORMAT;
+    }
     if (rc) {
         gr_addrpool_free(p);
         return rc;

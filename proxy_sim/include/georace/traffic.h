@@ -91,6 +91,7 @@ int gr_addrpool_from_csv(const char *text, size_t len, gr_addrpool **out, char *
 /* Append the ranges of more CSV text to a pool (for several --csv files). */
 int gr_addrpool_add_csv(gr_addrpool *p, const char *text, size_t len, const char *origin, char *err,
                         size_t errcap);
+int gr_addrpool_add_csv_file(gr_addrpool *p, const char *path, char *err, size_t errcap);
 int gr_addrpool_from_csv_file(const char *path, gr_addrpool **out, char *err, size_t errcap);
 /* By walking the networks of an MMDB file (country_code or country/iso_code). */
 int gr_addrpool_from_mmdb(const char *path, gr_addrpool **out, char *err, size_t errcap);

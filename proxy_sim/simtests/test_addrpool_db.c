@@ -1,0 +1,127 @@
+/*
+ * test_addrpool_db.c - address pools built from the embedded database, by
+ * its CSV and by walking its MMDB search tree: every drawn address must be
+ * answered by the database itself with the pool's ground truth.
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "georace/defaultdb.h"
+#include "georace/geodb.h"
+#include "georace/traffic.h"
+#include "georace/zone.h"
+
+static uint64_t
+next_rand(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Draw n addresses of each family and look each up in db. */
+static void
+check_pool_against_db(const gr_addrpool *pool, gr_geodb *db, int n)
+{
+    uint64_t seed = 12345;
+    int wrong = 0, reserved = 0;
+    for (int v6 = 0; v6 < 2; v6++) {
+        CU_ASSERT_FATAL(gr_addrpool_count(pool, v6) > 0);
+        for (int i = 0; i < n; i++) {
+            gr_ip ip;
+            gr_country truth, got = GR_COUNTRY_NONE;
+            CU_ASSERT_FATAL(
+                gr_addrpool_draw(pool, v6, next_rand(&seed), next_rand(&seed), &ip, &truth));
+            CU_ASSERT_EQUAL(gr_ip_is_v4(&ip), !v6);
+            if (gr_zone_of(&ip) != GR_ZONE_NONE) {
+                reserved++;
+                continue;
+            }
+            int rc = gr_geodb_lookup(db, &ip, &got);
+            if (rc != 1 || got != truth) {
+                if (wrong++ < 5) {
+                    char a[GR_IP_STRLEN], t[3], g[3];
+                    gr_ip_format(&ip, a, sizeof a);
+                    fprintf(stderr, "\n  %s: pool says %s, database %s (rc %d)", a,
+                            gr_country_str(truth, t), gr_country_str(got, g), rc);
+                }
+            }
+        }
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    CU_ASSERT(reserved < n / 100);
+}
+
+static void
+test_csv_pool_agrees_with_the_database(void)
+{
+    gr_addrpool *pool = NULL;
+    gr_geodb *db = NULL;
+    char err[512] = "";
+    CU_ASSERT_EQUAL_FATAL(gr_addrpool_default(&pool, err, sizeof err), GR_TRAFFIC_OK);
+    CU_ASSERT_EQUAL_FATAL(gr_defaultdb_open(GR_GEODB_SCAN_BSEARCH, &db, err, sizeof err), 0);
+    check_pool_against_db(pool, db, 20000);
+    gr_geodb_close(db);
+    CU_ASSERT_EQUAL_FATAL(gr_defaultdb_open(GR_GEODB_MMDB, &db, err, sizeof err), 0);
+    check_pool_against_db(pool, db, 20000);
+    gr_geodb_close(db);
+    gr_addrpool_free(pool);
+}
+
+static void
+test_mmdb_walk_pool_agrees_with_the_database(void)
+{
+    char err[512] = "";
+    const char *path = gr_defaultdb_mmdb_path(err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    gr_addrpool *pool = NULL;
+    CU_ASSERT_EQUAL_FATAL(gr_addrpool_from_mmdb(path, &pool, err, sizeof err), GR_TRAFFIC_OK);
+    gr_geodb *db = NULL;
+    CU_ASSERT_EQUAL_FATAL(gr_geodb_open_mmdb(path, &db, err, sizeof err), 0);
+    check_pool_against_db(pool, db, 20000);
+    gr_geodb_close(db);
+    /* The walk finds the database's networks: at least one per CSV range
+     * is not guaranteed (ranges merge), but thousands of each family are. */
+    CU_ASSERT(gr_addrpool_count(pool, false) > 1000);
+    CU_ASSERT(gr_addrpool_count(pool, true) > 1000);
+    gr_addrpool_free(pool);
+}
+
+static void
+test_mmdb_walk_rejects_a_non_database(void)
+{
+    gr_addrpool *pool = NULL;
+    char err[512] = "";
+    CU_ASSERT_EQUAL(gr_addrpool_from_mmdb("/nonexistent/x.mmdb", &pool, err, sizeof err),
+                    GR_TRAFFIC_ENOENT);
+    CU_ASSERT(strlen(err) > 0);
+    char path[] = "/tmp/georace-notmmdb-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("this is not an MMDB file\n", f);
+    fclose(f);
+    CU_ASSERT_EQUAL(gr_addrpool_from_mmdb(path, &pool, err, sizeof err), GR_TRAFFIC_EFORMAT);
+    CU_ASSERT_PTR_NULL(pool);
+    remove(path);
+}
+
+int
+main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("addrpool_db", NULL, NULL);
+    CU_add_test(s, "CSV pool agrees with the database", test_csv_pool_agrees_with_the_database);
+    CU_add_test(s, "MMDB walk pool agrees with the database",
+                test_mmdb_walk_pool_agrees_with_the_database);
+    CU_add_test(s, "MMDB walk rejects a non-database", test_mmdb_walk_rejects_a_non_database);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
