@@ -259,7 +259,7 @@ gr_repro_row_gomap(struct gr_repro_ctx *c)
         double max = 0;
         for (unsigned i = 0; i < t.n_ttf; i++)
             max = t.ttf[i] > max ? t.ttf[i] : max;
-        snprintf(r->figures, sizeof r->figures, "ttf median %.3f s, max %.3f s; ",
+        snprintf(r->figures, sizeof r->figures, "ttf median %.3f s, max %.3f s",
                  gr_repro_median(t.ttf, t.n_ttf), max);
     }
     gr_repro_messages(r->figures, sizeof r->figures, &t);
@@ -286,7 +286,7 @@ gr_repro_row_tsan_race(struct gr_repro_ctx *c, const char *bin, const char *expe
     gr_repro_tsan_trial(bin, variant, c->o->seconds * 3, 1, &t);
     if (t.races) {
         snprintf(r->result, sizeof r->result, "ThreadSanitizer reported");
-        snprintf(r->figures, sizeof r->figures, "first report after %.2f s; ", t.first_report_s);
+        snprintf(r->figures, sizeof r->figures, "first report after %.2f s", t.first_report_s);
         gr_repro_messages(r->figures, sizeof r->figures, &t);
         r->verdict = GR_REPRO_PASS;
     } else {
@@ -311,7 +311,7 @@ gr_repro_row_naive_data(struct gr_repro_ctx *c)
     gr_repro_fork_trials(c->o, &s, 2, &t);
     snprintf(r->result, sizeof r->result, "%u/%u trials failed, %llu mismatches", t.failed,
              t.trials, (unsigned long long)t.mismatches);
-    snprintf(r->figures, sizeof r->figures, "%llu requests in %.1f s; ",
+    snprintf(r->figures, sizeof r->figures, "%llu requests in %.1f s",
              (unsigned long long)t.requests, t.exposure_s);
     gr_repro_messages(r->figures, sizeof r->figures, &t);
     r->verdict = GR_REPRO_INFO;
@@ -362,7 +362,7 @@ gr_repro_fixed_tsan_row(struct gr_repro_ctx *c, const char *bin, const char *var
              : t.failed ? "failed"
                         : "no report",
              (unsigned long long)t.mismatches);
-    snprintf(r->figures, sizeof r->figures, "%llu requests in %.1f s; ",
+    snprintf(r->figures, sizeof r->figures, "%llu requests in %.1f s",
              (unsigned long long)t.requests, t.exposure_s);
     gr_repro_messages(r->figures, sizeof r->figures, &t);
     if (t.errors)
