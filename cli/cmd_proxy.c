@@ -285,6 +285,7 @@ gr_cmd_proxy(int argc, char **argv)
             gr_geodb_close(cfg.db);
             return GR_EXIT_FAIL;
         }
+        setvbuf(log, NULL, _IOLBF, 0); /* readable while the proxy runs */
         cfg.access_log = log;
     }
 

@@ -151,16 +151,39 @@ gr_worker_log(struct gr_proxy_worker *w, struct evhttp_request *req, const char 
     pthread_mutex_unlock(&p->log_lock);
 }
 
-/* A request left the proxy: count it, and finish a graceful stop when it
- * was the last one. */
+/* A request is fully written (or its client is gone): it no longer holds a
+ * graceful stop back. */
 static void
-gr_worker_done(struct gr_proxy_worker *w, int code)
+gr_worker_release(struct gr_proxy_worker *w)
 {
-    gr_metrics_count_status(&w->metrics, code);
     gr_metrics_dec(&w->metrics.in_flight);
     w->in_flight--;
     if (w->stopping && w->in_flight == 0)
         event_base_loopexit(w->base, NULL);
+}
+
+static void
+gr_worker_on_complete(struct evhttp_request *req, void *arg)
+{
+    (void)req;
+    gr_worker_release(arg);
+}
+
+/* Send the answer and count it. evhttp writes it asynchronously; the
+ * request is released when the write completes, so a graceful stop never
+ * closes a connection with an answer still in its buffer. A request whose
+ * client already left has no connection: evhttp frees it at once. */
+static void
+gr_worker_send(struct gr_proxy_worker *w, struct evhttp_request *req, int code, const char *reason,
+               struct evbuffer *body)
+{
+    bool connected = evhttp_request_get_connection(req) != NULL;
+    gr_metrics_count_status(&w->metrics, code);
+    if (connected)
+        evhttp_request_set_on_complete_cb(req, gr_worker_on_complete, w);
+    evhttp_send_reply(req, code, reason, body);
+    if (!connected)
+        gr_worker_release(w);
 }
 
 /* Answer from the proxy itself (403, 400, 502, metrics, ...). */
@@ -173,8 +196,7 @@ gr_worker_reply(struct gr_proxy_worker *w, struct evhttp_request *req, int code,
     if (!evhttp_find_header(out, "Content-Type"))
         evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
     gr_worker_log(w, req, peer, client, code, geo, body ? evbuffer_get_length(body) : 0, t0);
-    evhttp_send_reply(req, code, gr_worker_reason(code), body);
-    gr_worker_done(w, code);
+    gr_worker_send(w, req, code, gr_worker_reason(code), body);
 }
 
 static void
@@ -237,8 +259,7 @@ gr_worker_on_upstream(struct evhttp_request *ureq, void *arg)
     struct evbuffer *body = evhttp_request_get_input_buffer(ureq);
     const char *reason = evhttp_request_get_response_code_line(ureq);
     gr_worker_log(w, f->req, f->peer, f->client, code, f->geo, evbuffer_get_length(body), f->t0);
-    evhttp_send_reply(f->req, code, reason && *reason ? reason : gr_worker_reason(code), body);
-    gr_worker_done(w, code);
+    gr_worker_send(w, f->req, code, reason && *reason ? reason : gr_worker_reason(code), body);
     free(f);
 }
 

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Bad input never crashes the proxy and never stops it serving others:
+# malformed request lines, oversized headers and bodies, invalid and hostile
+# requester addresses, and spoofed headers from a peer that is not a trusted
+# proxy (judged by its own address). After each case a normal request must
+# still get 200; at the end the proxy must stop cleanly (also under asan,
+# where a memory error would kill it).
+. "$(dirname "$0")/lib.sh"
+
+cn=$("$GEORACE" lookup 114.114.114.114 | awk '{print $2}')
+[ -n "$cn" ] && [ "$cn" != "-" ] || fail "cannot find a country for 114.114.114.114"
+start_upstream up
+start_proxy px --upstream "$UPSTREAM_ADDR" --workers 2 --variant mutex --block "$cn" \
+  --max-header-size 4096 --max-body-size 1000 --access-log "$WORK/access.log"
+good_request "start"
+
+# the access rule, with a trusted peer (loopback)
+r=$(http -H "X-Forwarded-For: 114.114.114.114" "http://$PROXY_ADDR/")
+[ "$r" = "403 $cn" ] || fail "blocked country: got '$r', expected '403 $cn'"
+grep -q "blocked" "$WORK/body" || fail "403 without a short explanation"
+r=$(http -H "X-Real-Ip: 10.1.2.3" "http://$PROXY_ADDR/")
+[ "$r" = "200 Private" ] || fail "private address: got '$r'"
+r=$(http -H "X-Forwarded-For: 8.8.8.8, 114.114.114.114" "http://$PROXY_ADDR/")
+[ "$r" = "200 US" ] || fail "first X-Forwarded-For entry decides: got '$r'"
+xff=$(header X-Echo-Forwarded-For)
+[ "$xff" = "8.8.8.8, 114.114.114.114, 127.0.0.1" ] || fail "X-Forwarded-For not appended: '$xff'"
+
+# malformed request lines (raw TCP, no HTTP client in between)
+for req in 'GARBAGE\r\n\r\n' 'GET\r\n\r\n' 'GET / HTTP/9.9\r\n\r\n' 'GET / HTTP/1.1\r\nNoColonHeader\r\n\r\n' \
+           '\x00\x01\x02\x03\r\n\r\n' 'BREW / HTTP/1.1\r\nHost: x\r\n\r\n'; do
+  line=$(raw "$PROXY_ADDR" "$req")
+  case "$line" in
+    "HTTP/1.1 400"* | "HTTP/1.1 405"* | "HTTP/1.1 501"* | "") ;;
+    *) fail "malformed request '$req' got '$line'" ;;
+  esac
+  good_request "malformed request '$req'"
+done
+
+# oversized headers (limit 4096) and body (limit 1000)
+big=$(head -c 6000 /dev/zero | tr '\0' a)
+r=$(http -H "X-Padding: $big" "http://$PROXY_ADDR/")
+case "$r" in 413* | 431* | 400*) ;; *) fail "oversized headers got '$r'" ;; esac
+good_request "oversized headers"
+head -c 5000 /dev/zero >"$WORK/bigbody"
+r=$(http --data-binary @"$WORK/bigbody" -H 'X-Forwarded-For: 8.8.8.8' "http://$PROXY_ADDR/")
+case "$r" in 413*) ;; *) fail "oversized body got '$r'" ;; esac
+good_request "oversized body"
+
+# invalid and hostile requester addresses: 400, never a guess
+for bad in 'garbage' '999.1.1.1' '1.2.3' '010.1.1.1' '1.2.3.4.5' '::ffff:1.2.3.4.5' ':::' \
+            '[::1' '1.2.3.4:99999' '%00' "$(head -c 3000 /dev/zero | tr '\0' 9)"; do
+  r=$(http -H "X-Forwarded-For: $bad" "http://$PROXY_ADDR/")
+  [ "$r" = "400 -" ] || fail "X-Forwarded-For '${bad:0:40}' got '$r', expected '400 -'"
+  good_request "X-Forwarded-For '${bad:0:40}'"
+done
+# an empty first entry: refused, or judged by the peer, never a guess
+r=$(http -H "X-Forwarded-For: , 114.114.114.114" "http://$PROXY_ADDR/")
+[ "$r" = "400 -" ] || [ "$r" = "200 Loopback" ] || fail "X-Forwarded-For ', CN' got '$r'"
+r=$(http -H "X-Real-Ip: not-an-ip" -H "X-Forwarded-For: 8.8.8.8" "http://$PROXY_ADDR/")
+[ "$r" = "400 -" ] || fail "garbage X-Real-Ip (checked first) got '$r'"
+# odd but valid spellings resolve like the plain address
+for ok in '8.8.8.8:443' '[::ffff:8.8.8.8]:80' '::FFFF:8.8.8.8'; do
+  r=$(http -H "X-Forwarded-For: $ok" "http://$PROXY_ADDR/")
+  [ "$r" = "200 US" ] || fail "X-Forwarded-For '$ok' got '$r', expected '200 US'"
+done
+
+# metrics from loopback
+r=$(http "http://$PROXY_ADDR/-/metrics")
+[ "${r%% *}" = 200 ] || fail "metrics from loopback got '$r'"
+grep -q '^georace_proxy_requests_total{code="400"}' "$WORK/body" || fail "metrics lack the 400s"
+grep -q '^georace_geo_lookup_seconds_bucket{le="+Inf"}' "$WORK/body" || fail "no latency histogram"
+
+# a peer that is not a trusted proxy is judged by its own address
+start_proxy strict --upstream "$UPSTREAM_ADDR" --workers 1 --variant sharded --block "$cn" \
+  --trusted-proxies 10.0.0.0/8
+for spoof in "X-Forwarded-For: 114.114.114.114" "X-Real-Ip: 114.114.114.114" \
+             "CF-Connecting-IP: 114.114.114.114" "X-Forwarded-For: garbage"; do
+  r=$(http -H "$spoof" "http://$PROXY_ADDR/")
+  [ "$r" = "200 Loopback" ] || fail "untrusted peer sending '$spoof' got '$r', expected '200 Loopback'"
+done
+# --trust-all is Zoraxy's behaviour: anyone picks a country
+start_proxy zoraxy --upstream "$UPSTREAM_ADDR" --workers 1 --variant rwlock --block "$cn" --trust-all \
+  --trusted-proxies 10.0.0.0/8
+r=$(http -H "X-Forwarded-For: 114.114.114.114" "http://$PROXY_ADDR/")
+[ "$r" = "403 $cn" ] || fail "--trust-all: got '$r'"
+
+[ -s "$WORK/access.log" ] || fail "empty access log"
+grep -q '" 403 ' "$WORK/access.log" || fail "access log lacks the 403"
+for pid in "${PIDS[@]:1}"; do
+  kill -0 "$pid" 2>/dev/null || fail "a proxy died"
+  stop_gracefully "$pid"
+  prc=$?
+  [ $prc -eq 0 ] || fail "proxy exited $prc after SIGTERM"
+done
+pass "bad input answered 400/413, spoofing ignored, proxies alive and stopped cleanly"
