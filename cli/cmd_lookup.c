@@ -26,7 +26,8 @@ usage(FILE *f)
             "  8.8.8.8 US\n"
             "  10.0.0.1 Private\n"
             "  1.2.3.4 - (not in database)\n"
-            "An ADDRESS of '-' reads addresses from standard input, one per line.\n\n"
+            "An ADDRESS of '-' reads addresses from standard input, one per line.\n"
+            "--csv without --backend selects the scan backend.\n\n"
             "%s"
             "  --json          print one JSON document instead of lines\n"
             "  --help          this text\n\n"
@@ -134,7 +135,7 @@ gr_cmd_lookup(int argc, char **argv)
         {"csv", required_argument, NULL, 'C'},     {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     gr_cli_db dbsel;
-    bool json = false;
+    bool json = false, backend_given = false;
     int c, idx = 0;
     gr_cli_db_init(&dbsel);
     optind = 1;
@@ -142,6 +143,8 @@ gr_cmd_lookup(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", longopts, &idx)) != -1) {
         switch (c) {
         case 'B':
+            backend_given = true;
+            /* fall through */
         case 'D':
         case 'C':
             if (gr_cli_db_option(&dbsel, longopts[idx].name, optarg) != 1) {
@@ -167,6 +170,8 @@ gr_cmd_lookup(int argc, char **argv)
         gr_cli_error("lookup", "no address given (see --help)");
         return GR_EXIT_USAGE;
     }
+    if (!backend_given && dbsel.n_csv > 0 && !dbsel.mmdb_path)
+        dbsel.kind = GR_GEODB_SCAN; /* a CSV alone implies Zoraxy's scan */
     if (dbsel.kind == GR_GEODB_MMDB && dbsel.n_csv > 0) {
         gr_cli_error("lookup", "--csv needs --backend scan or scan-bsearch");
         return GR_EXIT_USAGE;
