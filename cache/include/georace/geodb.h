@@ -7,9 +7,11 @@
  *   scan         Zoraxy's slow mode: a linear walk over the CSV lines
  *                "start,end,CC" that parses each line as it goes.
  *   scan-bsearch binary search over ranges parsed once at open (for
- *                comparison: what the scan could cost).
+ *                comparison: what the scan could cost); rejects
+ *                overlapping ranges, which only a first-row-wins walk can honour.
  * A CSV source may hold IPv4 and IPv6 lines in any mix; several sources are
- * walked in the order given.
+ * walked in the order given. Rows are validated once at open; a malformed
+ * row fails the open with "name:line: reason" (GR_GEODB_EFORMAT).
  */
 #ifndef GEORACE_GEODB_H
 #define GEORACE_GEODB_H

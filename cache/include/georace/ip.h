@@ -45,6 +45,7 @@ enum gr_ip_error {
 
 int gr_ip_parse(const char *s, size_t len, gr_ip *out);
 int gr_ip_parse_host(const char *s, size_t len, gr_ip *out);
+/* Like snprintf: writes at most cap-1 characters and a NUL, returns the full length. */
 size_t gr_ip_format(const gr_ip *ip, char *buf, size_t cap);
 const char *gr_ip_strerror(int err);
 

@@ -51,7 +51,8 @@ typedef enum gr_req_source {
     GR_REQ_FROM_X_FORWARDED_FOR
 } gr_req_source;
 
-/* Decide the requester address. Returns GR_IP_OK, or a negative gr_ip_error
+/* Decide the requester address (policy NULL = GR_REQ_TRUST_ALL; header NULL =
+ * no headers). Returns GR_IP_OK, or a negative gr_ip_error
  * when the chosen header holds garbage (the request then has no usable
  * requester address; the proxy answers 400). `*source` says where it came from. */
 int gr_requester_ip(const gr_req_policy *policy, const gr_ip *peer, gr_req_header_fn header,

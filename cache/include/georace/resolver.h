@@ -46,8 +46,9 @@ typedef struct gr_resolver_stats {
     uint64_t lookups, hits, misses, zones, errors, clears;
 } gr_resolver_stats;
 
+/* 0, or a negative gr_geodb_error (EARG without a db, ENOMEM). */
 int gr_resolver_create(const gr_resolver_config *cfg, gr_resolver **out);
-/* Starts the clear ticker if an interval was set. */
+/* Starts the clear ticker if an interval and a cache were set; a second call is a no-op. */
 int gr_resolver_start(gr_resolver *r);
 void gr_resolver_destroy(gr_resolver *r); /* stops and joins the ticker */
 gr_answer gr_resolve(gr_resolver *r, const gr_ip *ip);
