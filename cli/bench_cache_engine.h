@@ -1,0 +1,50 @@
+/*
+ * bench_cache_engine.h - the engine of 'georace bench cache': one cell =
+ * one target (a cache variant or a peer) x one operation mix x a thread
+ * count, run for a fixed time, reporting ops/s.
+ */
+#ifndef GEORACE_BENCH_CACHE_ENGINE_H
+#define GEORACE_BENCH_CACHE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum gr_bench_mix {
+    GR_BENCH_READ_MOSTLY = 0, /* 99% hits */
+    GR_BENCH_MIXED,           /* 90% hits, 10% misses */
+    GR_BENCH_WRITE_HEAVY,     /* 50% misses */
+    GR_BENCH_RESET_STORM,     /* mixed, and a clear every reset interval */
+    GR_BENCH_MIX_COUNT
+} gr_bench_mix;
+
+typedef struct gr_bench_cell {
+    const char *target;
+    gr_bench_mix mix;
+    unsigned threads;
+    uint64_t duration_ns;
+    size_t keys;       /* hot key population (prefilled) */
+    double zipf_s;     /* Zipf exponent over the hot keys, 0 = uniform */
+    uint64_t reset_ns; /* reset-storm: clear interval */
+    uint64_t seed;
+} gr_bench_cell;
+
+typedef struct gr_bench_result {
+    uint64_t ops, hits, misses, clears;
+    double seconds, ops_per_s;
+    size_t mem_bytes;    /* at the end, 0 = not known (peers) */
+    const char *skipped; /* non-NULL: not run, and why */
+} gr_bench_result;
+
+/* NULL-terminated: every cache variant benchmarked, then the peers. */
+const char *const *gr_bench_targets(void);
+const char *gr_bench_mix_name(gr_bench_mix m);
+bool gr_bench_is_peer(const char *target);
+/* NULL if the target can run here, else why not (peer not built in). */
+const char *gr_bench_unavailable(const char *target);
+/* 0 ok (result filled, maybe skipped); -1 with a message in err. */
+int gr_bench_run_cell(const gr_bench_cell *cell, gr_bench_result *out, char *err, size_t cap);
+/* Notes printed with the table: which peer modes are used, what is skipped. */
+const char *const *gr_bench_notes(void);
+
+#endif
