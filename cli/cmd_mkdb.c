@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +70,15 @@ mkdb_write(gr_mmdbw *w, const gr_mmdbw_meta *meta, const char *out, gr_mmdbw_sta
     int fd = mkstemp(tmp);
     if (fd < 0) {
         gr_cli_error("mkdb", "cannot create %s: %s", out, strerror(errno));
+        free(tmp);
+        return GR_EXIT_FAIL;
+    }
+    mode_t mask = umask(0); /* mkstemp makes 0600; give the file the usual mode */
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0) {
+        gr_cli_error("mkdb", "cannot set the mode of %s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
         free(tmp);
         return GR_EXIT_FAIL;
     }
