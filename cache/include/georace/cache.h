@@ -6,11 +6,20 @@
  * thread; whether that is safe is exactly what each variant is about:
  *
  *   gomap                unsynchronized, Go runtime map + hashWriting detector
+ *                        (concurrent use dies with Go's "fatal error: concurrent
+ *                        map writes" / "... map read and map write", exit
+ *                        status 2; with detector=false it corrupts or crashes)
  *   syncmap+naive-reset  sync.Map, reset by overwriting the object in place
- *   syncmap              Go's sync.Map in C11 atomics, safe Clear
- *   mutex, rwlock        one lock around a map
+ *                        (racy: lost resets, lost entries, crashes)
+ *   syncmap              Go's sync.Map in C11 atomics, safe Clear, epoch-based
+ *                        reclamation
+ *   mutex, rwlock        one lock around a map (rwlock prefers writers)
  *   sharded              lock striping over N power-of-two stripes
  *   none                 no cache at all (Zoraxy's FASTLOCATION workaround)
+ *
+ * For the fixed variants every operation may be called from any thread at
+ * any time, clear included; len and mem_bytes are snapshots (approximate
+ * while others write). destroy needs every other user gone.
  */
 #ifndef GEORACE_CACHE_H
 #define GEORACE_CACHE_H
@@ -39,16 +48,24 @@ struct gr_cache {
 };
 
 typedef struct gr_cache_config {
-    unsigned stripes;    /* sharded: power of two, 0 = default (64) */
-    bool detector;       /* gomap: Go's hashWriting detector (default true) */
-    uint64_t window_ns;  /* gomap: delay inside the write critical section (0 = none) */
-    size_t size_hint;    /* expected entries, 0 = none */
+    unsigned stripes;   /* sharded: power of two up to 65536, 0 = default (64) */
+    bool detector;      /* gomap: Go's hashWriting detector (default true) */
+    uint64_t window_ns; /* gomap: busy-wait inside the write critical section, between
+                           setting and clearing hashWriting (0 = none: one branch) */
+    size_t size_hint;   /* expected entries, 0 = none (initial table size) */
 } gr_cache_config;
 
-enum gr_cache_error { GR_CACHE_OK = 0, GR_CACHE_EUNKNOWN = -1, GR_CACHE_ENOMEM = -2, GR_CACHE_EARG = -3 };
+enum gr_cache_error {
+    GR_CACHE_OK = 0,
+    GR_CACHE_EUNKNOWN = -1,
+    GR_CACHE_ENOMEM = -2,
+    GR_CACHE_EARG = -3
+};
 
 void gr_cache_config_default(gr_cache_config *cfg);
-/* Create a variant by its name (see above). */
+/* Create a variant by its name (see above); cfg NULL = defaults. Returns
+ * GR_CACHE_OK, GR_CACHE_EUNKNOWN (no such name), GR_CACHE_EARG (bad knob,
+ * e.g. stripes not a power of two) or GR_CACHE_ENOMEM. */
 int gr_cache_create(const char *variant, const gr_cache_config *cfg, gr_cache **out);
 /* NULL-terminated list of variant names, in the order of the table above. */
 const char *const *gr_cache_variant_names(void);
@@ -57,27 +74,33 @@ bool gr_cache_variant_exists(const char *variant);
 /* A message for a gr_cache_error. */
 const char *gr_cache_strerror(int err);
 
-static inline bool gr_cache_get(gr_cache *c, const gr_ip *k, gr_country *out)
+static inline bool
+gr_cache_get(gr_cache *c, const gr_ip *k, gr_country *out)
 {
     return c->ops->get(c, k, out);
 }
-static inline void gr_cache_put(gr_cache *c, const gr_ip *k, gr_country v)
+static inline void
+gr_cache_put(gr_cache *c, const gr_ip *k, gr_country v)
 {
     c->ops->put(c, k, v);
 }
-static inline void gr_cache_clear(gr_cache *c)
+static inline void
+gr_cache_clear(gr_cache *c)
 {
     c->ops->clear(c);
 }
-static inline size_t gr_cache_len(gr_cache *c)
+static inline size_t
+gr_cache_len(gr_cache *c)
 {
     return c->ops->len(c);
 }
-static inline size_t gr_cache_mem_bytes(gr_cache *c)
+static inline size_t
+gr_cache_mem_bytes(gr_cache *c)
 {
     return c->ops->mem_bytes(c);
 }
-static inline void gr_cache_destroy(gr_cache *c)
+static inline void
+gr_cache_destroy(gr_cache *c)
 {
     if (c)
         c->ops->destroy(c);
