@@ -19,7 +19,7 @@ usage(FILE *f)
     fprintf(f,
             "usage: georace load --target URL [--profile P] [--connections C] [--rate R]\n"
             "                    [--duration D] [--seed S] [--threads T] [--timeout D]\n"
-            "                    [--header xff|real-ip|mixed] [--json]\n"
+            "                    [--header xff|real-ip|mixed] [--canonical] [--json]\n"
             "                    [--db FILE | --csv FILE] [--block CC,... | --allow CC,...]\n\n"
             "Drives an HTTP target (georace proxy, nginx, ...) with the traffic model's\n"
             "client addresses in X-Forwarded-For and checks every answer against its own\n"
@@ -38,6 +38,8 @@ usage(FILE *f)
             "  --timeout D         per-request timeout (default 10s)\n"
             "  --header H          address header: xff (X-Forwarded-For, default),\n"
             "                      real-ip (X-Real-Ip) or mixed (1 in 8 X-Real-Ip)\n"
+            "  --canonical         write addresses in plain canonical text only (the\n"
+            "                      default also sends ports, brackets, upper case)\n"
             "  --block CC,...      the target's block list, to check statuses exactly\n"
             "  --allow CC,...      the target's allow list (instead of --block); with\n"
             "                      neither, statuses are only checked to be consistent\n"
@@ -160,7 +162,8 @@ gr_cmd_load(int argc, char **argv)
         O_DB,
         O_CSV,
         O_BLOCK,
-        O_ALLOW
+        O_ALLOW,
+        O_CANON
     };
     static const struct option longopts[] = {{"target", required_argument, NULL, O_TARGET},
                                              {"profile", required_argument, NULL, O_PROFILE},
@@ -177,6 +180,7 @@ gr_cmd_load(int argc, char **argv)
                                              {"csv", required_argument, NULL, O_CSV},
                                              {"block", required_argument, NULL, O_BLOCK},
                                              {"allow", required_argument, NULL, O_ALLOW},
+                                             {"canonical", no_argument, NULL, O_CANON},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     gr_load_config cfg;
@@ -268,6 +272,9 @@ gr_cmd_load(int argc, char **argv)
             break;
         case O_ALLOW:
             cfg.allow = optarg;
+            break;
+        case O_CANON:
+            cfg.canonical = true;
             break;
         case 'h':
             usage(stdout);

@@ -206,7 +206,7 @@ gr_load_example(struct gr_load *L, const gr_request *rq, const char *expected, c
     pthread_mutex_unlock(&L->ex_lock);
 }
 
-/* Check one answered request; returns true when it is a mismatch. */
+/* Check one answered request against ground truth and count the outcome. */
 static void
 gr_load_check(struct gr_lt *t, struct gr_lslot *s, struct evhttp_request *ureq, int code)
 {
@@ -363,7 +363,10 @@ gr_load_send(struct gr_lt *t, const gr_request *rq, uint64_t intended)
     }
     evhttp_request_set_error_cb(ureq, gr_load_on_error);
     struct evkeyvalq *h = evhttp_request_get_output_headers(ureq);
-    gr_request_format_client(rq, addr, sizeof addr);
+    if (L->cfg->canonical)
+        gr_ip_format(&rq->client, addr, sizeof addr);
+    else
+        gr_request_format_client(rq, addr, sizeof addr);
     bool real_ip = L->cfg->header == GR_LOAD_REAL_IP ||
                    (L->cfg->header == GR_LOAD_MIXED && (rq->salt >> 61) == 0);
     evhttp_add_header(h, "Host", L->hosthdr);

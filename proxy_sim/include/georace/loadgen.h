@@ -66,6 +66,9 @@ typedef struct gr_load_config {
     bool seed_set;        /* else the profile's seed */
     uint64_t timeout_ns;  /* per request */
     gr_load_header header;
+    bool canonical; /* plain address text only (no ports, brackets or
+                       upper-case IPv6), for targets like nginx's
+                       realip that accept nothing else */
     /* database for addresses and ground truth: an MMDB path, CSV paths, or
      * neither for the embedded default database */
     const char *mmdb_path;

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# georace proxy side by side with nginx + ngx_http_geoip2_module, configured
+# the same way (same MMDB, block list, upstream, worker count, X-Geo-Country,
+# X-Forwarded-For trusted from loopback), both driven by the same
+# 'georace load' run, both checked for mismatches. Prints req/s and p99 side
+# by side with the ratio. Everything listens on 127.0.0.1.
+#
+#   ci/bench-proxy.sh                      defaults below
+#   WORKERS=4 DURATION=20s CONNECTIONS=128 RATE=20000 ci/bench-proxy.sh
+#
+# Environment: GEORACE (binary, default build/default/cli/georace), MMDB
+# (default: the generated default database in build/default), WORKERS (2),
+# CONNECTIONS (64), DURATION (10s), RATE (empty: closed loop), PROFILE
+# (zoraxy-home), VARIANT (syncmap), BLOCK (CN,RU), LOAD_THREADS (2).
+# Exit status: 0 both clean, 1 mismatches or errors, 2 setup failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+GEORACE=${GEORACE:-$root/build/default/cli/georace}
+MMDB=${MMDB:-$root/build/default/cache/dbgen/georace-default.mmdb}
+WORKERS=${WORKERS:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+DURATION=${DURATION:-10s}
+RATE=${RATE:-}
+PROFILE=${PROFILE:-zoraxy-home}
+VARIANT=${VARIANT:-syncmap}
+BLOCK=${BLOCK:-CN,RU}
+LOAD_THREADS=${LOAD_THREADS:-2}
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+GEOIP2_SO=${GEOIP2_SO:-/usr/lib/nginx/modules/ngx_http_geoip2_module.so}
+
+die() { echo "bench-proxy: $*" >&2; exit 2; }
+[ -x "$GEORACE" ] || die "no georace binary at $GEORACE (cmake --workflow --preset default, or set GEORACE)"
+[ -r "$MMDB" ] || die "no MMDB at $MMDB (build the default preset, or set MMDB)"
+[ -x "$NGINX" ] || die "nginx not found (ci/setup.sh installs it)"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/georace-bench.XXXXXX")
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+wait_addr() {
+  local i a
+  for i in $(seq 1 200); do
+    a=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$1" 2>/dev/null | head -1)
+    [ -n "$a" ] && { echo "$a"; return 0; }
+    sleep 0.05
+  done
+  return 1
+}
+
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+# the shared upstream
+"$GEORACE" upstream --listen 127.0.0.1:0 --workers "$WORKERS" >"$tmp/up.out" 2>"$tmp/up.err" &
+pids+=($!)
+up=$(wait_addr "$tmp/up.out") || die "upstream did not start: $(cat "$tmp/up.err")"
+
+# georace proxy
+"$GEORACE" proxy --listen 127.0.0.1:0 --upstream "$up" --workers "$WORKERS" --variant "$VARIANT" \
+  --db "$MMDB" --block "$BLOCK" --trusted-proxies 127.0.0.0/8,::1/128 \
+  >"$tmp/proxy.out" 2>"$tmp/proxy.err" &
+pids+=($!)
+gp=$(wait_addr "$tmp/proxy.out") || die "georace proxy did not start: $(cat "$tmp/proxy.err")"
+
+# nginx, in its own prefix, not daemonized
+port=$(free_port) || die "no free port for nginx"
+mkdir -p "$tmp/nginx"
+blockmap=$(echo "$BLOCK" | tr ',' '\n' | sed 's/^ *//; s/ *$//' | tr a-z A-Z | sed 's/.*/        & 1;/')
+module=""
+"$NGINX" -V 2>&1 | grep -q 'http_geoip2' || module="load_module $GEOIP2_SO;"
+user=""
+[ "$(id -u)" -eq 0 ] && user="user root root;"
+sed -e "s|@PREFIX@|$tmp/nginx|g" -e "s|@WORKERS@|$WORKERS|g" -e "s|@MMDB@|$MMDB|g" \
+  -e "s|@UPSTREAM@|$up|g" -e "s|@LISTEN@|127.0.0.1:$port|g" -e "s|@GEOIP2_MODULE@|$module $user|" \
+  proxy_sim/bench/nginx.conf.in | awk -v m="$blockmap" '{ if ($0 == "@BLOCKMAP@") print m; else print }' \
+  >"$tmp/nginx/nginx.conf"
+"$NGINX" -t -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" >"$tmp/nginx-t.log" 2>&1 ||
+  die "nginx rejects the configuration: $(cat "$tmp/nginx-t.log")"
+"$NGINX" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" >"$tmp/nginx.out" 2>&1 &
+pids+=($!)
+np=127.0.0.1:$port
+for _ in $(seq 1 100); do
+  curl -s -o /dev/null "http://$np/" && break
+  sleep 0.05
+done
+curl -s -o /dev/null "http://$np/" || die "nginx did not start: $(cat "$tmp/nginx/error.log")"
+
+load() { # NAME ADDR
+  local rate=()
+  [ -n "$RATE" ] && rate=(--rate "$RATE")
+  # a short warm-up fills caches and connection pools, then the measured run
+  "$GEORACE" load --target "http://$2/" --profile "$PROFILE" --connections "$CONNECTIONS" \
+    --threads "$LOAD_THREADS" --duration 1s --db "$MMDB" --block "$BLOCK" --canonical \
+    "${rate[@]}" >/dev/null 2>&1
+  "$GEORACE" load --target "http://$2/" --profile "$PROFILE" --connections "$CONNECTIONS" \
+    --threads "$LOAD_THREADS" --duration "$DURATION" --db "$MMDB" --block "$BLOCK" --canonical \
+    "${rate[@]}" --json >"$tmp/$1.json" 2>"$tmp/$1.err"
+  echo $?
+}
+field() { sed -n "s/^ *\"$2\": \([-0-9.e+]*\),\{0,1\}$/\1/p" "$tmp/$1.json" | head -1; }
+
+echo "bench-proxy: $WORKERS workers each, profile $PROFILE, $CONNECTIONS connections," \
+  "${RATE:-closed loop}${RATE:+ req/s}, $DURATION, block $BLOCK, variant $VARIANT"
+rc_g=$(load georace "$gp")
+rc_n=$(load nginx "$np")
+
+printf '\n%-22s %14s %14s %10s\n' "" "georace proxy" "nginx+geoip2" "ratio"
+row() { # LABEL FIELD
+  local g n r
+  g=$(field georace "$2"); n=$(field nginx "$2")
+  r=$(awk -v g="${g:-0}" -v n="${n:-0}" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "-" }')
+  printf '%-22s %14.3f %14.3f %10s\n' "$1" "${g:-0}" "${n:-0}" "$r"
+}
+row "requests/s" req_per_s
+row "latency p50 (ms)" p50
+row "latency p99 (ms)" p99
+row "latency p99.9 (ms)" p999
+printf '%-22s %14s %14s\n' "requests" "$(field georace requests)" "$(field nginx requests)"
+printf '%-22s %14s %14s\n' "errors" "$(field georace errors_total)" "$(field nginx errors_total)"
+printf '%-22s %14s %14s\n' "mismatches" "$(field georace mismatches)" "$(field nginx mismatches)"
+
+status=0
+for who in georace nginx; do
+  if [ "$(field $who mismatches)" != 0 ] || [ "$(field $who errors_total)" != 0 ]; then
+    echo "bench-proxy: $who had mismatches or errors:" >&2
+    sed 's/^/  /' "$tmp/$who.err" >&2
+    status=1
+  fi
+done
+[ "$rc_g" = 0 ] && [ "$rc_n" = 0 ] || status=1
+exit $status
