@@ -377,30 +377,31 @@ gr_cmd_stress(int argc, char **argv)
 static void
 model_usage(FILE *f)
 {
-    fprintf(f, "usage: georace stress model [--measure | --in FILE...] [OPTIONS]\n"
-               "       georace stress measure [OPTIONS]\n"
-               "\n"
-               "Explains the 20-30 minutes: measures how often gomap's Go-style detector fires\n"
-               "under varied request rate, burst size, threads, write window and miss cost,\n"
-               "fits the hazard h = w * (k_bg*W*A + P/(d0 + sigma*c)) by maximum likelihood,\n"
-               "checks it on held-out points and predicts the median time-to-failure of\n"
-               "the zoraxy-home profile at home-lab rates with the real 15-minute clear and\n"
-               "the real miss cost. 'measure' only measures (and writes --out).\n"
-               "\n"
-               "  --measure          measure now (default when no --in is given)\n"
-               "  --in FILE          use 'measure' records of a results file (repeatable)\n"
-               "  --budget D         time per measurement point (default 4s)\n"
-               "  --trial-max D      longest trial of a point (default 2s)\n"
-               "  --seed S           first trial seed (default 1)\n"
-               "  --out FILE         append measure and model records as JSON lines\n"
-               "  --go-window-ns N   Go's write window assumed for the prediction (default 50)\n"
-               "  --miss-cost D      cost of a slow-scan miss in Zoraxy (default 30ms)\n"
-               "  --arrival D        spread of a page view's parallel requests (default 2ms)\n"
-               "  --cache-clear D    Zoraxy's cache clear interval (default 15m)\n"
-               "  --rates LIST       home-lab request rates to predict, req/s (default\n"
-               "                     2,5,10,20,50)\n"
-               "  --json             print the model and predictions as JSON\n"
-               "\nexit status: 0 ok, 1 measurement or fit failed, 64 usage, 65/66 bad input.\n");
+    fprintf(f,
+            "usage: georace stress model [--measure | --in FILE...] [OPTIONS]\n"
+            "       georace stress measure [OPTIONS]\n"
+            "\n"
+            "Explains the 20-30 minutes: measures how often gomap's Go-style detector fires\n"
+            "under varied request rate, burst size, threads, write window and miss cost,\n"
+            "fits the hazard h = w * (k_bg*W*A + k_p*W + P/(d0 + sigma*c)) by maximum\n"
+            "likelihood, checks it on held-out points and predicts the median time-to-failure of\n"
+            "the zoraxy-home profile at home-lab rates with the real 15-minute clear and\n"
+            "the real miss cost. 'measure' only measures (and writes --out).\n"
+            "\n"
+            "  --measure          measure now (default when no --in is given)\n"
+            "  --in FILE          use 'measure' records of a results file (repeatable)\n"
+            "  --budget D         time per measurement point (default 4s)\n"
+            "  --trial-max D      longest trial of a point (default 2s)\n"
+            "  --seed S           first trial seed (default 1)\n"
+            "  --out FILE         append measure and model records as JSON lines\n"
+            "  --go-window-ns N   Go's write window assumed for the prediction (default 50)\n"
+            "  --miss-cost D      cost of a slow-scan miss in Zoraxy (default 30ms)\n"
+            "  --arrival D        spread of a page view's parallel requests (default 2ms)\n"
+            "  --cache-clear D    Zoraxy's cache clear interval (default 15m)\n"
+            "  --rates LIST       home-lab request rates to predict, req/s (default\n"
+            "                     2,5,10,20,50)\n"
+            "  --json             print the model and predictions as JSON\n"
+            "\nexit status: 0 ok, 1 measurement or fit failed, 64 usage, 65/66 bad input.\n");
 }
 
 struct model_opts {
@@ -677,10 +678,11 @@ gr_cmd_stress_model(int argc, char **argv)
         json_array_append_new(jpts, j);
     }
     fprintf(con,
-            "\nfit: k_bg = %.3g, d0 = %.3g us, sigma = %.3g (spread per unit of miss cost);\n"
+            "\nfit: k_bg = %.3g, k_p = %.3g /s, d0 = %.3g us, sigma = %.3g (spread per unit of "
+            "miss cost);\n"
             "     log10 rms error on %zu fitting points = %.2f; held-out mean |log10 error| = "
             "%.2f over %d points\n",
-            model.k_bg, model.d0_s * 1e6, model.sigma, model.n_fit, model.rms_log10,
+            model.k_bg, model.k_p, model.d0_s * 1e6, model.sigma, model.n_fit, model.rms_log10,
             held_n ? held_err / held_n : 0.0, held_n);
     json_t *jm = gr_measure_model_json(&model);
     json_object_set_new(jm, "heldout_mean_abs_log10", json_real(held_n ? held_err / held_n : 0));

@@ -17,20 +17,21 @@
 #include "georace/traffic.h"
 
 static const gr_measure_cond gr_measure_grid[] = {
-    /* background: every request a new address, no bursts */
-    {"flood", 2, 2000, 0, 0, false},
-    {"flood", 4, 500, 0, 0, false},
-    {"flood", 4, 5000, 0, 0, true},
-    {"flood", 2, 10000, 0, 20000, false},
-    {"flood", 4, 2000, 0, 50000, true},
-    /* bursts: 6 parallel requests per new address */
-    {"flood-burst", 4, 0, 0, 0, false},
-    {"flood-burst", 4, 2000, 0, 0, false},
-    {"flood-burst", 8, 500, 0, 0, true},
-    {"flood-burst", 4, 2000, 100000, 0, false},
-    {"flood-burst", 6, 2000, 1000000, 0, true},
-    {"flood-burst", 8, 5000, 1000000, 0, false},
-    {"flood-burst", 4, 10000, 300000, 0, false},
+    /* rate-limited so that rates are measured well and trials last */
+    /* background and interruptions: every request a new address */
+    {"flood", 2, 1000, 0, 1000, false},
+    {"flood", 2, 1000, 0, 3000, false},
+    {"flood", 2, 5000, 0, 2000, true},
+    {"flood", 4, 5000, 0, 1000, false},
+    {"flood", 4, 1000, 0, 3000, true},
+    {"flood", 2, 10000, 0, 500, false},
+    /* bursts: 6 parallel requests per new address, with and without a slow miss */
+    {"flood-burst", 4, 1000, 0, 1000, false},
+    {"flood-burst", 4, 1000, 0, 3000, true},
+    {"flood-burst", 4, 1000, 300000, 1000, false},
+    {"flood-burst", 6, 2000, 1000000, 1000, true},
+    {"flood-burst", 8, 500, 1000000, 2000, false},
+    {"flood-burst", 4, 5000, 100000, 500, false},
     {NULL, 0, 0, 0, 0, false}};
 
 const gr_measure_cond *
@@ -218,7 +219,7 @@ gr_measure_point_from_json(json_t *o, gr_ttf_point *p)
 json_t *
 gr_measure_model_json(const gr_ttf_model *m)
 {
-    return json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:I}", "type", "model", "k_bg", m->k_bg,
-                     "d0_s", m->d0_s, "sigma", m->sigma, "w0_ns", m->w0_ns, "rms_log10",
-                     m->rms_log10, "n_fit", (json_int_t)m->n_fit);
+    return json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "type", "model", "k_bg", m->k_bg,
+                     "k_p", m->k_p, "d0_s", m->d0_s, "sigma", m->sigma, "w0_ns", m->w0_ns,
+                     "rms_log10", m->rms_log10, "n_fit", (json_int_t)m->n_fit);
 }

@@ -370,14 +370,15 @@ gr_report_markdown(FILE *f, struct gr_report *r, const char *const *inputs, size
     }
     if (json_array_size(r->models) || json_array_size(r->predictions)) {
         fprintf(f, "\n## Time-to-failure model\n\n");
-        json_array_foreach(r->models, i, j) fprintf(
-            f,
-            "Fitted: k_bg = %.3g, d0 = %.3g us, sigma = %.3g; C gomap put %.0f ns; log10 rms "
-            "error %.2f over %.0f points; held-out mean |log10 error| %.2f.\n\n",
-            gr_jsonl_num(j, "k_bg", 0), gr_jsonl_num(j, "d0_s", 0) * 1e6,
-            gr_jsonl_num(j, "sigma", 0), gr_jsonl_num(j, "w0_ns", 0),
-            gr_jsonl_num(j, "rms_log10", 0), gr_jsonl_num(j, "n_fit", 0),
-            gr_jsonl_num(j, "heldout_mean_abs_log10", 0));
+        json_array_foreach(r->models, i, j)
+            fprintf(f,
+                    "Fitted: k_bg = %.3g, k_p = %.3g /s, d0 = %.3g us, sigma = %.3g; C gomap put "
+                    "%.0f ns; log10 rms "
+                    "error %.2f over %.0f points; held-out mean |log10 error| %.2f.\n\n",
+                    gr_jsonl_num(j, "k_bg", 0), gr_jsonl_num(j, "k_p", 0),
+                    gr_jsonl_num(j, "d0_s", 0) * 1e6, gr_jsonl_num(j, "sigma", 0),
+                    gr_jsonl_num(j, "w0_ns", 0), gr_jsonl_num(j, "rms_log10", 0),
+                    gr_jsonl_num(j, "n_fit", 0), gr_jsonl_num(j, "heldout_mean_abs_log10", 0));
         if (json_array_size(r->predictions)) {
             fprintf(f, "| profile | req/s | miss cost | Go window ns | writes/s | median TTF |\n"
                        "|---|---|---|---|---|---|\n");

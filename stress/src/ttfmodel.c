@@ -1,8 +1,8 @@
 /*
  * ttfmodel.c - the time-to-failure model of ttfmodel.h: hazard, Poisson
- * maximum-likelihood fit by a coarse-to-fine grid over log-parameters (three
- * parameters, a few dozen points: a grid is simple, robust and fast), and
- * the traffic arithmetic for predictions.
+ * maximum-likelihood fit (EM for the three linear coefficients, a log grid
+ * for the one non-linear ratio sigma/d0), and the traffic arithmetic for
+ * predictions.
  */
 #include <math.h>
 #include <string.h>
@@ -15,7 +15,7 @@ gr_ttf_hazard(const gr_ttf_model *m, double write_s, double access_s, double pai
 {
     double spread = m->d0_s + m->sigma * miss_cost_s;
     double burst = spread > 0 ? pair_s / spread : 0;
-    return window_s * (m->k_bg * write_s * access_s + burst);
+    return window_s * (m->k_bg * write_s * access_s + m->k_p * write_s + burst);
 }
 
 double
@@ -56,49 +56,77 @@ gr_ttf_loglik(const gr_ttf_model *m, const gr_ttf_point *pts, size_t n)
     return ll;
 }
 
-struct gr_ttf_axis {
-    double lo, hi; /* log10 range */
-    bool zero_ok;  /* also try the parameter at 0 */
-};
+/*
+ * With rho = sigma/d0 fixed, the hazard is linear in theta = (k_bg, k_p,
+ * 1/d0) >= 0:  h_i = sum_j theta_j x_ij  with x = w*(W*A, W, P/(1+rho*c)).
+ * The Poisson maximum likelihood of a linear non-negative model is reached
+ * by the EM (multiplicative) update
+ *     theta_j <- theta_j * sum_i (F_i/mu_i) E_i x_ij / sum_i E_i x_ij,
+ * which keeps theta non-negative and never lowers the likelihood. rho is
+ * searched on a log grid (and 0).
+ */
+enum { GR_TTF_TERMS = 3 };
 
-/* One grid pass: steps points per axis in [lo, hi] (log10), plus 0. */
-static double
-gr_ttf_grid(gr_ttf_model *best, const gr_ttf_point *pts, size_t n, const struct gr_ttf_axis ax[3],
-            int steps)
+static void
+gr_ttf_terms(const gr_ttf_point *p, double rho, double x[GR_TTF_TERMS])
 {
-    double best_ll = -INFINITY;
-    gr_ttf_model m = *best;
-    for (int i = -1; i <= steps; i++) {
-        if (i < 0 && !ax[0].zero_ok)
-            continue;
-        m.k_bg = i < 0 ? 0 : pow(10, ax[0].lo + (ax[0].hi - ax[0].lo) * i / steps);
-        for (int j = 0; j <= steps; j++) {
-            m.d0_s = pow(10, ax[1].lo + (ax[1].hi - ax[1].lo) * j / steps);
-            for (int k = -1; k <= steps; k++) {
-                if (k < 0 && !ax[2].zero_ok)
-                    continue;
-                m.sigma = k < 0 ? 0 : pow(10, ax[2].lo + (ax[2].hi - ax[2].lo) * k / steps);
-                double ll = gr_ttf_loglik(&m, pts, n);
-                if (ll > best_ll) {
-                    best_ll = ll;
-                    best->k_bg = m.k_bg;
-                    best->d0_s = m.d0_s;
-                    best->sigma = m.sigma;
-                }
-            }
-        }
-    }
-    return best_ll;
+    double c = (double)p->miss_cost_ns / 1e9;
+    x[0] = p->window_s * p->write_s * p->access_s;
+    x[1] = p->window_s * p->write_s;
+    x[2] = p->window_s * p->pair_s / (1 + rho * c);
 }
 
-static struct gr_ttf_axis
-gr_ttf_around(double v, double lo, double hi, double half, bool zero_ok)
+static void
+gr_ttf_em(const gr_ttf_point *pts, size_t n, double rho, double theta[GR_TTF_TERMS])
 {
-    if (v <= 0)
-        return (struct gr_ttf_axis){lo, hi, zero_ok};
-    double c = log10(v);
-    struct gr_ttf_axis a = {c - half, c + half, zero_ok};
-    return a;
+    double denom[GR_TTF_TERMS] = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (pts[i].holdout || pts[i].exposure_s <= 0)
+            continue;
+        double x[GR_TTF_TERMS];
+        gr_ttf_terms(&pts[i], rho, x);
+        for (int j = 0; j < GR_TTF_TERMS; j++)
+            denom[j] += pts[i].exposure_s * x[j];
+    }
+    for (int j = 0; j < GR_TTF_TERMS; j++)
+        theta[j] = denom[j] > 0 ? 1.0 / denom[j] : 0; /* a start that predicts ~1 failure */
+    for (int it = 0; it < 5000; it++) {
+        double num[GR_TTF_TERMS] = {0};
+        for (size_t i = 0; i < n; i++) {
+            if (pts[i].holdout || pts[i].exposure_s <= 0 || pts[i].failures == 0)
+                continue;
+            double x[GR_TTF_TERMS], mu = 0;
+            gr_ttf_terms(&pts[i], rho, x);
+            for (int j = 0; j < GR_TTF_TERMS; j++)
+                mu += theta[j] * x[j] * pts[i].exposure_s;
+            if (mu <= 0)
+                continue;
+            for (int j = 0; j < GR_TTF_TERMS; j++)
+                num[j] += (double)pts[i].failures / mu * pts[i].exposure_s * x[j];
+        }
+        double change = 0;
+        for (int j = 0; j < GR_TTF_TERMS; j++) {
+            if (denom[j] <= 0)
+                continue;
+            double next = theta[j] * num[j] / denom[j];
+            if (theta[j] > 0)
+                change = fmax(change, fabs(next / theta[j] - 1));
+            theta[j] = next;
+        }
+        if (change < 1e-10)
+            break;
+    }
+}
+
+static void
+gr_ttf_from_theta(gr_ttf_model *m, const double theta[GR_TTF_TERMS], double rho)
+{
+    m->k_bg = theta[0];
+    m->k_p = theta[1];
+    /* burst term absent: any d0 gives 0 through a zero pair rate only, so
+     * keep it finite and tiny-effect by a huge spread */
+    m->d0_s = theta[2] > 0 ? 1.0 / theta[2] : 1e9;
+    m->sigma = rho * m->d0_s;
 }
 
 int
@@ -110,16 +138,21 @@ gr_ttf_fit(const gr_ttf_point *pts, size_t n, gr_ttf_model *m)
             usable++;
     if (usable < 2)
         return -1;
-    struct gr_ttf_axis ax[3] = {{-4, 8, true}, {-9, 0, false}, {-4, 2, true}};
-    gr_ttf_grid(m, pts, n, ax, 36);
-    double half = 12.0 / 36 * 2;
-    for (int pass = 0; pass < 3; pass++) {
-        struct gr_ttf_axis fine[3] = {gr_ttf_around(m->k_bg, -4, 8, half, true),
-                                      gr_ttf_around(m->d0_s, -9, 0, half, false),
-                                      gr_ttf_around(m->sigma, -4, 2, half, true)};
-        gr_ttf_grid(m, pts, n, fine, 16);
-        half /= 4;
+    double best_ll = -INFINITY;
+    gr_ttf_model best = *m;
+    for (int k = -1; k <= 48; k++) {
+        double rho = k < 0 ? 0 : pow(10, -1 + k * 0.125); /* 0.1 .. 1e5 per second */
+        double theta[GR_TTF_TERMS];
+        gr_ttf_em(pts, n, rho, theta);
+        gr_ttf_model cand = *m;
+        gr_ttf_from_theta(&cand, theta, rho);
+        double ll = gr_ttf_loglik(&cand, pts, n);
+        if (ll > best_ll) {
+            best_ll = ll;
+            best = cand;
+        }
     }
+    *m = best;
     double se = 0;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {

@@ -30,13 +30,16 @@ synth(const gr_ttf_model *truth, double write_s, double access_s, double pair_s,
 static void
 fit_recovers_parameters_of_synthetic_data(void)
 {
-    gr_ttf_model truth = {.k_bg = 3.0, .d0_s = 20e-6, .sigma = 0.5};
-    gr_ttf_point pts[12];
+    gr_ttf_model truth = {.k_bg = 3.0, .k_p = 500, .d0_s = 20e-6, .sigma = 0.5};
+    gr_ttf_point pts[16];
     size_t n = 0;
     /* background-only points (no pairs) pin k_bg */
     pts[n++] = synth(&truth, 1e6, 2e6, 0, 2e-6, 0, false);
     pts[n++] = synth(&truth, 5e5, 1e6, 0, 10e-6, 0, false);
     pts[n++] = synth(&truth, 2e6, 3e6, 0, 1e-6, 0, false);
+    /* few other accesses: interruptions (k_p) dominate */
+    pts[n++] = synth(&truth, 1e4, 10, 0, 10e-6, 0, false);
+    pts[n++] = synth(&truth, 5e4, 1, 0, 5e-6, 0, false);
     /* bursts without miss cost pin d0 */
     pts[n++] = synth(&truth, 1e3, 1e3, 1e5, 2e-6, 0, false);
     pts[n++] = synth(&truth, 1e3, 1e3, 5e4, 5e-6, 0, false);
@@ -47,13 +50,14 @@ fit_recovers_parameters_of_synthetic_data(void)
     gr_ttf_model m;
     memset(&m, 0, sizeof m);
     CU_ASSERT_EQUAL_FATAL(gr_ttf_fit(pts, n, &m), 0);
-    CU_ASSERT_EQUAL(m.n_fit, 7);
+    CU_ASSERT_EQUAL(m.n_fit, 9);
     CU_ASSERT(fabs(log10(m.k_bg / truth.k_bg)) < 0.05);
+    CU_ASSERT(fabs(log10(m.k_p / truth.k_p)) < 0.05);
     CU_ASSERT(fabs(log10(m.d0_s / truth.d0_s)) < 0.05);
     CU_ASSERT(fabs(log10(m.sigma / truth.sigma)) < 0.05);
     CU_ASSERT(m.rms_log10 < 0.05);
     /* and predicts the held-out point */
-    double meas = gr_ttf_measured(&pts[7]), pred = gr_ttf_point_hazard(&m, &pts[7]);
+    double meas = gr_ttf_measured(&pts[n - 1]), pred = gr_ttf_point_hazard(&m, &pts[n - 1]);
     CU_ASSERT(meas > 0);
     CU_ASSERT(fabs(log10(pred / meas)) < 0.05);
 }
@@ -72,7 +76,7 @@ fit_needs_two_points(void)
 static void
 hazard_is_linear_in_the_window_and_median_is_ln2_over_hazard(void)
 {
-    gr_ttf_model m = {.k_bg = 1, .d0_s = 1e-3, .sigma = 0};
+    gr_ttf_model m = {.k_bg = 1, .k_p = 0, .d0_s = 1e-3, .sigma = 0};
     double h1 = gr_ttf_hazard(&m, 10, 100, 30, 1e-6, 0);
     double h2 = gr_ttf_hazard(&m, 10, 100, 30, 2e-6, 0);
     CU_ASSERT_DOUBLE_EQUAL(h2, 2 * h1, 1e-15);

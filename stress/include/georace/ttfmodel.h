@@ -8,18 +8,23 @@
  *
  *   background  writes at W/s and other-thread accesses at A/s, independent:
  *               P(overlap per write) ~ A*w, so  h_bg = k_bg * W * A * w
+ *   preemption  a writer descheduled inside its window (more threads than
+ *               cores) holds the flag for a whole time slice, long enough
+ *               for any other thread to touch the map: P ~ k_p * w per
+ *               write, so h_pre = k_p * W * w (k_p: interruptions per
+ *               second of running)
  *   bursts      a page view sends b requests for one new address at once;
  *               if the backend lookup (miss cost c) takes longer than the
  *               spread of their arrivals, m of them miss and all m write the
  *               same key within a spread d = d0 + sigma*c (the slow scans
  *               end together, stretched by scheduling when m > cores):
  *               P(overlap per burst) ~ m(m-1)/2 * 2w/d,  so
- *               h_burst = P * w / d  with P = m(m-1) bursts-pairs/s
+ *               h_burst = P * w / d  with P = m(m-1) per missing burst, /s
  *
- *   hazard h = w * (k_bg * W * A + P / (d0 + sigma * c))    failures/s
+ *   hazard h = w * (k_bg * W * A + k_p * W + P / (d0 + sigma * c))   per s
  *   median time-to-failure = ln 2 / h (exponential waiting time)
  *
- * k_bg, d0 and sigma are fitted by maximum likelihood (Poisson: F failures
+ * k_bg, k_p, d0 and sigma are fitted by maximum likelihood (Poisson: F failures
  * in E seconds of exposure) over measured points; the fit quality is shown
  * as the log10 error of predicted versus measured hazard.
  */
@@ -51,6 +56,7 @@ typedef struct gr_ttf_point {
 
 typedef struct gr_ttf_model {
     double k_bg;      /* background coefficient (1 = independent arrivals) */
+    double k_p;       /* window interruptions per second of running */
     double d0_s;      /* burst write spread at zero miss cost */
     double sigma;     /* spread added per second of miss cost */
     double w0_ns;     /* intrinsic write window of the C gomap (measured) */
