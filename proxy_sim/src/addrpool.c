@@ -133,7 +133,8 @@ gr_addrpool_seal(gr_addrpool *p)
 {
     if (p->sealed)
         return GR_TRAFFIC_OK;
-    qsort(p->v4, p->n4, sizeof *p->v4, gr_addrpool_cmp4);
+    if (p->n4)
+        qsort(p->v4, p->n4, sizeof *p->v4, gr_addrpool_cmp4);
     size_t k = 0;
     for (size_t i = 0; i < p->n4; i++) {
         if (k > 0 && p->v4[i].start <= p->v4[k - 1].end) {
@@ -143,7 +144,8 @@ gr_addrpool_seal(gr_addrpool *p)
         p->v4[k++] = p->v4[i];
     }
     p->n4 = k;
-    qsort(p->v6, p->n6, sizeof *p->v6, gr_addrpool_cmp6);
+    if (p->n6)
+        qsort(p->v6, p->n6, sizeof *p->v6, gr_addrpool_cmp6);
     k = 0;
     for (size_t i = 0; i < p->n6; i++) {
         if (k > 0 && p->v6[i].start <= p->v6[k - 1].end) {
