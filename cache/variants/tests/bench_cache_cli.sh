@@ -1,0 +1,24 @@
+#!/bin/sh
+# bench_cache_cli.sh GEORACE - 'georace bench cache' end to end, tiny cells:
+# --help exits 0, bad input exits 64 with "georace bench cache:", the JSON
+# lists every variant and every peer built in, with ops for each run cell.
+set -u
+g=$1
+fail() { echo "FAIL: $*"; exit 1; }
+"$g" bench cache --help | grep -q "^usage: georace bench cache" || fail "--help"
+for bad in "--threads 0" "--variants nope" "--seconds x" "--zipf -1" "stray"; do
+    # shellcheck disable=SC2086
+    err=$("$g" bench cache $bad 2>&1 >/dev/null)
+    rc=$?
+    [ $rc -eq 64 ] || fail "'$bad' exited $rc, expected 64"
+    echo "$err" | grep -q "^georace bench cache: " || fail "'$bad' message: $err"
+done
+out=$("$g" bench cache --threads 1,2 --seconds 5ms --keys 2000 --reset-interval 500us --json) ||
+    fail "json run failed"
+for v in gomap syncmap+naive-reset syncmap mutex rwlock sharded rculfhash ck_ht mmdb; do
+    echo "$out" | grep -q "\"variant\": \"$v\"" || fail "no rows for $v"
+done
+n=$(echo "$out" | grep -c '"ops_per_s"')
+[ "$n" -ge 50 ] || fail "only $n measured cells"
+echo "$out" | grep -q '"skipped": "unsafe with more than one thread"' || fail "gomap 2 threads not skipped"
+echo "PASS: $n measured cells"
