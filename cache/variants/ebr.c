@@ -36,6 +36,11 @@
  * destroy; a thread that exits marks its record free (release) and a new
  * thread adopts it with a CAS (acquire), inheriting its limbo lists. The
  * thread -> record map is a pthread key per domain.
+ *
+ * Collection is opportunistic: a thread tries to advance and free its own
+ * expired lists every 64 critical sections or when it holds 256 nodes or
+ * more. What a thread retired just before going idle (a clear ticker
+ * between two resets) stays until its next call, or until destroy.
  */
 #include <pthread.h>
 #include <stdatomic.h>
