@@ -26,11 +26,13 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
+#include "evloop.h"
 #include "georace/access.h"
 #include "georace/defaultdb.h"
 #include "georace/histogram.h"
@@ -53,6 +55,7 @@ struct gr_lslot {
     uint64_t intended_ns;
     int error;   /* evhttp_request_error, -1 none */
     bool worked; /* answered since the last (re)connect */
+    int nodelay_fd;
     unsigned index;
 };
 
@@ -372,8 +375,11 @@ gr_load_send(struct gr_lt *t, const gr_request *rq, uint64_t intended)
     evhttp_add_header(h, "Host", L->hosthdr);
     evhttp_add_header(h, real_ip ? "X-Real-Ip" : "X-Forwarded-For", addr);
     evhttp_add_header(h, "User-Agent", "georace-load");
-    if (evhttp_make_request(s->evcon, ureq, EVHTTP_REQ_GET, L->path) != 0 && s->error < 0 &&
-        t->in_flight > 0) {
+    int rc = evhttp_make_request(s->evcon, ureq, EVHTTP_REQ_GET, L->path);
+    if (rc == 0)
+        gr_net_nodelay_once(bufferevent_getfd(evhttp_connection_get_bufferevent(s->evcon)),
+                            &s->nodelay_fd);
+    if (rc != 0 && s->error < 0 && t->in_flight > 0) {
         /* not queued and no callback ran */
         t->in_flight--;
         t->errors[GR_LOAD_ERR_CONNECT]++;
@@ -598,12 +604,7 @@ static int
 gr_load_thread_init(struct gr_lt *t, unsigned n_slots, uint64_t seed, char *err, size_t errcap)
 {
     struct gr_load *L = t->L;
-    struct event_config *ec = event_config_new();
-    if (ec)
-        event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-    t->base = ec ? event_base_new_with_config(ec) : NULL;
-    if (ec)
-        event_config_free(ec);
+    t->base = gr_evloop_new(true);
     t->n_slots = n_slots;
     t->slots = calloc(n_slots, sizeof *t->slots);
     t->idle = calloc(n_slots, sizeof *t->idle);
@@ -624,6 +625,7 @@ gr_load_thread_init(struct gr_lt *t, unsigned n_slots, uint64_t seed, char *err,
         struct gr_lslot *s = &t->slots[i];
         s->t = t;
         s->index = i;
+        s->nodelay_fd = -1;
         s->evcon = evhttp_connection_base_new(t->base, NULL, L->host, L->port);
         if (!s->evcon) {
             snprintf(err, errcap, "cannot create a connection to %s", L->hosthdr);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,8 @@ gr_net_listen(const gr_net_addr *a, int backlog, char *err, size_t errcap)
     }
     if (a->ss.ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    /* accepted sockets inherit it on Linux: answers leave at once */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (bind(fd, (const struct sockaddr *)&a->ss, a->len) || listen(fd, backlog)) {
         char buf[80];
         gr_net_format(a, buf, sizeof buf);
@@ -174,6 +177,16 @@ gr_net_format(const gr_net_addr *a, char *buf, size_t cap)
         snprintf(buf, cap, "[%s]:%u", host, gr_net_port(a));
     else
         snprintf(buf, cap, "%s:%u", host, gr_net_port(a));
+}
+
+void
+gr_net_nodelay_once(int fd, int *done_fd)
+{
+    int one = 1;
+    if (fd < 0 || fd == *done_fd)
+        return;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    *done_fd = fd;
 }
 
 int

@@ -60,7 +60,8 @@ void gr_metrics_render(const struct gr_proxy *p, struct evbuffer *out);
 
 struct gr_pool_conn {
     struct evhttp_connection *evcon;
-    unsigned busy; /* requests queued on this connection */
+    unsigned busy;  /* requests queued on this connection */
+    int nodelay_fd; /* the socket TCP_NODELAY was set on */
     unsigned index;
 };
 

@@ -40,6 +40,7 @@ gr_pool_grow(struct gr_pool *pool)
     evhttp_connection_set_timeout_tv(c->evcon, &pool->timeout);
     c->index = pool->n++;
     c->busy = 0;
+    c->nodelay_fd = -1;
     return c;
 }
 

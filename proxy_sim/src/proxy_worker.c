@@ -23,11 +23,13 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
 #include "georace/zone.h"
+#include "evloop.h"
 #include "proxy_internal.h"
 
 struct gr_fwd {
@@ -309,10 +311,11 @@ gr_worker_forward(struct gr_proxy_worker *w, struct evhttp_request *req, struct 
         w->fwds->prev = f;
     w->fwds = f;
     const char *uri = evhttp_request_get_uri(req);
-    if (evhttp_make_request(f->conn->evcon, ureq, evhttp_request_get_command(req), uri) != 0) {
-        /* evhttp already ran our callbacks (502) or never queued the request. */
-        return;
-    }
+    struct gr_pool_conn *conn = f->conn;
+    if (evhttp_make_request(conn->evcon, ureq, evhttp_request_get_command(req), uri) != 0)
+        return; /* evhttp already ran our callbacks (502) or never queued the request */
+    gr_net_nodelay_once(bufferevent_getfd(evhttp_connection_get_bufferevent(conn->evcon)),
+                        &conn->nodelay_fd);
 }
 
 static bool
@@ -448,7 +451,7 @@ int
 gr_proxy_worker_init(struct gr_proxy_worker *w, gr_net_addr *listen, char *err, size_t errcap)
 {
     const gr_proxy_config *cfg = &w->proxy->cfg;
-    w->base = event_base_new();
+    w->base = gr_evloop_new(false);
     w->http = w->base ? evhttp_new(w->base) : NULL;
     w->stop_ev = w->base ? event_new(w->base, -1, 0, gr_worker_on_stop, w) : NULL;
     w->deadline_ev = w->base ? evtimer_new(w->base, gr_worker_on_deadline, w) : NULL;

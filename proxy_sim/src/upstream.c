@@ -22,6 +22,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
+#include "evloop.h"
 #include "georace/netaddr.h"
 #include "georace/upstream.h"
 
@@ -172,7 +173,7 @@ gr_upstream_thread(void *arg)
 static int
 gr_upstream_worker_init(struct gr_upstream_worker *w, gr_net_addr *addr, char *err, size_t errcap)
 {
-    w->base = event_base_new();
+    w->base = gr_evloop_new(false);
     w->http = w->base ? evhttp_new(w->base) : NULL;
     if (!w->http) {
         snprintf(err, errcap, "cannot create event loop");

@@ -34,6 +34,9 @@ uint16_t gr_net_port(const gr_net_addr *a);
 void gr_net_format(const gr_net_addr *a, char *buf, size_t cap);
 /* The host part only, as a connect() target or Host header ("127.0.0.1", "::1"). */
 void gr_net_host(const gr_net_addr *a, char *buf, size_t cap);
+/* Set TCP_NODELAY on a client socket unless it is the one already done
+ * (*done_fd); evhttp opens a new socket on every reconnect. */
+void gr_net_nodelay_once(int fd, int *done_fd);
 /* A peer's address in canonical form; -1 for non-IP families. */
 int gr_net_to_ip(const struct sockaddr *sa, gr_ip *out);
 
