@@ -18,8 +18,11 @@
  *   500  the geo backend failed
  *   502  the upstream refused, reset or sent garbage
  *   504  the upstream did not answer within upstream_timeout
- * libevent 2.1 has one timer per connection for reading, writing and idle
- * keep-alive waits; the proxy sets it to min(read, write, idle timeout).
+ * 400/413/501 for requests evhttp cannot parse are written by libevent
+ * itself, before the proxy sees a request, and so carry no X-Geo-Country;
+ * every other response does. libevent 2.1 has one timer per connection for
+ * reading, writing and idle keep-alive waits; the proxy sets it to
+ * min(read, write, idle timeout).
  */
 #ifndef GEORACE_PROXY_H
 #define GEORACE_PROXY_H
