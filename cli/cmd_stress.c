@@ -750,8 +750,8 @@ gr_cmd_stress_model(int argc, char **argv)
             "scan longer than the burst's arrival spread makes every request of a new\n"
             "visitor's page view miss and write; the spread of those writes grows with the\n"
             "miss cost by the fitted sigma (scheduling of parallel scans); returning visitors\n"
-            "miss once per clear interval. The simulator's k_bg and sigma are transferred to\n"
-            "Go unchanged.\n",
+            "miss once per clear interval. The simulator's k_bg, k_p and sigma (measured on\n"
+            "this machine, threads > cores) are transferred to Go unchanged.\n",
             model.w0_ns);
     if (out) {
         gr_jsonl_write(out, jm);
