@@ -429,38 +429,17 @@ gr_sim_from_geodb_error(int rc)
                                     : GR_SIM_EARG;
 }
 
-/* The backend and the address pool of one database selection. */
+/* The backend of the database selection. */
 static int
-gr_sim_open_db(const gr_sim_config *cfg, gr_geodb **db, gr_addrpool **pool, char *err,
-               size_t errcap)
+gr_sim_open_backend(const gr_sim_config *cfg, const char *const *csvs, size_t ncsv, gr_geodb **db,
+                    char *err, size_t errcap)
 {
     char msg[512] = "";
     int rc;
-    const char *const *csvs = cfg->n_csv ? cfg->csv_paths : &cfg->csv_path;
-    size_t ncsv = cfg->n_csv ? cfg->n_csv : (cfg->csv_path ? 1 : 0);
     if (cfg->backend == GR_GEODB_MMDB && cfg->mmdb_path) {
         rc = gr_geodb_open_mmdb(cfg->mmdb_path, db, msg, sizeof msg);
-        if (rc) {
-            gr_sim_err(err, errcap, "cannot open database: %s", msg);
-            return gr_sim_from_geodb_error(rc);
-        }
-        rc = gr_addrpool_from_mmdb(cfg->mmdb_path, pool, msg, sizeof msg);
-        if (rc == GR_TRAFFIC_OK)
-            return GR_SIM_OK;
-        fprintf(stderr,
-                "sim: note: cannot draw addresses from %s (%s); drawing from the embedded "
-                "database instead, so answers for addresses it does not share will mismatch\n",
-                cfg->mmdb_path, msg);
-        rc = gr_addrpool_default(pool, msg, sizeof msg);
     } else if (cfg->backend != GR_GEODB_MMDB && ncsv) {
         rc = gr_geodb_open_scan(cfg->backend, csvs, ncsv, db, msg, sizeof msg);
-        if (rc) {
-            gr_sim_err(err, errcap, "cannot open database: %s", msg);
-            return gr_sim_from_geodb_error(rc);
-        }
-        rc = gr_addrpool_from_csv_file(csvs[0], pool, msg, sizeof msg);
-        for (size_t i = 1; rc == GR_TRAFFIC_OK && i < ncsv; i++)
-            rc = gr_addrpool_add_csv_file(*pool, csvs[i], msg, sizeof msg);
     } else {
         if ((cfg->mmdb_path && cfg->backend != GR_GEODB_MMDB) ||
             (ncsv && cfg->backend == GR_GEODB_MMDB))
@@ -470,15 +449,41 @@ gr_sim_open_db(const gr_sim_config *cfg, gr_geodb **db, gr_addrpool **pool, char
                     cfg->backend == GR_GEODB_MMDB ? "mmdb" : "scan",
                     cfg->mmdb_path ? "MMDB file" : "CSV file");
         rc = gr_defaultdb_open(cfg->backend, db, msg, sizeof msg);
-        if (rc) {
-            gr_sim_err(err, errcap, "cannot open the embedded database: %s", msg);
-            return gr_sim_from_geodb_error(rc);
-        }
+    }
+    if (rc) {
+        gr_sim_err(err, errcap, "cannot open database: %s", msg[0] ? msg : gr_geodb_strerror(rc));
+        return gr_sim_from_geodb_error(rc);
+    }
+    return GR_SIM_OK;
+}
+
+/* The address pool of the same selection: the MMDB's networks, the CSV's
+ * ranges, or the embedded database's. */
+static int
+gr_sim_build_pool(const gr_sim_config *cfg, const char *const *csvs, size_t ncsv,
+                  gr_addrpool **pool, char *err, size_t errcap)
+{
+    char msg[512] = "";
+    int rc;
+    if (cfg->backend == GR_GEODB_MMDB && cfg->mmdb_path) {
+        rc = gr_addrpool_from_mmdb(cfg->mmdb_path, pool, msg, sizeof msg);
+        if (rc == GR_TRAFFIC_OK)
+            return GR_SIM_OK;
+        fprintf(stderr,
+                "sim: note: cannot draw addresses from %s (%s); drawing from the embedded "
+                "database instead, so answers for addresses it does not share will mismatch\n",
+                cfg->mmdb_path, msg);
+        rc = gr_addrpool_default(pool, msg, sizeof msg);
+    } else if (cfg->backend != GR_GEODB_MMDB && ncsv) {
+        rc = gr_addrpool_from_csv_file(csvs[0], pool, msg, sizeof msg);
+        for (size_t i = 1; rc == GR_TRAFFIC_OK && i < ncsv; i++)
+            rc = gr_addrpool_add_csv_file(*pool, csvs[i], msg, sizeof msg);
+    } else {
         rc = gr_addrpool_default(pool, msg, sizeof msg);
     }
     if (rc) {
-        gr_geodb_close(*db);
-        *db = NULL;
+        gr_addrpool_free(*pool);
+        *pool = NULL;
         gr_sim_err(err, errcap, "%s", msg);
         return gr_sim_from_traffic_error(rc);
     }
@@ -561,10 +566,20 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
     gr_ip_from_v4(0x7f000001u, &s.peer);
 
     gr_geodb *db = NULL;
-    gr_addrpool *pool = NULL;
-    rc = gr_sim_open_db(cfg, &db, &pool, err, errcap);
+    gr_addrpool *pool = NULL; /* owned: built here */
+    const char *const *csvs = cfg->n_csv ? cfg->csv_paths : &cfg->csv_path;
+    size_t ncsv = cfg->n_csv ? cfg->n_csv : (cfg->csv_path ? 1 : 0);
+    rc = gr_sim_open_backend(cfg, csvs, ncsv, &db, err, errcap);
     if (rc)
         return rc;
+    if (!cfg->pool) {
+        rc = gr_sim_build_pool(cfg, csvs, ncsv, &pool, err, errcap);
+        if (rc) {
+            gr_geodb_close(db);
+            return rc;
+        }
+    }
+    const gr_addrpool *draw_pool = cfg->pool ? cfg->pool : pool;
     rc = gr_cache_create(cfg->variant, &cfg->cache, &s.cache);
     if (rc) {
         gr_sim_err(err, errcap, "cannot create cache '%s': %s", cfg->variant,
@@ -594,7 +609,7 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
         atomic_init(&w->board, 0);
         for (int k = 0; k < GR_SIM_SLOTS; k++)
             atomic_init(&w->slots[k].done, 0);
-        if (gr_traffic_create(&profile, pool, cfg->seed, i, rate / s.nworkers, &w->traffic))
+        if (gr_traffic_create(&profile, draw_pool, cfg->seed, i, rate / s.nworkers, &w->traffic))
             rc = GR_SIM_ESYS;
     }
     if (rc) {

@@ -49,6 +49,11 @@ typedef struct gr_sim_config {
     const char *csv_path;         /* NULL: embedded database (or csv_paths) */
     const char *const *csv_paths; /* several CSV files, used when n_csv > 0 */
     size_t n_csv;
+    /* Addresses to draw from: NULL builds a pool from the database selection
+     * above (~0.4 s for the embedded one); callers running many simulations
+     * (stress trials in forked children) may build one with traffic.h and
+     * pass it. It must hold the database's ranges, or answers mismatch. */
+    const struct gr_addrpool *pool;
     unsigned threads;           /* worker threads, >= 1 */
     uint64_t duration_ns;       /* stop after this long (0: only max_requests) */
     uint64_t max_requests;      /* stop after this many (0: only duration) */
