@@ -43,7 +43,8 @@ stress_usage(FILE *f)
             "  --via sim|proxy     in-process simulator (default) or the real HTTP proxy,\n"
             "                      upstream and load generator as processes on loopback\n"
             "  --threads T         worker threads / proxy workers (default 4)\n"
-            "  --rate R            requests/s over all threads (default: the profile's)\n"
+            "  --rate R            requests/s over all threads; 0 = flat out (default: the\n"
+            "                      profile's rate)\n"
             "  --seed S            seed of trial 0; trial k uses S+k (default 1)\n"
             "  --seed-range A-B    trials k = 0..B-A with seeds A..B\n"
             "  --shard I/N         run only trials with k mod N == I\n"
@@ -173,6 +174,7 @@ gr_cmd_stress(int argc, char **argv)
     c.variant = "gomap";
     c.profile = "zoraxy-home";
     c.sim.threads = 4;
+    c.sim.rate = -1; /* the profile's */
     c.sim.clear_interval_ns = 15ull * 60 * 1000000000ull;
     c.seed_first = 1;
     gr_cli_db db;

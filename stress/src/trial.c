@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -417,6 +418,10 @@ gr_trial_run(const gr_trial_spec *spec, gr_trial_result *out)
         return -1;
     }
     if (pid == 0) {
+        /* a trial never outlives its campaign (killed parent, Ctrl-C) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() == 1)
+            _exit(GR_TRIAL_WORKLOAD_ERROR_STATUS);
         dup2(err[1], STDERR_FILENO);
         if (spec->exec_argv) {
             dup2(sout[1], STDOUT_FILENO);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +36,7 @@ gr_viaproxy_spawn(char *const *argv, int *out_fd)
         return -1;
     }
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with the trial */
         dup2(p[1], STDOUT_FILENO);
         execv(argv[0], argv);
         fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
@@ -159,6 +161,8 @@ gr_viaproxy_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t 
     if (cfg->rate > 0) {
         snprintf(rate, sizeof rate, "%.3f", cfg->rate);
         ld_argv[n++] = "--rate", ld_argv[n++] = rate;
+    } else if (cfg->rate < 0) {
+        ld_argv[n++] = "--rate", ld_argv[n++] = "profile";
     }
     ld_argv[n] = NULL;
     int ld_fd = -1;
