@@ -95,6 +95,7 @@ struct gr_gomap_hmap {
     struct gr_gomap_bucket *buckets;
     struct gr_gomap_bucket *oldbuckets;
     size_t nevacuate;
+    size_t overflow_total; /* overflow buckets ever allocated (statistics) */
     struct gr_gomap_chunk *chunks;
     size_t bytes;
     struct gr_gomap_hmap *next_retired;
@@ -247,6 +248,7 @@ static struct gr_gomap_bucket *
 gr_gomap_new_overflow(struct gr_gomap_hmap *h, struct gr_gomap_bucket *b)
 {
     struct gr_gomap_bucket *ovf = gr_gomap_alloc(h, 1);
+    h->overflow_total++;
     if (h->B < 16) {
         h->noverflow++;
     } else {
@@ -522,11 +524,8 @@ void
 gr_gomap_info(gr_cache *c, struct gr_gomap_info *out)
 {
     struct gr_gomap_cache *g = GR_GOMAP(c);
-    size_t ovf = 0;
-    for (struct gr_gomap_chunk *ch = g->h->chunks; ch; ch = ch->next)
-        ovf += ch->bytes == sizeof *ch + sizeof(struct gr_gomap_bucket);
     out->B = g->h->B;
-    out->overflow_buckets = ovf;
+    out->overflow_buckets = g->h->overflow_total;
     out->growing = g->h->oldbuckets != NULL;
     pthread_mutex_lock(&g->retire_mu);
     out->retired_maps = g->n_retired;
