@@ -34,7 +34,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "syncmap.h"
+#include "syncmap_naive.h"
 #include "variants.h"
 
 #define GR_NAIVE_KEEP 8
@@ -146,6 +146,12 @@ gr_naive_destroy(gr_cache *c)
 static const struct gr_cache_ops gr_naive_ops = {
     "syncmap+naive-reset", gr_naive_get,       gr_naive_put,    gr_naive_clear,
     gr_naive_len,          gr_naive_mem_bytes, gr_naive_destroy};
+
+gr_syncmap *
+gr_syncmap_naive_map(gr_cache *c)
+{
+    return c && c->ops == &gr_naive_ops ? &GR_NAIVE(c)->map : NULL;
+}
 
 int
 gr_syncmap_naive_create(const gr_cache_config *cfg, gr_cache **out)

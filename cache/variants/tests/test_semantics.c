@@ -31,6 +31,7 @@
 #include "gomap.h"
 #include "hashmap.h"
 #include "syncmap.h"
+#include "syncmap_naive.h"
 
 #define NKEYS 3000
 
@@ -574,6 +575,49 @@ gomap_child(const char *mode, bool detector)
     return 0;
 }
 
+struct naive_trylock {
+    pthread_mutex_t *mu;
+    int rc;
+};
+
+static void *
+naive_trylock_main(void *arg)
+{
+    struct naive_trylock *t = arg;
+    t->rc = pthread_mutex_trylock(t->mu);
+    return NULL;
+}
+
+/* Child: hold the sync.Map's mutex (as a writer inside the dirty-map
+ * critical section does), let the naive reset run, and see a second thread
+ * take the same mutex while we still hold it. Exits 0 if it could. */
+static int
+naive_child(void)
+{
+    gr_cache *c;
+    gr_ip a;
+    gr_country v;
+    key_of(1, &a);
+    if (gr_cache_create("syncmap+naive-reset", NULL, &c))
+        return 3;
+    gr_syncmap *m = gr_syncmap_naive_map(c);
+    gr_cache_put(c, &a, 0x5553);
+    pthread_mutex_lock(&m->go.mu);
+    gr_cache_clear(c); /* the ticker's `cache = sync.Map{}` */
+    struct naive_trylock t = {&m->go.mu, -1};
+    pthread_t th;
+    if (pthread_create(&th, NULL, naive_trylock_main, &t))
+        return 3;
+    pthread_join(th, NULL);
+    bool gone = !gr_cache_get(c, &a, &v);
+    fprintf(stderr, "second thread took the held mutex: %s; entry lost: %s\n",
+            t.rc == 0 ? "yes" : "no", gone ? "yes" : "no");
+    if (t.rc == 0)
+        pthread_mutex_unlock(&m->go.mu);
+    gr_cache_destroy(c);
+    return t.rc == 0 && gone ? 0 : 1;
+}
+
 /* Run this binary as a child in `mode`; collect stderr and exit status. */
 static int
 run_child(const char *mode, const char *detector, char *err, size_t cap)
@@ -627,6 +671,18 @@ test_gomap_detector_read_during_write_dies_with_go_message(void)
 }
 
 static void
+test_naive_reset_zeroes_a_held_mutex(void)
+{
+    static char err[4096];
+    int st = run_child("naive", "on", err, sizeof err);
+    CU_ASSERT_EQUAL(st, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "second thread took the held mutex: yes"));
+    CU_ASSERT_PTR_NULL(gr_syncmap_naive_map(NULL));
+    if (st != 0)
+        fprintf(stderr, "\nchild status %d, stderr:\n%s\n", st, err);
+}
+
+static void
 test_gomap_without_detector_overlap_does_not_die(void)
 {
     static char err[65536];
@@ -639,7 +695,8 @@ int
 main(int argc, char **argv)
 {
     if (argc == 3 && !strncmp(argv[1], "--child-", 8))
-        return gomap_child(argv[1] + 8, !strcmp(argv[2], "on"));
+        return !strcmp(argv[1], "--child-naive") ? naive_child()
+                                                 : gomap_child(argv[1] + 8, !strcmp(argv[2], "on"));
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     CU_pSuite s = CU_add_suite("cache_variants", NULL, NULL);
@@ -664,6 +721,7 @@ main(int argc, char **argv)
                 test_gomap_detector_read_during_write_dies_with_go_message);
     CU_add_test(s, "gomap_without_detector_overlap_does_not_die",
                 test_gomap_without_detector_overlap_does_not_die);
+    CU_add_test(s, "naive_reset_zeroes_a_held_mutex", test_naive_reset_zeroes_a_held_mutex);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
