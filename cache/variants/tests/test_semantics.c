@@ -12,6 +12,8 @@
  *    detector, two writers forced to overlap (window_ns) in a child process
  *    die with Go's exact message and status 2, and so does a reader that
  *    overlaps a writer; without it the same overlap does not die.
+ *  - syncmap+naive-reset: the reset zeroes the map's mutex under its
+ *    holder, and a second thread takes it (child process).
  *
  * The child processes re-execute this binary (argv[1] = "--child-...") so
  * they can run with their own sanitizer options: under TSan the overlap is
