@@ -112,7 +112,9 @@ opts=(-max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=
 [ "$jobs" -gt 1 ] && opts+=(-jobs="$jobs" -workers="$jobs")
 
 echo "ci/fuzz.sh: fuzzing $target for ${seconds}s (${GEORACE_FUZZ_VARIANT:+variant $GEORACE_FUZZ_VARIANT, }corpus $(ls "$corpus" | wc -l) inputs)"
-"$bin" "${opts[@]}" "${seeds[@]}" 2>&1 | tee "$artifacts/last-run.log" | grep -E '^(#[0-9]+ +(INITED|DONE|pulse))|^stat::|ERROR|WARNING|SUMMARY|invariant'
+# The outer timeout only guards against a wedged sanitizer runtime (clang 14's
+# TSan can deadlock when several threads report at once under libFuzzer).
+timeout -k 10 $((seconds + 300)) "$bin" "${opts[@]}" "${seeds[@]}" 2>&1 | tee "$artifacts/last-run.log" | grep -E '^(#[0-9]+ +(INITED|DONE|pulse))|^stat::|ERROR|WARNING|SUMMARY|invariant'
 rc=${PIPESTATUS[0]}
 found=$(find "$artifacts" -maxdepth 1 -type f ! -name '*.log' -newer "$marker" | wc -l)
 
@@ -124,7 +126,7 @@ fi
 
 replay=("$corpus")
 [ -d "$regressions" ] && replay+=("$regressions")
-if ! "$bin" -runs=0 "${replay[@]}" >"$artifacts/replay.log" 2>&1; then
+if ! timeout -k 10 600 "$bin" -runs=0 "${replay[@]}" >"$artifacts/replay.log" 2>&1; then
   tail -30 "$artifacts/replay.log"
   echo "ci/fuzz.sh: replaying the corpus FAILED" >&2
   exit 1

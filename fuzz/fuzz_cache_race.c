@@ -52,7 +52,8 @@
  * stores, is no longer accepted by libFuzzer.) Not compiled elsewhere.
  */
 const char *__tsan_default_suppressions(void);
-const char *
+/* Called while TSan initializes: must not be instrumented itself. */
+__attribute__((disable_sanitizer_instrumentation)) const char *
 __tsan_default_suppressions(void)
 {
     return "race:__TMC_END__\n";
