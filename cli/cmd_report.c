@@ -50,6 +50,7 @@ gr_cmd_report(int argc, char **argv)
     const char *out = NULL, *gnuplot = NULL;
     int ch;
     optind = 1;
+    opterr = 0;
     while ((ch = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'o':
@@ -62,7 +63,7 @@ gr_cmd_report(int argc, char **argv)
             report_usage(stdout);
             return GR_EXIT_OK;
         default:
-            report_usage(stderr);
+            gr_cli_error(cmd, "bad or incomplete option '%s' (see --help)", argv[optind - 1]);
             return GR_EXIT_USAGE;
         }
     }

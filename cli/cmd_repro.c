@@ -72,6 +72,7 @@ gr_cmd_repro(int argc, char **argv)
     uint64_t u;
     int ch, idx;
     optind = 1;
+    opterr = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
         switch (ch) {
         case 'n':
@@ -100,7 +101,7 @@ gr_cmd_repro(int argc, char **argv)
             repro_usage(stdout);
             return GR_EXIT_OK;
         default:
-            repro_usage(stderr);
+            gr_cli_error("repro", "bad or incomplete option '%s' (see --help)", argv[optind - 1]);
             return GR_EXIT_USAGE;
         }
     }

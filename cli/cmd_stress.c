@@ -185,6 +185,7 @@ gr_cmd_stress(int argc, char **argv)
     uint64_t u;
     int ch, idx;
     optind = 1;
+    opterr = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
         switch (ch) {
         case 'v':
@@ -286,7 +287,7 @@ gr_cmd_stress(int argc, char **argv)
             stress_usage(stdout);
             return GR_EXIT_OK;
         default:
-            stress_usage(stderr);
+            gr_cli_error("stress", "bad or incomplete option '%s' (see --help)", argv[optind - 1]);
             return GR_EXIT_USAGE;
         }
         continue;
@@ -511,6 +512,7 @@ gr_cmd_stress_model(int argc, char **argv)
     uint64_t ns;
     int ch, idx;
     optind = 1;
+    opterr = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
         switch (ch) {
         case 'M':
@@ -570,7 +572,7 @@ gr_cmd_stress_model(int argc, char **argv)
             model_usage(stdout);
             return GR_EXIT_OK;
         default:
-            model_usage(stderr);
+            gr_cli_error("stress", "bad or incomplete option '%s' (see --help)", argv[optind - 1]);
             return GR_EXIT_USAGE;
         }
         continue;
