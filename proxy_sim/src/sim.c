@@ -637,11 +637,15 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
     }
     uint64_t next_progress = cfg->progress_interval_ns;
     size_t len_max = 0, rss_max = gr_sim_rss_kb();
+    /* A buggy variant's length is a plain read that races with its writers;
+     * sampling it would add a race of our own to the one under test, so it
+     * is read only after the workers are joined. */
+    bool sample_len = !gr_cache_variant_is_buggy(cfg->variant);
     while (!gr_sim_stopping(&s)) {
         uint64_t now = gr_sim_now_ns() - start;
         if (cfg->duration_ns && now >= cfg->duration_ns)
             break;
-        size_t len = gr_cache_len(s.cache), rss = gr_sim_rss_kb();
+        size_t len = sample_len ? gr_cache_len(s.cache) : 0, rss = gr_sim_rss_kb();
         len_max = len > len_max ? len : len_max;
         rss_max = rss > rss_max ? rss : rss_max;
         if (cfg->progress && cfg->progress_interval_ns && now >= next_progress) {

@@ -34,7 +34,7 @@
 typedef struct gr_sim_progress {
     uint64_t elapsed_ns;
     uint64_t requests, hits, misses, mismatches, errors, clears;
-    size_t cache_len;
+    size_t cache_len; /* 0 for the buggy variants (reading it would race) */
     size_t rss_kb;
 } gr_sim_progress;
 
@@ -80,7 +80,7 @@ typedef struct gr_sim_result {
     uint64_t clears;
     uint64_t elapsed_ns;
     double req_per_s;
-    size_t cache_len_max;
+    size_t cache_len_max; /* buggy variants: the length at the end */
     size_t rss_max_kb;
 } gr_sim_result;
 
