@@ -1,0 +1,93 @@
+#!/bin/bash -eu
+# build.sh - builds georace's fuzz targets for ClusterFuzzLite and OSS-Fuzz.
+#
+# Honours the engine's variables: $CC $CFLAGS (and $CXX $CXXFLAGS for the
+# link, as libFuzzer's runtime is C++), $LIB_FUZZING_ENGINE, $OUT, $SRC,
+# $WORK. Compiles the library sources straight from the tree (no CMake, so
+# the base image's CMake version does not matter), links each target
+# fuzz/fuzz_*.c against them and against the static Debian/Ubuntu -dev
+# libraries (the runner image has none of them), and ships the committed
+# seed corpora as $OUT/<target>_seed_corpus.zip and dictionaries as
+# $OUT/<target>.dict. Run locally, e.g.:
+#   CC=clang CFLAGS="-fsanitize=address,fuzzer-no-link -g" \
+#   LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=/tmp/cflite-out SRC=$PWD/.. \
+#   .clusterfuzzlite/build.sh
+if [ -f fuzz/replay_main.c ]; then
+  root=$PWD
+elif [ -n "${SRC:-}" ] && [ -f "$SRC/georace/fuzz/replay_main.c" ]; then
+  root=$SRC/georace
+else
+  root=$(cd "$(dirname "$0")/.." && pwd)
+fi
+cd "$root"
+: "${CC:=clang}" "${CFLAGS:=}" "${LIB_FUZZING_ENGINE:=-fsanitize=fuzzer}"
+: "${OUT:?set OUT to the output directory}"
+LD=${CXX:-$CC}
+LDFLAGS_ENGINE=${CXXFLAGS:-$CFLAGS}
+work=${WORK:-$(mktemp -d)}/georace-fuzz-build
+rm -rf "$work"
+mkdir -p "$work/obj" "$OUT"
+
+deps="libmaxminddb libevent_core libevent_extra libevent_pthreads"
+pkg-config --exists jansson && deps="$deps jansson"
+# shellcheck disable=SC2207
+dep_cflags=($(pkg-config --cflags $deps))
+common=(-std=c11 -D_GNU_SOURCE -Icache/include -Iproxy_sim/include -Ifuzz "${dep_cflags[@]}")
+
+compile_into() { # archive, extra flags..., -- sources...
+  local archive=$1; shift
+  local flags=()
+  while [ "$1" != "--" ]; do flags+=("$1"); shift; done
+  shift
+  local objs=()
+  for src in "$@"; do
+    local obj="$work/obj/$(echo "$src" | tr '/' '_').o"
+    # shellcheck disable=SC2086
+    $CC $CFLAGS "${common[@]}" "${flags[@]}" -c "$src" -o "$obj"
+    objs+=("$obj")
+  done
+  ar rcs "$work/$archive" "${objs[@]}"
+}
+
+# The library under test. The embedded default database (defaultdb.c and its
+# generated blob) is left out: no fuzz target uses it.
+cache_srcs=()
+for f in cache/src/*.c cache/variants/*.c; do
+  [ "$f" = cache/src/defaultdb.c ] || cache_srcs+=("$f")
+done
+compile_into libgeorace_cache.a -Icache/src -Icache/variants -- "${cache_srcs[@]}"
+# The proxy sources (fuzz_http). The archive only contributes the objects a
+# target needs: the request path, not the traffic model or the simulators.
+compile_into libgeorace_proxy.a -Iproxy_sim/src -- proxy_sim/src/*.c
+
+# Static -dev libraries: the runner image only has libc.
+static_libs=(-Wl,-Bstatic)
+for lib in maxminddb event_extra event_pthreads event_core jansson; do
+  static_libs+=(-l$lib)
+done
+static_libs+=(-Wl,-Bdynamic -lpthread -lm)
+
+for src in fuzz/fuzz_*.c; do
+  t=$(basename "$src" .c)
+  extra=()
+  [ "$t" = fuzz_http ] && extra=(-Iproxy_sim/src)
+  # shellcheck disable=SC2086
+  $CC $CFLAGS "${common[@]}" "${extra[@]}" -c "$src" -o "$work/obj/$t.o"
+  # shellcheck disable=SC2086
+  $LD $LDFLAGS_ENGINE "$work/obj/$t.o" -o "$OUT/$t" $LIB_FUZZING_ENGINE \
+    "$work/libgeorace_proxy.a" "$work/libgeorace_cache.a" "${static_libs[@]}"
+
+  if [ -d "fuzz/corpus/$t" ]; then
+    rm -f "$OUT/${t}_seed_corpus.zip"
+    zip -q -j "$OUT/${t}_seed_corpus.zip" "fuzz/corpus/$t"/*
+    if [ -d "fuzz/regressions/$t" ] && ls "fuzz/regressions/$t"/* >/dev/null 2>&1; then
+      zip -q -j "$OUT/${t}_seed_corpus.zip" "fuzz/regressions/$t"/*
+    fi
+  fi
+  case "$t" in
+  fuzz_ipaddr|fuzz_requester_ip) cp fuzz/dict/ip.dict "$OUT/$t.dict" ;;
+  fuzz_csvdb) cp fuzz/dict/csv.dict "$OUT/$t.dict" ;;
+  fuzz_http) cp fuzz/dict/http.dict "$OUT/$t.dict" ;;
+  esac
+  echo "build.sh: built $OUT/$t"
+done
