@@ -325,7 +325,7 @@ gr_repro_fixed_row(struct gr_repro_ctx *c, const char *expectation, const char *
 {
     gr_repro_row *r = gr_repro_row_new(c, expectation, variant, "default");
     gr_sim_config s;
-    /* the workaround row: two trials of half length, 5x gomap's usual max TTF */
+    /* the workaround row: trials of half length, several times gomap's usual TTF */
     gr_repro_base(&s, variant, 101, no_miss_cost ? c->o->seconds / 2 : c->o->seconds);
     if (no_miss_cost)
         s.miss_cost_ns = 0;
