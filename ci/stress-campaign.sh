@@ -36,7 +36,7 @@ RATE=${RATE:-}
 SEED=${SEED:-1}
 TRIAL_DURATION=${TRIAL_DURATION:-}
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
 mode=${1:-}
 [ -n "$mode" ] || { usage >&2; exit 64; }
