@@ -73,7 +73,8 @@ up=$(wait_addr "$tmp/up.out") || die "upstream did not start: $(cat "$tmp/up.err
 "$GEORACE" proxy --listen 127.0.0.1:0 --upstream "$up" --workers "$WORKERS" --variant "$VARIANT" \
   --db "$MMDB" --block "$BLOCK" --trusted-proxies 127.0.0.0/8,::1/128 \
   >"$tmp/proxy.out" 2>"$tmp/proxy.err" &
-pids+=($!)
+proxy_pid=$!
+pids+=($proxy_pid)
 gp=$(wait_addr "$tmp/proxy.out") || die "georace proxy did not start: $(cat "$tmp/proxy.err")"
 
 # nginx, in its own prefix, not daemonized
@@ -91,13 +92,28 @@ sed -e "s|@PREFIX@|$tmp/nginx|g" -e "s|@WORKERS@|$WORKERS|g" -e "s|@MMDB@|$MMDB|
 "$NGINX" -t -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" >"$tmp/nginx-t.log" 2>&1 ||
   die "nginx rejects the configuration: $(cat "$tmp/nginx-t.log")"
 "$NGINX" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" >"$tmp/nginx.out" 2>&1 &
-pids+=($!)
+nginx_pid=$!
+pids+=($nginx_pid)
 np=127.0.0.1:$port
 for _ in $(seq 1 100); do
   curl -s -o /dev/null "http://$np/" && break
   sleep 0.05
 done
 curl -s -o /dev/null "http://$np/" || die "nginx did not start: $(cat "$tmp/nginx/error.log")"
+
+# CPU time (user + system, in clock ticks) of a process and its children
+# (nginx's workers) so far: per-request CPU cost is robust against a busy
+# machine, where req/s and latency swing with everything else running.
+cpu_ticks() { # PID...
+  local total=0 p t
+  for p in "$@"; do
+    for t in $(pgrep -P "$p") "$p"; do
+      [ -r "/proc/$t/stat" ] || continue
+      total=$((total + $(awk '{print $14 + $15}' "/proc/$t/stat")))
+    done
+  done
+  echo "$total"
+}
 
 load() { # NAME ADDR
   local rate=()
@@ -106,17 +122,27 @@ load() { # NAME ADDR
   "$GEORACE" load --target "http://$2/" --profile "$PROFILE" --connections "$CONNECTIONS" \
     --threads "$LOAD_THREADS" --duration 1s --db "$MMDB" --block "$BLOCK" --canonical \
     "${rate[@]}" >/dev/null 2>&1
+  local before after
+  before=$(cpu_ticks "$3")
   "$GEORACE" load --target "http://$2/" --profile "$PROFILE" --connections "$CONNECTIONS" \
     --threads "$LOAD_THREADS" --duration "$DURATION" --db "$MMDB" --block "$BLOCK" --canonical \
     "${rate[@]}" --json >"$tmp/$1.json" 2>"$tmp/$1.err"
-  echo $?
+  local rc=$?
+  after=$(cpu_ticks "$3")
+  echo $((after - before)) >"$tmp/$1.cpu"
+  echo $rc
+}
+# CPU milliseconds per 1000 answered requests
+cpu_per_k() { # NAME
+  awk -v t="$(cat "$tmp/$1.cpu")" -v hz="$(getconf CLK_TCK)" -v n="$(field "$1" requests)" \
+    'BEGIN { if (n > 0) printf "%.1f", t * 1000 / hz / n * 1000; else print "-" }'
 }
 field() { sed -n "s/^ *\"$2\": \([-0-9.e+]*\),\{0,1\}$/\1/p" "$tmp/$1.json" | head -1; }
 
 echo "bench-proxy: $WORKERS workers each, profile $PROFILE, $CONNECTIONS connections," \
   "${RATE:-closed loop}${RATE:+ req/s}, $DURATION, block $BLOCK, variant $VARIANT"
-rc_g=$(load georace "$gp")
-rc_n=$(load nginx "$np")
+rc_g=$(load georace "$gp" "$proxy_pid")
+rc_n=$(load nginx "$np" "$nginx_pid")
 
 printf '\n%-22s %14s %14s %10s\n' "" "georace proxy" "nginx+geoip2" "ratio"
 row() { # LABEL FIELD
@@ -129,6 +155,9 @@ row "requests/s" req_per_s
 row "latency p50 (ms)" p50
 row "latency p99 (ms)" p99
 row "latency p99.9 (ms)" p999
+g=$(cpu_per_k georace); n=$(cpu_per_k nginx)
+printf '%-22s %14s %14s %10s\n' "CPU ms / 1000 req" "$g" "$n" \
+  "$(awk -v g="$g" -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "-" }')"
 printf '%-22s %14s %14s\n' "requests" "$(field georace requests)" "$(field nginx requests)"
 printf '%-22s %14s %14s\n' "errors" "$(field georace errors_total)" "$(field nginx errors_total)"
 printf '%-22s %14s %14s\n' "mismatches" "$(field georace mismatches)" "$(field nginx mismatches)"
