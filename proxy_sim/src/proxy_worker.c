@@ -26,6 +26,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 
 #include "georace/zone.h"
@@ -79,6 +80,8 @@ gr_worker_reason(int code)
         return "Bad Gateway";
     case 504:
         return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
     default:
         return "Unknown";
     }
@@ -364,6 +367,15 @@ gr_worker_on_request(struct evhttp_request *req, void *arg)
         memset(&peer, 0, sizeof peer);
     gr_ip_format(&peer, peerstr, sizeof peerstr);
 
+    /* libevent 2.1 accepts any "HTTP/%d.%d" with a major <= 1 ("HTTP/1.-1",
+     * "HTTP/0.7") and echoes it in the status line, which would make our
+     * answer malformed: only 1.0 and 1.1 are served, the rest get a 505. */
+    if (req->major != 1 || (req->minor != 0 && req->minor != 1)) {
+        req->major = 1;
+        req->minor = 1;
+        gr_worker_reply_text(w, req, 505, "-", "505 HTTP Version Not Supported\n", peerstr, "", t0);
+        return;
+    }
     const char *uri = evhttp_request_get_uri(req);
     if (uri && (!strcmp(uri, "/-/metrics") || !strncmp(uri, "/-/metrics?", 11))) {
         gr_worker_metrics(w, req, &peer, peerstr, t0);
