@@ -324,6 +324,11 @@ gr_cmd_stress(int argc, char **argv)
     c.sim.mmdb_path = db.mmdb_path;
     c.sim.csv_path = db.n_csv ? db.csv_paths[0] : NULL;
     c.workload = strcmp(c.via, "proxy") ? gr_sim_run : gr_viaproxy_run;
+    /* the embedded database's address pool: built once, inherited by trials */
+    gr_addrpool *pool = NULL;
+    if (c.workload == gr_sim_run && !db.mmdb_path && !db.n_csv &&
+        gr_addrpool_default(&pool, err, sizeof err) == 0)
+        c.sim.pool = pool;
     if (expect == STRESS_EXPECT_DEFAULT)
         expect = gr_cache_variant_is_buggy(c.variant) ? STRESS_EXPECT_ANY : STRESS_EXPECT_SURVIVE;
 
@@ -342,6 +347,7 @@ gr_cmd_stress(int argc, char **argv)
     gr_campaign_summary sum;
     int rc = gr_campaign_run(&c, &sum);
     gr_campaign_display_end(&disp);
+    gr_addrpool_free(pool);
     if (rc) {
         if (out)
             fclose(out);
