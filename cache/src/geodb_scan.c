@@ -21,12 +21,12 @@
  * After open the structure is read-only: lookups are thread-safe.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "georace/errbuf.h"
 #include "georace/geodb.h"
 
 struct gr_scan_src {
@@ -64,20 +64,6 @@ struct gr_scan_row {
     gr_country cc;
     bool v6;
 };
-
-static void gr_scan_msg(char *err, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-gr_scan_msg(char *err, size_t errcap, const char *fmt, ...)
-{
-    if (!err || !errcap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errcap, fmt, ap);
-    va_end(ap);
-}
 
 /* Next line of text from *pos, without its LF/CRLF. False at the end. */
 static bool
@@ -144,8 +130,8 @@ gr_scan_validate(struct gr_geodb_scan *s, size_t *n4, size_t *n6, char *err, siz
             size_t lineno = 1;
             for (size_t k = 0; k < off; k++)
                 lineno += src->text[k] == '\n';
-            gr_scan_msg(err, errcap, "%s:%zu: NUL byte (binary data, not a CSV file)", src->name,
-                        lineno);
+            gr_errf(err, errcap, "%s:%zu: NUL byte (binary data, not a CSV file)", src->name,
+                    lineno);
             return GR_GEODB_EFORMAT;
         }
         size_t pos = 0, lineno = 0;
@@ -159,12 +145,12 @@ gr_scan_validate(struct gr_geodb_scan *s, size_t *n4, size_t *n6, char *err, siz
             const char *why = gr_scan_parse_row(line, len, &row);
             if (why) {
                 int shown = len > 60 ? 60 : (int)len;
-                gr_scan_msg(err, errcap, "%s:%zu: %s: \"%.*s%s\"", src->name, lineno, why, shown,
-                            line, len > 60 ? "..." : "");
+                gr_errf(err, errcap, "%s:%zu: %s: \"%.*s%s\"", src->name, lineno, why, shown, line,
+                        len > 60 ? "..." : "");
                 return GR_GEODB_EFORMAT;
             }
             if (lineno > UINT32_MAX) {
-                gr_scan_msg(err, errcap, "%s: too many lines", src->name);
+                gr_errf(err, errcap, "%s: too many lines", src->name);
                 return GR_GEODB_EFORMAT;
             }
             if (row.v6)
@@ -174,7 +160,7 @@ gr_scan_validate(struct gr_geodb_scan *s, size_t *n4, size_t *n6, char *err, siz
         }
     }
     if (*n4 + *n6 == 0) {
-        gr_scan_msg(err, errcap, "%s: no ranges (empty CSV)", s->src[0].name);
+        gr_errf(err, errcap, "%s: no ranges (empty CSV)", s->src[0].name);
         return GR_GEODB_EFORMAT;
     }
     return GR_GEODB_OK;
@@ -293,7 +279,7 @@ gr_scan_build_arrays(struct gr_geodb_scan *s, size_t n4, size_t n6, char *err, s
     s->v4 = malloc((n4 ? n4 : 1) * sizeof *s->v4);
     s->v6 = malloc((n6 ? n6 : 1) * sizeof *s->v6);
     if (!s->v4 || !s->v6) {
-        gr_scan_msg(err, errcap, "out of memory for %zu ranges", n4 + n6);
+        gr_errf(err, errcap, "out of memory for %zu ranges", n4 + n6);
         return GR_GEODB_ENOMEM;
     }
     for (size_t i = 0; i < s->n_src; i++) {
@@ -316,19 +302,19 @@ gr_scan_build_arrays(struct gr_geodb_scan *s, size_t n4, size_t n6, char *err, s
     qsort(s->v6, s->n6, sizeof *s->v6, gr_scan_cmp_v6);
     for (size_t i = 1; i < s->n4; i++) {
         if (s->v4[i].start <= s->v4[i - 1].end) {
-            gr_scan_msg(err, errcap,
-                        "IPv4 ranges at lines %u and %u overlap (scan-bsearch needs "
-                        "disjoint ranges)",
-                        s->v4[i - 1].line, s->v4[i].line);
+            gr_errf(err, errcap,
+                    "IPv4 ranges at lines %u and %u overlap (scan-bsearch needs "
+                    "disjoint ranges)",
+                    s->v4[i - 1].line, s->v4[i].line);
             return GR_GEODB_EFORMAT;
         }
     }
     for (size_t i = 1; i < s->n6; i++) {
         if (gr_ip_compare(&s->v6[i].start, &s->v6[i - 1].end) <= 0) {
-            gr_scan_msg(err, errcap,
-                        "IPv6 ranges at lines %u and %u overlap (scan-bsearch needs "
-                        "disjoint ranges)",
-                        s->v6[i - 1].line, s->v6[i].line);
+            gr_errf(err, errcap,
+                    "IPv6 ranges at lines %u and %u overlap (scan-bsearch needs "
+                    "disjoint ranges)",
+                    s->v6[i - 1].line, s->v6[i].line);
             return GR_GEODB_EFORMAT;
         }
     }
@@ -375,19 +361,19 @@ gr_scan_read_file(struct gr_scan_src *src, const char *path, char *err, size_t e
     src->name = path;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        gr_scan_msg(err, errcap, "%s: %s", path, strerror(errno));
+        gr_errf(err, errcap, "%s: %s", path, strerror(errno));
         return GR_GEODB_ENOENT;
     }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        gr_scan_msg(err, errcap, "%s: not a regular file", path);
+        gr_errf(err, errcap, "%s: not a regular file", path);
         fclose(f);
         return GR_GEODB_ENOENT;
     }
     size_t cap = st.st_size > 0 ? (size_t)st.st_size : 0;
     char *buf = malloc(cap + 1);
     if (!buf) {
-        gr_scan_msg(err, errcap, "%s: out of memory", path);
+        gr_errf(err, errcap, "%s: out of memory", path);
         fclose(f);
         return GR_GEODB_ENOMEM;
     }
@@ -395,7 +381,7 @@ gr_scan_read_file(struct gr_scan_src *src, const char *path, char *err, size_t e
     bool failed = ferror(f);
     fclose(f);
     if (failed) {
-        gr_scan_msg(err, errcap, "%s: read error", path);
+        gr_errf(err, errcap, "%s: read error", path);
         free(buf);
         return GR_GEODB_ENOENT;
     }
@@ -416,12 +402,12 @@ gr_geodb_open_scan(gr_geodb_kind kind, const char *const *paths, size_t n_paths,
                    char *err, size_t errcap)
 {
     if (!gr_scan_kind_ok(kind) || !paths || n_paths == 0 || !out) {
-        gr_scan_msg(err, errcap, "scan backend needs a CSV path and kind scan or scan-bsearch");
+        gr_errf(err, errcap, "scan backend needs a CSV path and kind scan or scan-bsearch");
         return GR_GEODB_EARG;
     }
     struct gr_geodb_scan *s = gr_scan_alloc(n_paths);
     if (!s) {
-        gr_scan_msg(err, errcap, "out of memory");
+        gr_errf(err, errcap, "out of memory");
         return GR_GEODB_ENOMEM;
     }
     for (size_t i = 0; i < n_paths; i++) {
@@ -440,12 +426,12 @@ gr_geodb_open_scan_buffer(gr_geodb_kind kind, const char *csv, size_t len, gr_ge
                           char *err, size_t errcap)
 {
     if (!gr_scan_kind_ok(kind) || (!csv && len) || !out) {
-        gr_scan_msg(err, errcap, "scan backend needs CSV text and kind scan or scan-bsearch");
+        gr_errf(err, errcap, "scan backend needs CSV text and kind scan or scan-bsearch");
         return GR_GEODB_EARG;
     }
     struct gr_geodb_scan *s = gr_scan_alloc(1);
     if (!s) {
-        gr_scan_msg(err, errcap, "out of memory");
+        gr_errf(err, errcap, "out of memory");
         return GR_GEODB_ENOMEM;
     }
     s->src[0] = (struct gr_scan_src){csv ? csv : "", len, NULL, "csv"};

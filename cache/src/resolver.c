@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "georace/clock.h"
 #include "georace/resolver.h"
 
 struct gr_resolver {
@@ -47,29 +48,12 @@ gr_resolver_count(_Atomic uint64_t *c)
     atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 
-static uint64_t
-gr_resolver_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static struct timespec
 gr_resolver_timespec(uint64_t ns)
 {
     struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u),
                           .tv_nsec = (long)(ns % 1000000000u)};
     return ts;
-}
-
-/* Model an expensive backend: spin (not sleep) for ns, as a CPU-bound scan would. */
-static void
-gr_resolver_busy_wait(uint64_t ns)
-{
-    uint64_t until = gr_resolver_now_ns() + ns;
-    while (gr_resolver_now_ns() < until)
-        ;
 }
 
 int
@@ -109,20 +93,20 @@ static void *
 gr_resolver_ticker(void *arg)
 {
     gr_resolver *r = arg;
-    uint64_t deadline = gr_resolver_now_ns() + r->clear_interval_ns;
+    uint64_t deadline = gr_clock_now_ns() + r->clear_interval_ns;
     pthread_mutex_lock(&r->mu);
     while (!r->stop) {
         struct timespec ts = gr_resolver_timespec(deadline);
         int rc = pthread_cond_timedwait(&r->cv, &r->mu, &ts);
         if (r->stop)
             break;
-        if (rc != ETIMEDOUT && gr_resolver_now_ns() < deadline)
+        if (rc != ETIMEDOUT && gr_clock_now_ns() < deadline)
             continue; /* spurious wake-up */
         pthread_mutex_unlock(&r->mu);
         gr_resolver_clear_now(r);
         pthread_mutex_lock(&r->mu);
         deadline += r->clear_interval_ns;
-        uint64_t now = gr_resolver_now_ns();
+        uint64_t now = gr_clock_now_ns();
         if (deadline < now) /* fell behind (a slow clear): do not burst */
             deadline = now + r->clear_interval_ns;
     }
@@ -189,8 +173,8 @@ gr_resolve(gr_resolver *r, const gr_ip *ip)
         return a;
     }
     gr_resolver_count(&r->misses);
-    if (r->miss_cost_ns)
-        gr_resolver_busy_wait(r->miss_cost_ns);
+    if (r->miss_cost_ns) /* model an expensive backend: spin as a CPU-bound scan would */
+        gr_clock_spin_ns(r->miss_cost_ns);
     c = GR_COUNTRY_NONE;
     int rc = gr_geodb_lookup(r->db, ip, &c);
     if (rc < 0) {

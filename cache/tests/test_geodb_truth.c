@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "georace/rng.h"
 #include "georace/defaultdb.h"
 #include "georace/geodb.h"
 #include "georace/zone.h"
@@ -38,10 +39,7 @@ static uint64_t rng_state = 20260101;
 static uint64_t
 rng_next(void)
 {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return gr_rng_splitmix64(&rng_state);
 }
 
 struct row {

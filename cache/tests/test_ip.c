@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "georace/rng.h"
 #include "georace/ip.h"
 #include "gr_test.h"
 
@@ -18,11 +19,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 static uint64_t
 rng_next(void)
 {
-    /* splitmix64 */
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return gr_rng_splitmix64(&rng_state);
 }
 
 static int

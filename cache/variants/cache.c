@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "georace/rng.h"
 #include "variants.h"
 
 static const struct gr_cache_variant {
@@ -114,8 +115,5 @@ gr_variant_seed(void)
         clock_gettime(CLOCK_MONOTONIC, &ts);
         z = (uint64_t)ts.tv_nsec * 0x2545f4914f6cdd1dULL;
     }
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return gr_rng_mix64(z);
 }

@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "georace/clock.h"
 #include "gomap.h"
 #include "variants.h"
 
@@ -114,22 +115,6 @@ struct gr_gomap_cache {
 };
 
 #define GR_GOMAP(c) ((struct gr_gomap_cache *)(c))
-
-static uint64_t
-gr_gomap_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void
-gr_gomap_spin(uint64_t ns)
-{
-    uint64_t end = gr_gomap_now_ns() + ns;
-    while (gr_gomap_now_ns() < end)
-        ;
-}
 
 /* Go's fatal(): message, a goroutine-like header, a backtrace, exit status 2. */
 static _Noreturn void
@@ -402,7 +387,7 @@ gr_gomap_put(gr_cache *c, const gr_ip *key, gr_country value)
     uint64_t hash = gr_ip_hash(key, h->hash0);
     gr_gomap_set_flags(h, gr_gomap_flags(h) ^ GR_GOMAP_WRITING);
     if (__builtin_expect(g->window_ns != 0, 0))
-        gr_gomap_spin(g->window_ns);
+        gr_clock_spin_ns(g->window_ns);
     if (!h->buckets)
         h->buckets = gr_gomap_alloc(h, 1);
     uint8_t top = gr_gomap_tophash(hash);
@@ -462,7 +447,7 @@ gr_gomap_clear(gr_cache *c)
     struct gr_gomap_hmap *old = g->h;
     g->h = fresh; /* the racy `cache = make(map...)` */
 
-    uint64_t now = gr_gomap_now_ns();
+    uint64_t now = gr_clock_now_ns();
     struct gr_gomap_hmap *drop = NULL;
     pthread_mutex_lock(&g->retire_mu);
     old->retired_ns = now;

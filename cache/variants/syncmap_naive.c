@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "georace/clock.h"
 #include "syncmap_naive.h"
 #include "variants.h"
 
@@ -54,14 +55,6 @@ struct gr_naive_cache {
 };
 
 #define GR_NAIVE(c) ((struct gr_naive_cache *)(c))
-
-static uint64_t
-gr_naive_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static bool
 gr_naive_get(gr_cache *c, const gr_ip *key, gr_country *out)
@@ -98,7 +91,7 @@ gr_naive_clear(gr_cache *c)
     if (g) {
         g->read = atomic_load(&n->map.go.read); /* GC stand-in: remember what */
         g->dirty = n->map.go.dirty;             /* the value pointed to      */
-        g->at_ns = gr_naive_now_ns();
+        g->at_ns = gr_clock_now_ns();
     }
 
     memset(&n->map.go, 0, sizeof n->map.go); /* THE BUG: `cache = sync.Map{}` */

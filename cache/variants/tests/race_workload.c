@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "georace/clock.h"
 #include "georace/cache.h"
 #include "syncmap.h"
 
@@ -52,14 +53,6 @@ struct gr_wl_thread {
     unsigned id;
     pthread_t tid;
 };
-
-static uint64_t
-gr_wl_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t
 gr_wl_rand(uint64_t *s)
@@ -89,7 +82,7 @@ gr_wl_cache_worker(void *arg)
     struct gr_wl *wl = t->wl;
     uint64_t s = 0x9e3779b97f4a7c15ULL * (t->id + 1), cold = 0, hits = 0, misses = 0;
     for (uint64_t i = 0; i < wl->ops; i++) {
-        if ((i & 1023) == 0 && gr_wl_now_ns() > wl->deadline_ns)
+        if ((i & 1023) == 0 && gr_clock_now_ns() > wl->deadline_ns)
             break;
         uint64_t r = gr_wl_rand(&s), idx;
         if (r % 100 < 60)
@@ -152,7 +145,7 @@ gr_wl_api_worker(void *arg)
     uint64_t s = 0x2545f4914f6cdd1dULL * (t->id + 7);
     uint64_t bad = 0;
     for (uint64_t i = 0; i < wl->ops; i++) {
-        if ((i & 1023) == 0 && gr_wl_now_ns() > wl->deadline_ns)
+        if ((i & 1023) == 0 && gr_clock_now_ns() > wl->deadline_ns)
             break;
         uint64_t r = gr_wl_rand(&s), idx = (r >> 8) % 64;
         uintptr_t v = idx + 1024 * ((r >> 16) % 64), got = 0;
@@ -306,7 +299,7 @@ main(int argc, char **argv)
             return 2;
         wl.api = &api;
     }
-    wl.deadline_ns = gr_wl_now_ns() + seconds * 1000000000u;
+    wl.deadline_ns = gr_clock_now_ns() + seconds * 1000000000u;
 
     unsigned n = threads + (with_api ? 2 : 0);
     struct gr_wl_thread *ts = calloc(n, sizeof *ts);
