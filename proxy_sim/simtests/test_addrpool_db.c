@@ -8,19 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "georace/rng.h"
 #include "georace/defaultdb.h"
 #include "georace/geodb.h"
 #include "georace/traffic.h"
 #include "georace/zone.h"
-
-static uint64_t
-next_rand(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 /* Draw n addresses of each family and look each up in db. */
 static void
@@ -33,8 +25,8 @@ check_pool_against_db(const gr_addrpool *pool, gr_geodb *db, int n)
         for (int i = 0; i < n; i++) {
             gr_ip ip;
             gr_country truth, got = GR_COUNTRY_NONE;
-            CU_ASSERT_FATAL(
-                gr_addrpool_draw(pool, v6, next_rand(&seed), next_rand(&seed), &ip, &truth));
+            CU_ASSERT_FATAL(gr_addrpool_draw(pool, v6, gr_rng_splitmix64(&seed),
+                                             gr_rng_splitmix64(&seed), &ip, &truth));
             CU_ASSERT_EQUAL(gr_ip_is_v4(&ip), !v6);
             if (gr_zone_of(&ip) != GR_ZONE_NONE) {
                 reserved++;

@@ -20,11 +20,12 @@
  */
 #include <errno.h>
 #include <maxminddb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "georace/errbuf.h"
+#include "georace/rng.h"
 #include "georace/traffic.h"
 
 typedef unsigned __int128 gr_u128;
@@ -48,17 +49,6 @@ struct gr_addrpool {
     size_t dropped; /* overlapping ranges dropped */
     bool sealed;
 };
-
-static void
-gr_addrpool_err(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || !cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 static gr_u128
 gr_addrpool_to_u128(const gr_ip *ip)
@@ -211,17 +201,16 @@ gr_addrpool_csv_line(gr_addrpool *p, const char *line, size_t len, const char *o
         s = comma + 1;
     }
     if (nf != 3) {
-        gr_addrpool_err(err, errcap, "%s:%zu: expected 'start,end,CC'", origin, lineno);
+        gr_errf(err, errcap, "%s:%zu: expected 'start,end,CC'", origin, lineno);
         return GR_TRAFFIC_EFORMAT;
     }
     gr_ip a, b;
     if (gr_ip_parse(f[0], fl[0], &a) || gr_ip_parse(f[1], fl[1], &b)) {
-        gr_addrpool_err(err, errcap, "%s:%zu: not an address range", origin, lineno);
+        gr_errf(err, errcap, "%s:%zu: not an address range", origin, lineno);
         return GR_TRAFFIC_EFORMAT;
     }
     if (gr_ip_is_v4(&a) != gr_ip_is_v4(&b) || gr_ip_compare(&a, &b) > 0) {
-        gr_addrpool_err(err, errcap, "%s:%zu: range end before start or mixed families", origin,
-                        lineno);
+        gr_errf(err, errcap, "%s:%zu: range end before start or mixed families", origin, lineno);
         return GR_TRAFFIC_EFORMAT;
     }
     char cc[3] = "";
@@ -232,8 +221,8 @@ gr_addrpool_csv_line(gr_addrpool *p, const char *line, size_t len, const char *o
         /* Some lists carry "-" or "ZZ"-like placeholders; an empty code is skipped. */
         if (fl[2] == 0 || (fl[2] == 1 && f[2][0] == '-'))
             return GR_TRAFFIC_OK;
-        gr_addrpool_err(err, errcap, "%s:%zu: '%.*s' is not a two-letter country code", origin,
-                        lineno, (int)(fl[2] > 16 ? 16 : fl[2]), f[2]);
+        gr_errf(err, errcap, "%s:%zu: '%.*s' is not a two-letter country code", origin, lineno,
+                (int)(fl[2] > 16 ? 16 : fl[2]), f[2]);
         return GR_TRAFFIC_EFORMAT;
     }
     return gr_addrpool_push(p, &a, &b, c);
@@ -274,7 +263,7 @@ gr_addrpool_from_csv(const char *text, size_t len, gr_addrpool **out, char *err,
         return GR_TRAFFIC_ENOMEM;
     int rc = gr_addrpool_add_csv(p, text, len, "csv", err, errcap);
     if (rc == GR_TRAFFIC_OK && p->n4 + p->n6 == 0) {
-        gr_addrpool_err(err, errcap, "the CSV holds no address range");
+        gr_errf(err, errcap, "the CSV holds no address range");
         rc = GR_TRAFFIC_EFORMAT;
     }
     if (rc) {
@@ -290,7 +279,7 @@ gr_addrpool_add_csv_file(gr_addrpool *p, const char *path, char *err, size_t err
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        gr_addrpool_err(err, errcap, "%s: %s", path, strerror(errno));
+        gr_errf(err, errcap, "%s: %s", path, strerror(errno));
         return GR_TRAFFIC_ENOENT;
     }
     char *buf = NULL;
@@ -310,7 +299,7 @@ gr_addrpool_add_csv_file(gr_addrpool *p, const char *path, char *err, size_t err
         len += got;
         if (got == 0) {
             if (ferror(f)) {
-                gr_addrpool_err(err, errcap, "%s: read error", path);
+                gr_errf(err, errcap, "%s: read error", path);
                 rc = GR_TRAFFIC_ENOENT;
             }
             break;
@@ -331,7 +320,7 @@ gr_addrpool_from_csv_file(const char *path, gr_addrpool **out, char *err, size_t
         return GR_TRAFFIC_ENOMEM;
     int rc = gr_addrpool_add_csv_file(p, path, err, errcap);
     if (rc == GR_TRAFFIC_OK && p->n4 + p->n6 == 0) {
-        gr_addrpool_err(err, errcap, "%s: no address range", path);
+        gr_errf(err, errcap, "%s: no address range", path);
         rc = GR_TRAFFIC_EFORMAT;
     }
     if (rc) {
@@ -413,7 +402,7 @@ gr_addrpool_from_mmdb(const char *path, gr_addrpool **out, char *err, size_t err
     MMDB_s mmdb;
     int st = MMDB_open(path, MMDB_MODE_MMAP, &mmdb);
     if (st != MMDB_SUCCESS) {
-        gr_addrpool_err(err, errcap, "%s: %s", path, MMDB_strerror(st));
+        gr_errf(err, errcap, "%s: %s", path, MMDB_strerror(st));
         return st == MMDB_FILE_OPEN_ERROR ? GR_TRAFFIC_ENOENT : GR_TRAFFIC_EFORMAT;
     }
     gr_addrpool *p = gr_addrpool_new();
@@ -431,7 +420,7 @@ gr_addrpool_from_mmdb(const char *path, gr_addrpool **out, char *err, size_t err
         struct gr_addrpool_walk w = stack[--sp];
         MMDB_search_node_s node;
         if (w.depth >= maxdepth || MMDB_read_node(&mmdb, w.node, &node) != MMDB_SUCCESS) {
-            gr_addrpool_err(err, errcap, "%s: corrupt search tree", path);
+            gr_errf(err, errcap, "%s: corrupt search tree", path);
             rc = GR_TRAFFIC_EFORMAT;
             break;
         }
@@ -447,7 +436,7 @@ gr_addrpool_from_mmdb(const char *path, gr_addrpool **out, char *err, size_t err
                 continue;
             if (type == MMDB_RECORD_TYPE_SEARCH_NODE) {
                 if (depth >= maxdepth || sp == sizeof stack / sizeof stack[0]) {
-                    gr_addrpool_err(err, errcap, "%s: corrupt search tree", path);
+                    gr_errf(err, errcap, "%s: corrupt search tree", path);
                     rc = GR_TRAFFIC_EFORMAT;
                     break;
                 }
@@ -455,7 +444,7 @@ gr_addrpool_from_mmdb(const char *path, gr_addrpool **out, char *err, size_t err
             } else if (type == MMDB_RECORD_TYPE_DATA) {
                 rc = gr_addrpool_mmdb_network(p, ipv, prefix, depth, &entry);
             } else if (type == MMDB_RECORD_TYPE_INVALID) {
-                gr_addrpool_err(err, errcap, "%s: invalid record in the search tree", path);
+                gr_errf(err, errcap, "%s: invalid record in the search tree", path);
                 rc = GR_TRAFFIC_EFORMAT;
             }
         }
@@ -464,7 +453,7 @@ gr_addrpool_from_mmdb(const char *path, gr_addrpool **out, char *err, size_t err
     if (rc == GR_TRAFFIC_OK)
         rc = gr_addrpool_seal(p);
     if (rc == GR_TRAFFIC_OK && p->n4 + p->n6 == 0) {
-        gr_addrpool_err(err, errcap, "%s: no network with a country code", path);
+        gr_errf(err, errcap, "%s: no network with a country code", path);
         rc = GR_TRAFFIC_EFORMAT;
     }
     if (rc) {
@@ -513,15 +502,6 @@ gr_addrpool_range(const gr_addrpool *p, bool v6, size_t i, gr_ip *start, gr_ip *
     return true;
 }
 
-static uint64_t
-gr_addrpool_mix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 /* floor(r * n / 2^64): an unbiased-enough index in [0, n). */
 static uint64_t
 gr_addrpool_scale(uint64_t r, uint64_t n)
@@ -550,7 +530,7 @@ gr_addrpool_draw_once(const gr_addrpool *p, bool v6, uint64_t r1, uint64_t r2, g
     }
     const struct gr_addrpool_v6 *r = &p->v6[gr_addrpool_scale(r1, p->n6)];
     gr_u128 size = r->end - r->start + 1; /* 0 means all of the space */
-    gr_u128 rnd = (gr_u128)r2 << 64 | gr_addrpool_mix(r2 ^ r1);
+    gr_u128 rnd = (gr_u128)r2 << 64 | gr_rng_mix64(r2 ^ r1);
     gr_u128 off = size ? rnd % size : rnd;
     gr_addrpool_from_u128(r->start + off, ip);
     *truth = r->cc;
@@ -566,8 +546,8 @@ gr_addrpool_draw(const gr_addrpool *p, bool v6, uint64_t r1, uint64_t r2, gr_ip 
         gr_addrpool_draw_once(p, v6, r1, r2, ip, truth);
         if (gr_zone_of(ip) == GR_ZONE_NONE)
             return true;
-        r1 = gr_addrpool_mix(r1 ^ 0x5bd1e995u);
-        r2 = gr_addrpool_mix(r2 + (uint64_t)attempt);
+        r1 = gr_rng_mix64(r1 ^ 0x5bd1e995u);
+        r2 = gr_rng_mix64(r2 + (uint64_t)attempt);
     }
     return true; /* a pool made of reserved space only: the caller checks the zone */
 }

@@ -32,6 +32,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
+#include "georace/clock.h"
 #include "evloop.h"
 #include "georace/access.h"
 #include "georace/defaultdb.h"
@@ -132,21 +133,6 @@ gr_load_config_default(gr_load_config *cfg)
     cfg->connections = 16;
     cfg->duration_ns = 10ull * 1000000000u;
     cfg->timeout_ns = 10ull * 1000000000u;
-}
-
-static uint64_t
-gr_load_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static struct timeval
-gr_load_tv(uint64_t ns)
-{
-    struct timeval tv = {(time_t)(ns / 1000000000u), (suseconds_t)(ns % 1000000000u / 1000u)};
-    return tv;
 }
 
 static void
@@ -291,7 +277,7 @@ gr_load_note_connect_error(struct gr_lt *t)
         return;
     if (atomic_load_explicit(&L->died_at_ns, memory_order_relaxed))
         return;
-    uint64_t at = gr_load_now() - L->start_ns + 1;
+    uint64_t at = gr_clock_now_ns() - L->start_ns + 1;
     if (gr_load_target_refuses(&L->addr)) {
         uint_fast64_t zero = 0;
         atomic_compare_exchange_strong_explicit(&L->died_at_ns, &zero, at, memory_order_relaxed,
@@ -317,7 +303,7 @@ gr_load_on_done(struct evhttp_request *ureq, void *arg)
     struct gr_lslot *s = arg;
     struct gr_lt *t = s->t;
     int code = ureq ? evhttp_request_get_response_code(ureq) : 0;
-    uint64_t now = gr_load_now();
+    uint64_t now = gr_clock_now_ns();
 
     t->in_flight--;
     if (code == 0) {
@@ -423,11 +409,11 @@ gr_load_pump(struct gr_lt *t)
         while (t->n_idle > 0 && !t->stopping) {
             gr_request rq;
             gr_traffic_next(t->traffic, &rq);
-            gr_load_send(t, &rq, gr_load_now());
+            gr_load_send(t, &rq, gr_clock_now_ns());
         }
         return;
     }
-    uint64_t now = gr_load_now();
+    uint64_t now = gr_clock_now_ns();
     for (;;) {
         if (!t->have_next) {
             gr_traffic_next(t->traffic, &t->next);
@@ -448,7 +434,7 @@ gr_load_pump(struct gr_lt *t)
     }
     if (!evtimer_pending(t->tick, NULL)) {
         uint64_t due = L->start_ns + t->next.at_ns;
-        struct timeval tv = gr_load_tv(due > now ? due - now : 0);
+        struct timeval tv = gr_clock_timeval(due > now ? due - now : 0);
         evtimer_add(t->tick, &tv);
     }
 }
@@ -484,7 +470,7 @@ gr_load_begin_stop(struct gr_lt *t)
         event_base_loopexit(t->base, NULL);
         return;
     }
-    struct timeval tv = gr_load_tv(t->L->cfg->timeout_ns + 100000000u);
+    struct timeval tv = gr_clock_timeval(t->L->cfg->timeout_ns + 100000000u);
     evtimer_add(t->grace, &tv);
 }
 
@@ -512,7 +498,7 @@ gr_load_thread(void *arg)
 {
     struct gr_lt *t = arg;
     struct gr_load *L = t->L;
-    struct timeval dur = gr_load_tv(L->cfg->duration_ns), house = gr_load_tv(20000000u);
+    struct timeval dur = gr_clock_timeval(L->cfg->duration_ns), house = gr_clock_timeval(20000000u);
     evtimer_add(t->stop_ev, &dur);
     event_add(t->house, &house);
     gr_load_pump(t);
@@ -620,7 +606,7 @@ gr_load_thread_init(struct gr_lt *t, unsigned n_slots, uint64_t seed, char *err,
         snprintf(err, errcap, "out of memory");
         return -1;
     }
-    struct timeval to = gr_load_tv(L->cfg->timeout_ns);
+    struct timeval to = gr_clock_timeval(L->cfg->timeout_ns);
     for (unsigned i = 0; i < n_slots; i++) {
         struct gr_lslot *s = &t->slots[i];
         s->t = t;
@@ -670,7 +656,7 @@ gr_load_progress_tick(struct gr_load *L, uint64_t *last_req, uint64_t *last_ns)
 {
     const gr_load_config *cfg = L->cfg;
     gr_load_progress p = {0};
-    uint64_t now = gr_load_now();
+    uint64_t now = gr_clock_now_ns();
     for (unsigned i = 0; i < L->n_threads; i++) {
         p.requests += atomic_load_explicit(&L->t[i].p_requests, memory_order_relaxed);
         p.errors += atomic_load_explicit(&L->t[i].p_errors, memory_order_relaxed);
@@ -771,7 +757,7 @@ gr_load_run(const gr_load_config *cfg, gr_load_result *out, char *err, size_t er
             goto out;
     }
 
-    L->start_ns = gr_load_now();
+    L->start_ns = gr_clock_now_ns();
     for (unsigned i = 0; i < L->n_threads; i++) {
         if (pthread_create(&L->t[i].thread, NULL, gr_load_thread, &L->t[i])) {
             snprintf(err, errcap, "cannot start load threads");
@@ -787,9 +773,9 @@ gr_load_run(const gr_load_config *cfg, gr_load_result *out, char *err, size_t er
         nanosleep(&ts, NULL);
         /* a target that never answers and refuses: stop early */
         if (!atomic_load_explicit(&L->ever_answered, memory_order_relaxed) &&
-            gr_load_now() - L->start_ns > 2000000000u && gr_load_target_refuses(&L->addr))
+            gr_clock_now_ns() - L->start_ns > 2000000000u && gr_load_target_refuses(&L->addr))
             atomic_store_explicit(&L->stop, true, memory_order_relaxed);
-        if (cfg->progress && cfg->progress_interval_ns && gr_load_now() >= next_progress) {
+        if (cfg->progress && cfg->progress_interval_ns && gr_clock_now_ns() >= next_progress) {
             gr_load_progress_tick(L, &last_req, &last_ns);
             next_progress += cfg->progress_interval_ns;
         }
@@ -799,7 +785,7 @@ gr_load_run(const gr_load_config *cfg, gr_load_result *out, char *err, size_t er
         if (!all_started)
             break;
     }
-    uint64_t end = gr_load_now();
+    uint64_t end = gr_clock_now_ns();
     for (unsigned i = 0; i < L->n_threads; i++)
         if (L->t[i].started)
             pthread_join(L->t[i].thread, NULL);

@@ -29,6 +29,7 @@
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 
+#include "georace/clock.h"
 #include "georace/zone.h"
 #include "evloop.h"
 #include "proxy_internal.h"
@@ -44,21 +45,6 @@ struct gr_fwd {
     char client[GR_IP_STRLEN];
     char geo[32];
 };
-
-static uint64_t
-gr_worker_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static struct timeval
-gr_worker_tv(uint64_t ns)
-{
-    struct timeval tv = {(time_t)(ns / 1000000000u), (suseconds_t)(ns % 1000000000u / 1000u)};
-    return tv;
-}
 
 static const char *
 gr_worker_reason(int code)
@@ -148,7 +134,7 @@ gr_worker_log(struct gr_proxy_worker *w, struct evhttp_request *req, const char 
     if (!p->cfg.access_log)
         return;
     const char *uri = evhttp_request_get_uri(req);
-    double ms = (double)(gr_worker_now_ns() - t0) / 1e6;
+    double ms = (double)(gr_clock_now_ns() - t0) / 1e6;
     pthread_mutex_lock(&p->log_lock);
     fprintf(p->cfg.access_log, "%s %s \"%s %s\" %d %s %zu %.3fms\n", peer, client[0] ? client : "-",
             gr_worker_method(evhttp_request_get_command(req)), uri ? uri : "-", code,
@@ -355,7 +341,7 @@ gr_worker_on_request(struct evhttp_request *req, void *arg)
 {
     struct gr_proxy_worker *w = arg;
     struct gr_proxy *p = w->proxy;
-    uint64_t t0 = gr_worker_now_ns();
+    uint64_t t0 = gr_clock_now_ns();
     gr_ip peer, client;
     gr_req_source src;
     char peerstr[GR_IP_STRLEN], clientstr[GR_IP_STRLEN] = "";
@@ -392,9 +378,9 @@ gr_worker_on_request(struct evhttp_request *req, void *arg)
     }
     gr_ip_format(&client, clientstr, sizeof clientstr);
 
-    uint64_t t1 = gr_worker_now_ns();
+    uint64_t t1 = gr_clock_now_ns();
     gr_answer ans = gr_resolve(p->resolver, &client);
-    gr_metrics_count_lookup(&w->metrics, gr_worker_now_ns() - t1);
+    gr_metrics_count_lookup(&w->metrics, gr_clock_now_ns() - t1);
 
     char geo[32] = "-";
     if (ans.kind == GR_ANSWER_COUNTRY)
@@ -455,7 +441,7 @@ gr_worker_on_stop(evutil_socket_t fd, short what, void *arg)
         event_base_loopexit(w->base, NULL);
         return;
     }
-    struct timeval tv = gr_worker_tv(w->proxy->cfg.shutdown_timeout_ns);
+    struct timeval tv = gr_clock_timeval(w->proxy->cfg.shutdown_timeout_ns);
     event_add(w->deadline_ev, &tv);
 }
 
@@ -493,7 +479,7 @@ gr_proxy_worker_init(struct gr_proxy_worker *w, gr_net_addr *listen, char *err, 
         t = cfg->write_timeout_ns;
     if (cfg->idle_timeout_ns < t)
         t = cfg->idle_timeout_ns;
-    struct timeval tv = gr_worker_tv(t);
+    struct timeval tv = gr_clock_timeval(t);
     evhttp_set_timeout_tv(w->http, &tv);
     evhttp_set_max_headers_size(w->http, (ev_ssize_t)cfg->max_header_size);
     evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_body_size);

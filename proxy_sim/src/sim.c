@@ -34,7 +34,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "georace/errbuf.h"
+#include "georace/clock.h"
 #include "georace/access.h"
 #include "georace/defaultdb.h"
 #include "georace/requester.h"
@@ -97,25 +98,6 @@ struct gr_sim {
     _Atomic uint64_t issued;  /* claimed requests, only with max_requests */
     _Atomic unsigned printed; /* mismatches printed */
 };
-
-static void
-gr_sim_err(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || !cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
-static uint64_t
-gr_sim_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void
 gr_sim_sleep_ns(uint64_t ns)
@@ -323,7 +305,7 @@ gr_sim_help(struct gr_sim_worker *w)
     if (gr_sim_take_others(w))
         return true;
     if (gr_sim_own_pending(w) &&
-        (w->sim->nworkers == 1 || gr_sim_now_ns() - w->posted_ns > GR_SIM_OWN_PATIENCE_NS))
+        (w->sim->nworkers == 1 || gr_clock_now_ns() - w->posted_ns > GR_SIM_OWN_PATIENCE_NS))
         return gr_sim_take_from(w, w);
     return false;
 }
@@ -352,7 +334,7 @@ gr_sim_post(struct gr_sim_worker *w, unsigned slot_index)
     unsigned len = w->slots[slot_index].len;
     atomic_store_explicit(&w->board, GR_SIM_B_MAKE(GR_SIM_B_GEN(b) + 1, slot_index, 0, len),
                           memory_order_release);
-    w->posted_ns = gr_sim_now_ns();
+    w->posted_ns = gr_clock_now_ns();
     gr_sim_take_from(w, w);
 }
 
@@ -361,7 +343,7 @@ static void
 gr_sim_wait_until(struct gr_sim_worker *w, uint64_t at_ns)
 {
     for (;;) {
-        uint64_t now = gr_sim_now_ns() - w->start_ns;
+        uint64_t now = gr_clock_now_ns() - w->start_ns;
         if (now >= at_ns || gr_sim_stopping(w->sim))
             return;
         if (gr_sim_help(w))
@@ -451,7 +433,7 @@ gr_sim_open_backend(const gr_sim_config *cfg, const char *const *csvs, size_t nc
         rc = gr_defaultdb_open(cfg->backend, db, msg, sizeof msg);
     }
     if (rc) {
-        gr_sim_err(err, errcap, "cannot open database: %s", msg[0] ? msg : gr_geodb_strerror(rc));
+        gr_errf(err, errcap, "cannot open database: %s", msg[0] ? msg : gr_geodb_strerror(rc));
         return gr_sim_from_geodb_error(rc);
     }
     return GR_SIM_OK;
@@ -484,7 +466,7 @@ gr_sim_build_pool(const gr_sim_config *cfg, const char *const *csvs, size_t ncsv
     if (rc) {
         gr_addrpool_free(*pool);
         *pool = NULL;
-        gr_sim_err(err, errcap, "%s", msg);
+        gr_errf(err, errcap, "%s", msg);
         return gr_sim_from_traffic_error(rc);
     }
     return GR_SIM_OK;
@@ -514,19 +496,19 @@ static int
 gr_sim_check_config(const gr_sim_config *cfg, char *err, size_t errcap)
 {
     if (!cfg->variant || !gr_cache_variant_exists(cfg->variant)) {
-        gr_sim_err(err, errcap, "unknown cache variant '%s'", cfg->variant ? cfg->variant : "");
+        gr_errf(err, errcap, "unknown cache variant '%s'", cfg->variant ? cfg->variant : "");
         return GR_SIM_EARG;
     }
     if (cfg->threads < 1 || cfg->threads > GR_SIM_MAX_THREADS) {
-        gr_sim_err(err, errcap, "threads must be between 1 and %d", GR_SIM_MAX_THREADS);
+        gr_errf(err, errcap, "threads must be between 1 and %d", GR_SIM_MAX_THREADS);
         return GR_SIM_EARG;
     }
     if (cfg->duration_ns == 0 && cfg->max_requests == 0) {
-        gr_sim_err(err, errcap, "give a duration or a request count");
+        gr_errf(err, errcap, "give a duration or a request count");
         return GR_SIM_EARG;
     }
     if (cfg->block && cfg->allow) {
-        gr_sim_err(err, errcap, "a block-list and an allow-list exclude each other");
+        gr_errf(err, errcap, "a block-list and an allow-list exclude each other");
         return GR_SIM_EARG;
     }
     return GR_SIM_OK;
@@ -545,7 +527,7 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
     char msg[512] = "";
     rc = gr_profile_load(cfg->profile ? cfg->profile : "zoraxy-home", &profile, msg, sizeof msg);
     if (rc) {
-        gr_sim_err(err, errcap, "%s", msg);
+        gr_errf(err, errcap, "%s", msg);
         return gr_sim_from_traffic_error(rc);
     }
     struct gr_sim s;
@@ -556,7 +538,7 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
     atomic_init(&s.printed, 0);
     if (gr_access_parse(&s.access, cfg->allow ? GR_ACCESS_ALLOW : GR_ACCESS_BLOCK,
                         cfg->allow ? cfg->allow : cfg->block, msg, sizeof msg)) {
-        gr_sim_err(err, errcap, "%s", msg);
+        gr_errf(err, errcap, "%s", msg);
         return GR_SIM_EARG;
     }
     /* Requests come from a trusted front proxy on loopback, which sets
@@ -582,14 +564,13 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
     const gr_addrpool *draw_pool = cfg->pool ? cfg->pool : pool;
     rc = gr_cache_create(cfg->variant, &cfg->cache, &s.cache);
     if (rc) {
-        gr_sim_err(err, errcap, "cannot create cache '%s': %s", cfg->variant,
-                   gr_cache_strerror(rc));
+        gr_errf(err, errcap, "cannot create cache '%s': %s", cfg->variant, gr_cache_strerror(rc));
         rc = rc == GR_CACHE_ENOMEM ? GR_SIM_ESYS : GR_SIM_EARG;
         goto out_db;
     }
     gr_resolver_config rcfg = {db, s.cache, cfg->clear_interval_ns, cfg->miss_cost_ns};
     if (gr_resolver_create(&rcfg, &s.resolver) != 0) {
-        gr_sim_err(err, errcap, "cannot create the resolver");
+        gr_errf(err, errcap, "cannot create the resolver");
         rc = GR_SIM_ESYS;
         goto out_cache;
     }
@@ -613,16 +594,16 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
             rc = GR_SIM_ESYS;
     }
     if (rc) {
-        gr_sim_err(err, errcap, "out of memory");
+        gr_errf(err, errcap, "out of memory");
         goto out_workers;
     }
     if (gr_resolver_start(s.resolver) != 0) {
-        gr_sim_err(err, errcap, "cannot start the cache clear ticker");
+        gr_errf(err, errcap, "cannot start the cache clear ticker");
         rc = GR_SIM_ESYS;
         goto out_workers;
     }
 
-    uint64_t start = gr_sim_now_ns();
+    uint64_t start = gr_clock_now_ns();
     unsigned started = 0;
     for (; started < s.nworkers; started++) {
         s.workers[started]->start_ns = start;
@@ -632,7 +613,7 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
     }
     if (started < s.nworkers) {
         atomic_store_explicit(&s.stop, true, memory_order_relaxed);
-        gr_sim_err(err, errcap, "cannot start worker thread %u", started);
+        gr_errf(err, errcap, "cannot start worker thread %u", started);
         rc = GR_SIM_ESYS;
     }
     uint64_t next_progress = cfg->progress_interval_ns;
@@ -642,7 +623,7 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
      * is read only after the workers are joined. */
     bool sample_len = !gr_cache_variant_is_buggy(cfg->variant);
     while (!gr_sim_stopping(&s)) {
-        uint64_t now = gr_sim_now_ns() - start;
+        uint64_t now = gr_clock_now_ns() - start;
         if (cfg->duration_ns && now >= cfg->duration_ns)
             break;
         size_t len = sample_len ? gr_cache_len(s.cache) : 0, rss = gr_sim_rss_kb();
@@ -668,7 +649,7 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
     atomic_store_explicit(&s.stop, true, memory_order_relaxed);
     for (unsigned i = 0; i < started; i++)
         pthread_join(s.workers[i]->thread, NULL);
-    out->elapsed_ns = gr_sim_now_ns() - start;
+    out->elapsed_ns = gr_clock_now_ns() - start;
     gr_sim_sum(&s, out);
     gr_resolver_stats st;
     gr_resolver_stats_get(s.resolver, &st);

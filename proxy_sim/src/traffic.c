@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "georace/rng.h"
 #include "georace/traffic.h"
 
 struct gr_traffic {
@@ -44,41 +45,11 @@ struct gr_traffic {
 /* ---- random numbers ---------------------------------------------------- */
 
 static uint64_t
-gr_traffic_splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static uint64_t
 gr_traffic_hash(uint64_t a, uint64_t b)
 {
     uint64_t x = a ^ (b * 0xd6e8feb86659fd93ull);
-    gr_traffic_splitmix(&x);
-    return gr_traffic_splitmix(&x);
-}
-
-static uint64_t
-gr_traffic_rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t
-gr_traffic_rand(gr_traffic *t)
-{
-    uint64_t *s = t->s;
-    uint64_t r = gr_traffic_rotl(s[1] * 5, 7) * 9;
-    uint64_t x = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= x;
-    s[3] = gr_traffic_rotl(s[3], 45);
-    return r;
+    gr_rng_splitmix64(&x);
+    return gr_rng_splitmix64(&x);
 }
 
 /* Uniform in [0, 1). */
@@ -135,7 +106,7 @@ gr_traffic_zipf(gr_traffic *t)
     double s = t->p.zipf_s;
     uint64_t n = t->p.population;
     for (;;) {
-        double u = t->z_hn + gr_traffic_unit(gr_traffic_rand(t)) * (t->z_hx1 - t->z_hn);
+        double u = t->z_hn + gr_traffic_unit(gr_rng_xoshiro_next(t->s)) * (t->z_hx1 - t->z_hn);
         double x = gr_traffic_zipf_Hinv(s, u);
         double kd = floor(x + 0.5);
         if (kd < 1)
@@ -155,10 +126,10 @@ gr_traffic_burst_size(gr_traffic *t)
     double lambda = t->p.burst_mean - 1;
     unsigned k = 0;
     if (lambda > 0) {
-        double limit = exp(-lambda), prod = gr_traffic_unit(gr_traffic_rand(t));
+        double limit = exp(-lambda), prod = gr_traffic_unit(gr_rng_xoshiro_next(t->s));
         while (prod > limit) {
             k++;
-            prod *= gr_traffic_unit(gr_traffic_rand(t));
+            prod *= gr_traffic_unit(gr_rng_xoshiro_next(t->s));
         }
     }
     unsigned n = 1 + k;
@@ -268,8 +239,7 @@ gr_traffic_create(const gr_profile *p, const gr_addrpool *pool, uint64_t seed,
     t->has_v4 = v4;
     t->has_v6 = v6;
     uint64_t sm = seed ^ gr_traffic_hash(0x7472616666696320ull, stream_index);
-    for (int i = 0; i < 4; i++)
-        t->s[i] = gr_traffic_splitmix(&sm);
+    gr_rng_xoshiro_seed(t->s, sm);
     if (rate > 0)
         t->event_gap_ns = 1e9 * gr_profile_mean_requests_per_event(&t->p) / rate;
     /* The attacker's network: one IPv6 range picked by the seed (not the stream). */
@@ -289,7 +259,7 @@ gr_traffic_free(gr_traffic *t)
 static gr_traffic_kind
 gr_traffic_pick_kind(gr_traffic *t)
 {
-    double u = gr_traffic_unit(gr_traffic_rand(t));
+    double u = gr_traffic_unit(gr_rng_xoshiro_next(t->s));
     const gr_profile *p = &t->p;
     if (u < p->reserved_share)
         return GR_TRAFFIC_RESERVED;
@@ -299,8 +269,9 @@ gr_traffic_pick_kind(gr_traffic *t)
     u -= p->spray_share;
     if (u < p->scanner_share)
         return GR_TRAFFIC_SCANNER;
-    return gr_traffic_unit(gr_traffic_rand(t)) < p->new_visitor_share ? GR_TRAFFIC_NEW_VISITOR
-                                                                      : GR_TRAFFIC_VISITOR;
+    return gr_traffic_unit(gr_rng_xoshiro_next(t->s)) < p->new_visitor_share
+               ? GR_TRAFFIC_NEW_VISITOR
+               : GR_TRAFFIC_VISITOR;
 }
 
 /* The spray attacker: a fresh random address inside its network (or any
@@ -309,7 +280,7 @@ static void
 gr_traffic_spray(gr_traffic *t, gr_request *req)
 {
     if (!t->has_v6) {
-        gr_traffic_public(t, false, gr_traffic_rand(t), gr_traffic_rand(t), req);
+        gr_traffic_public(t, false, gr_rng_xoshiro_next(t->s), gr_rng_xoshiro_next(t->s), req);
         return;
     }
     gr_ip start, end;
@@ -322,7 +293,7 @@ gr_traffic_spray(gr_traffic *t, gr_request *req)
     unsigned __int128 slot =
         ((unsigned __int128)t->spray_range << 64) + ((unsigned __int128)1 << 63);
     uint64_t r1 = (uint64_t)(slot / n6);
-    gr_traffic_public(t, true, r1, gr_traffic_rand(t), req);
+    gr_traffic_public(t, true, r1, gr_rng_xoshiro_next(t->s), req);
 }
 
 static void
@@ -334,14 +305,14 @@ gr_traffic_fill_event(gr_traffic *t)
     base.burst_id = (uint64_t)t->stream << 40 | (t->events & ((1ull << 40) - 1));
     t->events++;
     if (t->event_gap_ns > 0) {
-        double u = gr_traffic_unit(gr_traffic_rand(t));
+        double u = gr_traffic_unit(gr_rng_xoshiro_next(t->s));
         t->t_ns += -log1p(-u) * t->event_gap_ns;
     }
     base.at_ns = (uint64_t)t->t_ns;
     unsigned n = 1;
     switch (base.kind) {
     case GR_TRAFFIC_RESERVED:
-        gr_traffic_reserved_draw(gr_traffic_rand(t), gr_traffic_rand(t), &base);
+        gr_traffic_reserved_draw(gr_rng_xoshiro_next(t->s), gr_rng_xoshiro_next(t->s), &base);
         base.new_address = false;
         break;
     case GR_TRAFFIC_SPRAY:
@@ -350,8 +321,8 @@ gr_traffic_fill_event(gr_traffic *t)
         break;
     case GR_TRAFFIC_SCANNER:
     case GR_TRAFFIC_NEW_VISITOR: {
-        bool v6 = gr_traffic_pick_v6(t, gr_traffic_rand(t));
-        gr_traffic_public(t, v6, gr_traffic_rand(t), gr_traffic_rand(t), &base);
+        bool v6 = gr_traffic_pick_v6(t, gr_rng_xoshiro_next(t->s));
+        gr_traffic_public(t, v6, gr_rng_xoshiro_next(t->s), gr_rng_xoshiro_next(t->s), &base);
         base.new_address = true;
         if (base.kind == GR_TRAFFIC_NEW_VISITOR)
             n = gr_traffic_burst_size(t);
@@ -375,7 +346,7 @@ gr_traffic_fill_event(gr_traffic *t)
         t->buf[i] = base;
         t->buf[i].burst_index = (uint16_t)i;
         t->buf[i].at_ns = base.at_ns + (uint64_t)(spread * i);
-        t->buf[i].salt = gr_traffic_rand(t);
+        t->buf[i].salt = gr_rng_xoshiro_next(t->s);
     }
     t->len = n;
     t->pos = 0;

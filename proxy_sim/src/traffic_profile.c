@@ -18,12 +18,12 @@
  */
 #include <errno.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "georace/errbuf.h"
 #include "georace/traffic.h"
 
 /* Generated: the built-in profiles' names (NULL-terminated) and JSON texts. */
@@ -65,17 +65,6 @@ static const struct gr_profile_key gr_profile_keys[] = {
 };
 
 #define GR_PROFILE_NKEYS (sizeof gr_profile_keys / sizeof gr_profile_keys[0])
-
-static void
-gr_profile_err(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || !cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 const char *
 gr_traffic_strerror(int err)
@@ -134,17 +123,16 @@ gr_profile_set(gr_profile *p, const struct gr_profile_key *k, json_t *v, const c
     switch (k->type) {
     case GR_PT_STRING: {
         if (!json_is_string(v)) {
-            gr_profile_err(err, errcap, "%s: '%s' must be a string", origin, kn);
+            gr_errf(err, errcap, "%s: '%s' must be a string", origin, kn);
             return GR_TRAFFIC_EFORMAT;
         }
         size_t len = json_string_length(v);
         if (len >= k->size) {
-            gr_profile_err(err, errcap, "%s: '%s' is longer than %zu characters", origin, kn,
-                           k->size - 1);
+            gr_errf(err, errcap, "%s: '%s' is longer than %zu characters", origin, kn, k->size - 1);
             return GR_TRAFFIC_EFORMAT;
         }
         if (memchr(json_string_value(v), '\0', len)) {
-            gr_profile_err(err, errcap, "%s: '%s' contains a NUL character", origin, kn);
+            gr_errf(err, errcap, "%s: '%s' contains a NUL character", origin, kn);
             return GR_TRAFFIC_EFORMAT;
         }
         memcpy(field, json_string_value(v), len + 1);
@@ -152,20 +140,20 @@ gr_profile_set(gr_profile *p, const struct gr_profile_key *k, json_t *v, const c
     }
     case GR_PT_BOOL:
         if (!json_is_boolean(v)) {
-            gr_profile_err(err, errcap, "%s: '%s' must be true or false", origin, kn);
+            gr_errf(err, errcap, "%s: '%s' must be true or false", origin, kn);
             return GR_TRAFFIC_EFORMAT;
         }
         *(bool *)field = json_is_true(v);
         return GR_TRAFFIC_OK;
     case GR_PT_NUMBER: {
         if (!json_is_number(v)) {
-            gr_profile_err(err, errcap, "%s: '%s' must be a number", origin, kn);
+            gr_errf(err, errcap, "%s: '%s' must be a number", origin, kn);
             return GR_TRAFFIC_EFORMAT;
         }
         double d = json_number_value(v);
         if (!(d >= k->min && d <= k->max)) {
-            gr_profile_err(err, errcap, "%s: '%s' must be between %g and %g (got %g)", origin, kn,
-                           k->min, k->max, d);
+            gr_errf(err, errcap, "%s: '%s' must be between %g and %g (got %g)", origin, kn, k->min,
+                    k->max, d);
             return GR_TRAFFIC_EFORMAT;
         }
         *(double *)field = d;
@@ -173,13 +161,13 @@ gr_profile_set(gr_profile *p, const struct gr_profile_key *k, json_t *v, const c
     }
     case GR_PT_UINT: {
         if (!json_is_integer(v)) {
-            gr_profile_err(err, errcap, "%s: '%s' must be an integer", origin, kn);
+            gr_errf(err, errcap, "%s: '%s' must be an integer", origin, kn);
             return GR_TRAFFIC_EFORMAT;
         }
         json_int_t i = json_integer_value(v);
         if (i < (json_int_t)k->min || (double)i > k->max) {
-            gr_profile_err(err, errcap, "%s: '%s' must be between %.0f and %.0f (got %lld)", origin,
-                           kn, k->min, k->max, (long long)i);
+            gr_errf(err, errcap, "%s: '%s' must be between %.0f and %.0f (got %lld)", origin, kn,
+                    k->min, k->max, (long long)i);
             return GR_TRAFFIC_EFORMAT;
         }
         if (k->size == sizeof(uint64_t))
@@ -223,7 +211,7 @@ gr_profile_object(gr_profile *p, json_t *obj, const char *group, const char *ori
     {
         if (!group && gr_profile_is_group(key)) {
             if (!json_is_object(v)) {
-                gr_profile_err(err, errcap, "%s: '%s' must be an object", origin, key);
+                gr_errf(err, errcap, "%s: '%s' must be an object", origin, key);
                 return GR_TRAFFIC_EFORMAT;
             }
             int rc = gr_profile_object(p, v, key, origin, err, errcap);
@@ -233,8 +221,8 @@ gr_profile_object(gr_profile *p, json_t *obj, const char *group, const char *ori
         }
         const struct gr_profile_key *k = gr_profile_find(group, key);
         if (!k) {
-            gr_profile_err(err, errcap, "%s: unknown key '%s%s%s'", origin, group ? group : "",
-                           group ? "." : "", key);
+            gr_errf(err, errcap, "%s: unknown key '%s%s%s'", origin, group ? group : "",
+                    group ? "." : "", key);
             return GR_TRAFFIC_EFORMAT;
         }
         int rc = gr_profile_set(p, k, v, origin, err, errcap);
@@ -249,15 +237,15 @@ gr_profile_check(const gr_profile *p, const char *origin, char *err, size_t errc
 {
     double events = p->scanner_share + p->spray_share + p->reserved_share;
     if (events > 1.0 + 1e-9) {
-        gr_profile_err(err, errcap,
-                       "%s: 'scanner_share' + 'spray_share' + 'reserved_share' must not exceed 1 "
-                       "(got %g)",
-                       origin, events);
+        gr_errf(err, errcap,
+                "%s: 'scanner_share' + 'spray_share' + 'reserved_share' must not exceed 1 "
+                "(got %g)",
+                origin, events);
         return GR_TRAFFIC_EFORMAT;
     }
     if (p->burst_mean > (double)p->burst_max) {
-        gr_profile_err(err, errcap, "%s: 'burst.mean' (%g) must not exceed 'burst.max' (%u)",
-                       origin, p->burst_mean, p->burst_max);
+        gr_errf(err, errcap, "%s: 'burst.mean' (%g) must not exceed 'burst.max' (%u)", origin,
+                p->burst_mean, p->burst_max);
         return GR_TRAFFIC_EFORMAT;
     }
     return GR_TRAFFIC_OK;
@@ -272,14 +260,14 @@ gr_profile_parse(const char *json, size_t len, const char *origin, gr_profile *p
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        gr_profile_err(err, errcap, "%s:%d:%d: %s", origin, jerr.line, jerr.column, jerr.text);
+        gr_errf(err, errcap, "%s:%d:%d: %s", origin, jerr.line, jerr.column, jerr.text);
         return GR_TRAFFIC_EFORMAT;
     }
     gr_profile tmp;
     gr_profile_default(&tmp);
     int rc;
     if (!json_is_object(root)) {
-        gr_profile_err(err, errcap, "%s: a profile must be a JSON object", origin);
+        gr_errf(err, errcap, "%s: a profile must be a JSON object", origin);
         rc = GR_TRAFFIC_EFORMAT;
     } else {
         rc = gr_profile_object(&tmp, root, NULL, origin, err, errcap);
@@ -319,7 +307,7 @@ gr_profile_read_file(const char *path, char **out, size_t *len, char *err, size_
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        gr_profile_err(err, errcap, "%s: %s", path, strerror(errno));
+        gr_errf(err, errcap, "%s: %s", path, strerror(errno));
         return GR_TRAFFIC_ENOENT;
     }
     size_t cap = 4096, n = 0;
@@ -333,7 +321,7 @@ gr_profile_read_file(const char *path, char **out, size_t *len, char *err, size_
             if (cap >= (1u << 20)) {
                 fclose(f);
                 free(buf);
-                gr_profile_err(err, errcap, "%s: larger than 1 MiB, not a profile", path);
+                gr_errf(err, errcap, "%s: larger than 1 MiB, not a profile", path);
                 return GR_TRAFFIC_EFORMAT;
             }
             char *nb = realloc(buf, cap * 2);
@@ -352,7 +340,7 @@ gr_profile_read_file(const char *path, char **out, size_t *len, char *err, size_
         return GR_TRAFFIC_ENOMEM;
     if (bad) {
         free(buf);
-        gr_profile_err(err, errcap, "%s: read error", path);
+        gr_errf(err, errcap, "%s: read error", path);
         return GR_TRAFFIC_ENOENT;
     }
     *out = buf;
@@ -364,7 +352,7 @@ int
 gr_profile_load(const char *name_or_path, gr_profile *p, char *err, size_t errcap)
 {
     if (!name_or_path || !*name_or_path) {
-        gr_profile_err(err, errcap, "empty profile name");
+        gr_errf(err, errcap, "empty profile name");
         return GR_TRAFFIC_EARG;
     }
     const char *builtin =
@@ -377,9 +365,8 @@ gr_profile_load(const char *name_or_path, gr_profile *p, char *err, size_t errca
             size_t used = strlen(names);
             snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", *n);
         }
-        gr_profile_err(err, errcap,
-                       "unknown profile '%s' (built-in: %s; or a path to a .json file)",
-                       name_or_path, names);
+        gr_errf(err, errcap, "unknown profile '%s' (built-in: %s; or a path to a .json file)",
+                name_or_path, names);
         return GR_TRAFFIC_ENOENT;
     }
     char *text;
