@@ -138,10 +138,8 @@ gr_bench_cache(int argc, char **argv)
             return GR_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        gr_cli_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (gr_cli_no_operands(cmd, argc, argv))
         return GR_EXIT_USAGE;
-    }
     char *vcopy = NULL;
     if (variants_arg) {
         vcopy = strdup(variants_arg);

@@ -37,6 +37,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "georace/rng.h"
+#include "georace/clock.h"
 #include "bench_cache_engine.h"
 #include "georace/cache.h"
 #include "georace/defaultdb.h"
@@ -502,29 +504,12 @@ struct gr_bench_worker {
     pthread_t tid;
 };
 
-static uint64_t
-gr_bench_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
-gr_bench_rand(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* Addresses spread over the IPv4 space, one per index. */
 static void
 gr_bench_key(uint64_t idx, gr_ip *ip)
 {
     uint64_t s = idx;
-    gr_ip_from_v4((uint32_t)gr_bench_rand(&s), ip);
+    gr_ip_from_v4((uint32_t)gr_rng_splitmix64(&s), ip);
 }
 
 static gr_country
@@ -538,7 +523,7 @@ static void
 gr_bench_zipf(uint32_t *seq, const double *cdf, size_t n, uint64_t seed)
 {
     for (size_t i = 0; i < GR_BENCH_SEQ; i++) {
-        double u = (double)(gr_bench_rand(&seed) >> 11) / 9007199254740992.0;
+        double u = (double)(gr_rng_splitmix64(&seed) >> 11) / 9007199254740992.0;
         size_t lo = 0, hi = n - 1;
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
@@ -559,19 +544,19 @@ gr_bench_worker_main(void *arg)
     const struct gr_bench_target *t = run->t;
     uint64_t s = run->cell->seed ^ (0x51ed27a3ULL * (w->id + 1));
     uint64_t ops = 0, hits = 0, misses = 0, clears = 0, fresh = 0;
-    uint64_t next_reset = gr_bench_now_ns() + run->cell->reset_ns;
+    uint64_t next_reset = gr_clock_now_ns() + run->cell->reset_ns;
     t->thread_init();
     for (size_t pos = 0;; pos++) {
         if ((pos & 255) == 0) {
             if (atomic_load_explicit(&run->stop, memory_order_relaxed))
                 break;
-            if (run->inline_reset && gr_bench_now_ns() >= next_reset) {
+            if (run->inline_reset && gr_clock_now_ns() >= next_reset) {
                 t->clear(run->ctx);
                 clears++;
                 next_reset += run->cell->reset_ns;
             }
         }
-        uint64_t r = gr_bench_rand(&s), idx;
+        uint64_t r = gr_rng_splitmix64(&s), idx;
         gr_ip fkey;
         const gr_ip *key;
         if (r % 1000 < run->miss_permille) {
@@ -686,7 +671,7 @@ gr_bench_run_cell(const gr_bench_cell *cell, gr_bench_result *out, char *err, si
     struct gr_bench_ticker tk = {.run = &run};
     pthread_t ticker;
     bool with_ticker = cell->mix == GR_BENCH_RESET_STORM && !buggy;
-    uint64_t t0 = gr_bench_now_ns();
+    uint64_t t0 = gr_clock_now_ns();
     unsigned started = 0;
     for (; started < cell->threads; started++)
         if (pthread_create(&ws[started].tid, NULL, gr_bench_worker_main, &ws[started]))
@@ -699,7 +684,7 @@ gr_bench_run_cell(const gr_bench_cell *cell, gr_bench_result *out, char *err, si
     atomic_store(&run.stop, true);
     for (unsigned i = 0; i < started; i++)
         pthread_join(ws[i].tid, NULL);
-    uint64_t t1 = gr_bench_now_ns();
+    uint64_t t1 = gr_clock_now_ns();
     if (with_ticker) {
         atomic_store(&tk.stop, true);
         pthread_join(ticker, NULL);

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "georace/rng.h"
+#include "georace/clock.h"
 #include "cli.h"
 #include "georace/cache.h"
 #include "georace/resolver.h"
@@ -63,23 +65,6 @@ struct bench_row {
     bool ran;
 };
 
-static uint64_t
-bench_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
-bench_rng(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* One random public address of the family that the reference database
  * knows, or false after many misses. */
 static bool
@@ -87,13 +72,13 @@ bench_draw(gr_geodb *ref_db, uint64_t *st, bool v6, gr_ip *ip, gr_country *c)
 {
     for (int tries = 0; tries < 4000; tries++) {
         if (v6) {
-            uint64_t a = bench_rng(st), b = bench_rng(st);
+            uint64_t a = gr_rng_splitmix64(st), b = gr_rng_splitmix64(st);
             memcpy(ip->b, &a, 8);
             memcpy(ip->b + 8, &b, 8);
             ip->b[0] = (uint8_t)(0x20 | (ip->b[0] & 0x0f)); /* 2000::/4: allocated space */
             ip->b[1] &= 0x0f;
         } else {
-            gr_ip_from_v4((uint32_t)bench_rng(st), ip);
+            gr_ip_from_v4((uint32_t)gr_rng_splitmix64(st), ip);
         }
         if (gr_zone_of(ip) == GR_ZONE_NONE && gr_geodb_lookup(ref_db, ip, c) == 1)
             return true;
@@ -112,7 +97,7 @@ bench_sample(gr_geodb *ref_db, uint64_t seed, gr_ip *out, gr_country *ref, size_
     bool v6_ok = true;
     *n_v6 = 0;
     for (size_t i = 0; i < n; i++) {
-        bool v6 = v6_ok && bench_rng(&st) % 4 == 0;
+        bool v6 = v6_ok && gr_rng_splitmix64(&st) % 4 == 0;
         if (bench_draw(ref_db, &st, v6, &out[got], &ref[got])) {
             *n_v6 += v6;
             got++;
@@ -131,7 +116,7 @@ static void
 bench_backend(struct bench_row *row, gr_geodb *db, const gr_ip *s, const gr_country *ref, size_t n,
               uint64_t cap_ns)
 {
-    uint64_t t0 = bench_now_ns(), elapsed = 0;
+    uint64_t t0 = gr_clock_now_ns(), elapsed = 0;
     size_t i;
     for (i = 0; i < n; i++) {
         gr_country c = GR_COUNTRY_NONE;
@@ -139,14 +124,14 @@ bench_backend(struct bench_row *row, gr_geodb *db, const gr_ip *s, const gr_coun
         row->found += rc == 1;
         row->agree += rc == 1 && c == ref[i];
         if ((i & 63) == 63 || n <= BENCH_LINEAR_MAX) {
-            elapsed = bench_now_ns() - t0;
+            elapsed = gr_clock_now_ns() - t0;
             if (elapsed > cap_ns) {
                 i++;
                 break;
             }
         }
     }
-    elapsed = bench_now_ns() - t0;
+    elapsed = gr_clock_now_ns() - t0;
     row->lookups = i;
     row->ns_per_lookup = i ? (double)elapsed / (double)i : 0;
     row->ran = true;
@@ -170,18 +155,18 @@ bench_cache_hit(struct bench_row *row, gr_geodb *db, const gr_ip *s, const gr_co
     }
     for (size_t i = 0; i < n; i++) /* warm up: every sample cached */
         gr_resolve(r, &s[i]);
-    uint64_t t0 = bench_now_ns();
+    uint64_t t0 = gr_clock_now_ns();
     size_t i;
     for (i = 0; i < n; i++) {
         gr_answer a = gr_resolve(r, &s[i]);
         row->found += a.cache_hit && a.kind == GR_ANSWER_COUNTRY;
         row->agree += a.kind == GR_ANSWER_COUNTRY && a.country == ref[i];
-        if ((i & 63) == 63 && bench_now_ns() - t0 > cap_ns) {
+        if ((i & 63) == 63 && gr_clock_now_ns() - t0 > cap_ns) {
             i++;
             break;
         }
     }
-    uint64_t elapsed = bench_now_ns() - t0;
+    uint64_t elapsed = gr_clock_now_ns() - t0;
     row->lookups = i;
     row->ns_per_lookup = i ? (double)elapsed / (double)i : 0;
     row->ran = true;
@@ -194,9 +179,9 @@ bench_open(const gr_cli_db *base, gr_geodb_kind kind, gr_geodb **out, double *op
 {
     gr_cli_db d = *base;
     d.kind = kind;
-    uint64_t t0 = bench_now_ns();
+    uint64_t t0 = gr_clock_now_ns();
     int rc = gr_cli_db_open(&d, out);
-    *open_ms = (double)(bench_now_ns() - t0) / 1e6;
+    *open_ms = (double)(gr_clock_now_ns() - t0) / 1e6;
     return rc;
 }
 
@@ -296,26 +281,19 @@ gr_bench_lookup(int argc, char **argv)
             break;
         case 'D':
         case 'C':
-            if (gr_cli_db_option(&dbsel, longopts[idx].name, optarg) != 1) {
-                gr_cli_error("bench lookup", "--%s: bad value '%s'", longopts[idx].name, optarg);
+            if (gr_cli_db_arg("bench lookup", &dbsel, longopts[idx].name, optarg))
                 return GR_EXIT_USAGE;
-            }
             break;
         case 'h':
             usage(stdout);
             return GR_EXIT_OK;
-        case ':':
-            gr_cli_error("bench lookup", "option '%s' needs a value", argv[optind - 1]);
-            return GR_EXIT_USAGE;
-        default:
-            gr_cli_error("bench lookup", "unknown option '%s' (see --help)", argv[optind - 1]);
+        default: /* ':' or '?' */
+            gr_cli_bad_option("bench lookup", c, argv);
             return GR_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        gr_cli_error("bench lookup", "unexpected argument '%s'", argv[optind]);
+    if (gr_cli_no_operands("bench lookup", argc, argv))
         return GR_EXIT_USAGE;
-    }
 
     struct bench_row rows[4] = {{.name = "mmdb"},
                                 {.name = "scan-bsearch"},

@@ -66,6 +66,21 @@ int gr_cli_db_open(const gr_cli_db *d, gr_geodb **out);
 /* Help text for the options above. */
 extern const char gr_cli_db_help[];
 
+/* Checks shared by the option loops. Each prints "georace CMD: ..." on
+ * failure and returns -1 (the caller exits with GR_EXIT_USAGE), else 0. */
+/* --NAME VALUE: an integer in lo..hi ("is not LO..HI" otherwise). */
+int gr_cli_opt_range(const char *cmd, const char *name, const char *value, uint64_t lo, uint64_t hi,
+                     uint64_t *out);
+/* --backend/--db/--csv through gr_cli_db_option. */
+int gr_cli_db_arg(const char *cmd, gr_cli_db *d, const char *name, const char *value);
+/* No operands may follow the options: argv[optind..argc) must be empty. */
+int gr_cli_no_operands(const char *cmd, int argc, char **argv);
+/* The ':' (missing value) or '?' (unknown option) that getopt_long returned
+ * with opterr = 0 and a leading ':' in its option string; always -1. */
+int gr_cli_bad_option(const char *cmd, int c, char **argv);
+/* --block and --allow are mutually exclusive. */
+int gr_cli_block_or_allow(const char *cmd, const char *block, const char *allow);
+
 /* Print "georace CMD: msg" to stderr. */
 void gr_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool gr_cli_is_tty(FILE *f);

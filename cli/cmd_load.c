@@ -202,10 +202,8 @@ gr_cmd_load(int argc, char **argv)
             cfg.profile = optarg;
             break;
         case O_CONN:
-            if (gr_cli_parse_u64(optarg, &v) || v < 1 || v > 100000) {
-                gr_cli_error(CMD, "--connections: '%s' is not 1..100000", optarg);
+            if (gr_cli_opt_range(CMD, "connections", optarg, 1, 100000, &v))
                 return GR_EXIT_USAGE;
-            }
             cfg.connections = (unsigned)v;
             break;
         case O_RATE:
@@ -232,10 +230,8 @@ gr_cmd_load(int argc, char **argv)
             cfg.seed_set = true;
             break;
         case O_THREADS:
-            if (gr_cli_parse_u64(optarg, &v) || v < 1 || v > 64) {
-                gr_cli_error(CMD, "--threads: '%s' is not 1..64", optarg);
+            if (gr_cli_opt_range(CMD, "threads", optarg, 1, 64, &v))
                 return GR_EXIT_USAGE;
-            }
             cfg.threads = (unsigned)v;
             break;
         case O_TIMEOUT:
@@ -262,10 +258,8 @@ gr_cmd_load(int argc, char **argv)
         case O_BACKEND:
         case O_DB:
         case O_CSV:
-            if (gr_cli_db_option(&dbsel, longopts[c - O_TARGET].name, optarg) != 1) {
-                gr_cli_error(CMD, "--%s: bad value '%s'", longopts[c - O_TARGET].name, optarg);
+            if (gr_cli_db_arg(CMD, &dbsel, longopts[c - O_TARGET].name, optarg))
                 return GR_EXIT_USAGE;
-            }
             break;
         case O_BLOCK:
             cfg.block = optarg;
@@ -284,18 +278,14 @@ gr_cmd_load(int argc, char **argv)
             return GR_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        gr_cli_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (gr_cli_no_operands(CMD, argc, argv))
         return GR_EXIT_USAGE;
-    }
     if (!have_target) {
         gr_cli_error(CMD, "--target URL is required");
         return GR_EXIT_USAGE;
     }
-    if (cfg.block && cfg.allow) {
-        gr_cli_error(CMD, "--block and --allow exclude each other");
+    if (gr_cli_block_or_allow(CMD, cfg.block, cfg.allow))
         return GR_EXIT_USAGE;
-    }
     if (dbsel.kind == GR_GEODB_MMDB && dbsel.mmdb_path)
         cfg.mmdb_path = dbsel.mmdb_path;
     else if (dbsel.n_csv > 0) {

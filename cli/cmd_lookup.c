@@ -147,10 +147,8 @@ gr_cmd_lookup(int argc, char **argv)
             /* fall through */
         case 'D':
         case 'C':
-            if (gr_cli_db_option(&dbsel, longopts[idx].name, optarg) != 1) {
-                gr_cli_error("lookup", "--%s: bad value '%s'", longopts[idx].name, optarg);
+            if (gr_cli_db_arg("lookup", &dbsel, longopts[idx].name, optarg))
                 return GR_EXIT_USAGE;
-            }
             break;
         case 'j':
             json = true;
@@ -158,11 +156,8 @@ gr_cmd_lookup(int argc, char **argv)
         case 'h':
             usage(stdout);
             return GR_EXIT_OK;
-        case ':':
-            gr_cli_error("lookup", "option '%s' needs a value", argv[optind - 1]);
-            return GR_EXIT_USAGE;
-        default:
-            gr_cli_error("lookup", "unknown option '%s' (see --help)", argv[optind - 1]);
+        default: /* ':' or '?' */
+            gr_cli_bad_option("lookup", c, argv);
             return GR_EXIT_USAGE;
         }
     }

@@ -163,10 +163,8 @@ gr_cmd_proxy(int argc, char **argv)
             cfg.upstream = optarg;
             break;
         case O_WORKERS:
-            if (gr_cli_parse_u64(optarg, &v) || v < 1 || v > 256) {
-                gr_cli_error(CMD, "--workers: '%s' is not 1..256", optarg);
+            if (gr_cli_opt_range(CMD, "workers", optarg, 1, 256, &v))
                 return GR_EXIT_USAGE;
-            }
             cfg.workers = (unsigned)v;
             break;
         case O_VARIANT:
@@ -191,10 +189,8 @@ gr_cmd_proxy(int argc, char **argv)
         case O_BACKEND:
         case O_DB:
         case O_CSV:
-            if (gr_cli_db_option(&dbsel, longopts[c - O_LISTEN].name, optarg) != 1) {
-                gr_cli_error(CMD, "--%s: bad value '%s'", longopts[c - O_LISTEN].name, optarg);
+            if (gr_cli_db_arg(CMD, &dbsel, longopts[c - O_LISTEN].name, optarg))
                 return GR_EXIT_USAGE;
-            }
             break;
         case O_BLOCK:
             block = optarg;
@@ -251,14 +247,10 @@ gr_cmd_proxy(int argc, char **argv)
             return GR_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        gr_cli_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (gr_cli_no_operands(CMD, argc, argv))
         return GR_EXIT_USAGE;
-    }
-    if (block && allow) {
-        gr_cli_error(CMD, "--block and --allow exclude each other");
+    if (gr_cli_block_or_allow(CMD, block, allow))
         return GR_EXIT_USAGE;
-    }
     char err[512];
     if (gr_access_parse(&cfg.access, allow ? GR_ACCESS_ALLOW : GR_ACCESS_BLOCK,
                         allow ? allow : block, err, sizeof err)) {

@@ -307,19 +307,15 @@ gr_cmd_sim(int argc, char **argv)
                          argv[optind - 1]);
             return GR_EXIT_USAGE;
         }
-        if (name && gr_cli_db_option(&db, name, optarg) != 1) {
-            gr_cli_error("sim", "--%s: bad value '%s'", name, optarg);
+        if (name && gr_cli_db_arg("sim", &db, name, optarg))
             return GR_EXIT_USAGE;
-        }
     }
     if (optind < argc) {
         gr_cli_error("sim", "unexpected argument '%s' (see --help)", argv[optind]);
         return GR_EXIT_USAGE;
     }
-    if (cfg.block && cfg.allow) {
-        gr_cli_error("sim", "--block and --allow exclude each other");
+    if (gr_cli_block_or_allow("sim", cfg.block, cfg.allow))
         return GR_EXIT_USAGE;
-    }
     if (cfg.max_requests && !duration_set)
         cfg.duration_ns = 0;
 

@@ -62,10 +62,8 @@ gr_cmd_upstream(int argc, char **argv)
             cfg.body_size = (size_t)v;
             break;
         case 'w':
-            if (gr_cli_parse_u64(optarg, &v) || v < 1 || v > 256) {
-                gr_cli_error("upstream", "--workers: '%s' is not 1..256", optarg);
+            if (gr_cli_opt_range("upstream", "workers", optarg, 1, 256, &v))
                 return GR_EXIT_USAGE;
-            }
             cfg.workers = (unsigned)v;
             break;
         case 'h':
@@ -76,10 +74,8 @@ gr_cmd_upstream(int argc, char **argv)
             return GR_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        gr_cli_error("upstream", "unexpected argument '%s'", argv[optind]);
+    if (gr_cli_no_operands("upstream", argc, argv))
         return GR_EXIT_USAGE;
-    }
 
     char err[256];
     gr_upstream *u;

@@ -1,6 +1,6 @@
 /*
  * opts.c - option helpers shared by the subcommands: durations, numbers,
- * lists, database selection and error printing.
+ * lists, range and exclusivity checks, database selection and error printing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -58,8 +58,8 @@ gr_cli_parse_duration(const char *s, uint64_t *ns_out)
     static const struct {
         const char *suffix;
         double ns;
-    } units[] = {{"ns", 1},         {"us", 1e3},     {"ms", 1e6},       {"s", 1e9},
-                 {"m", 60e9},       {"min", 60e9},   {"h", 3600e9},     {"", 1e9}};
+    } units[] = {{"ns", 1},   {"us", 1e3},   {"ms", 1e6},   {"s", 1e9},
+                 {"m", 60e9}, {"min", 60e9}, {"h", 3600e9}, {"", 1e9}};
     double v;
     const char *rest;
     if (parse_number(s, &v, &rest))
@@ -118,6 +118,59 @@ gr_cli_parse_u64_list(const char *s, uint64_t *out, int cap)
     return n ? n : -1;
 }
 
+int
+gr_cli_opt_range(const char *cmd, const char *name, const char *value, uint64_t lo, uint64_t hi,
+                 uint64_t *out)
+{
+    uint64_t v;
+    if (gr_cli_parse_u64(value, &v) || v < lo || v > hi) {
+        gr_cli_error(cmd, "--%s: '%s' is not %" PRIu64 "..%" PRIu64, name, value, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int
+gr_cli_db_arg(const char *cmd, gr_cli_db *d, const char *name, const char *value)
+{
+    if (gr_cli_db_option(d, name, value) != 1) {
+        gr_cli_error(cmd, "--%s: bad value '%s'", name, value);
+        return -1;
+    }
+    return 0;
+}
+
+int
+gr_cli_no_operands(const char *cmd, int argc, char **argv)
+{
+    if (optind < argc) {
+        gr_cli_error(cmd, "unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+int
+gr_cli_bad_option(const char *cmd, int c, char **argv)
+{
+    if (c == ':')
+        gr_cli_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+    else
+        gr_cli_error(cmd, "unknown option '%s' (see --help)", argv[optind - 1]);
+    return -1;
+}
+
+int
+gr_cli_block_or_allow(const char *cmd, const char *block, const char *allow)
+{
+    if (block && allow) {
+        gr_cli_error(cmd, "--block and --allow exclude each other");
+        return -1;
+    }
+    return 0;
+}
+
 void
 gr_cli_db_init(gr_cli_db *d)
 {
@@ -146,7 +199,7 @@ gr_cli_db_option(gr_cli_db *d, const char *name, const char *value)
 static int
 exit_for_geodb_error(int rc)
 {
-    return rc == GR_GEODB_ENOENT ? GR_EXIT_NOINPUT
+    return rc == GR_GEODB_ENOENT    ? GR_EXIT_NOINPUT
            : rc == GR_GEODB_EFORMAT ? GR_EXIT_DATAERR
                                     : GR_EXIT_SOFTWARE;
 }
