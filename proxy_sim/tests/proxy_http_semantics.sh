@@ -39,7 +39,14 @@ start_proxy px2 --upstream "$UPSTREAM_ADDR" --workers 2 --variant mutex
 curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'X-Forwarded-For: 8.8.8.8' \
   "http://$PROXY_ADDR/" >"$WORK/inflight" &
 cpid=$!
-sleep 0.5
+# wait until that request is really in flight: the metrics scrape counts
+# itself, so a gauge of 2 means the slow request is inside the proxy
+for i in $(seq 1 200); do
+  inflight=$(curl -s --max-time 2 "http://$PROXY_ADDR/-/metrics" | sed -n 's/^georace_proxy_in_flight //p')
+  [ "${inflight:-0}" -ge 2 ] && break
+  sleep 0.1
+done
+[ "${inflight:-0}" -ge 2 ] || fail "the slow request never reached the proxy"
 kill -TERM "$PROXY_PID"
 sleep 0.2
 if curl -s -o /dev/null --max-time 2 "http://$PROXY_ADDR/" 2>/dev/null; then
