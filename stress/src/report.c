@@ -231,9 +231,11 @@ gr_report_script(const char *dir, struct gr_report *r, size_t *km, size_t *tl, s
     if (any_km) {
         FILE *b = open_memstream(&body, &len);
         fprintf(b, "set title 'Survival of trials (Kaplan-Meier; surviving trials censored)'\n"
-                   "set xlabel 'time to failure (s)'\nset ylabel 'fraction of trials alive'\n"
-                   "set yrange [0:1.05]\nset grid\nset key outside right\n");
-        gr_report_plot_list(b, r, "survival", "1:2", "with steps lw 2", km);
+                   "set xlabel 'time to failure (s, log scale)'\n"
+                   "set ylabel 'fraction of trials alive'\n"
+                   "set logscale x\nset yrange [0:1.05]\nset grid\nset key outside right\n");
+        /* t = 0 has no place on a log axis: the curves start at 10 ms */
+        gr_report_plot_list(b, r, "survival", "($1 > 0.01 ? $1 : 0.01):2", "with steps lw 2", km);
         fclose(b);
         gr_report_chart(g, "survival", body);
         free(body);
