@@ -34,7 +34,7 @@ usage(FILE *f)
             "                      rate; default: closed loop, flat out\n"
             "  --duration D        how long (default 10s)\n"
             "  --seed S            traffic seed (default: the profile's)\n"
-            "  --threads T         load threads (default min(C, 2))\n"
+            "  --threads T         load threads (default: one per CPU, at most C)\n"
             "  --timeout D         per-request timeout (default 10s)\n"
             "  --header H          address header: xff (X-Forwarded-For, default),\n"
             "                      real-ip (X-Real-Ip) or mixed (1 in 8 X-Real-Ip)\n"

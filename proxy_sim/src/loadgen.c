@@ -30,7 +30,6 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <event2/thread.h>
 
 #include "georace/clock.h"
 #include "evloop.h"
@@ -48,6 +47,13 @@
 enum { GR_LOAD_SEEN_NONE = 0, GR_LOAD_SEEN_ALLOWED = 1, GR_LOAD_SEEN_BLOCKED = 2 };
 
 struct gr_lt;
+
+/* what the target must answer for one client address */
+struct gr_load_truth {
+    gr_answer answer;
+    char geo[24];
+    unsigned key;
+};
 
 struct gr_lslot {
     struct gr_lt *t;
@@ -86,6 +92,11 @@ struct gr_lt {
     bool stopping;
     unsigned in_flight;
     gr_hist hist;
+    /* ground truth of the last address checked: a page view's burst repeats
+     * one address, so most checks reuse one database lookup */
+    gr_ip truth_ip;
+    int truth_rc; /* gr_load_expect's result for truth_ip; 1 = none yet */
+    struct gr_load_truth truth;
     atomic_uint_fast64_t p_requests, p_errors, p_mismatches; /* progress, single writer */
     uint64_t sent, allowed, blocked, unsent, errors[GR_LOAD_ERR_COUNT];
     uint64_t country_mm, status_mm, mismatches;
@@ -143,12 +154,6 @@ gr_load_bump(atomic_uint_fast64_t *c)
 }
 
 /* ---- ground truth --------------------------------------------------------- */
-
-struct gr_load_truth {
-    gr_answer answer;
-    char geo[24];
-    unsigned key;
-};
 
 static int
 gr_load_expect(struct gr_load *L, const gr_ip *ip, struct gr_load_truth *t)
@@ -217,9 +222,13 @@ gr_load_check(struct gr_lt *t, struct gr_lslot *s, struct evhttp_request *ureq, 
     }
     is_allowed ? t->allowed++ : t->blocked++;
 
-    struct gr_load_truth truth;
-    if (gr_load_expect(L, &s->req.client, &truth))
+    if (t->truth_rc == 1 || !gr_ip_equal(&t->truth_ip, &s->req.client)) {
+        t->truth_ip = s->req.client;
+        t->truth_rc = gr_load_expect(L, &s->req.client, &t->truth);
+    }
+    if (t->truth_rc)
         return; /* our own database failed: nothing to compare with */
+    const struct gr_load_truth truth = t->truth;
     bool country_bad = strcmp(geo, truth.geo) != 0, status_bad = false;
     int expected_status = 0;
     if (L->have_rule) {
@@ -360,7 +369,6 @@ gr_load_send(struct gr_lt *t, const gr_request *rq, uint64_t intended)
                    (L->cfg->header == GR_LOAD_MIXED && (rq->salt >> 61) == 0);
     evhttp_add_header(h, "Host", L->hosthdr);
     evhttp_add_header(h, real_ip ? "X-Real-Ip" : "X-Forwarded-For", addr);
-    evhttp_add_header(h, "User-Agent", "georace-load");
     int rc = evhttp_make_request(s->evcon, ureq, EVHTTP_REQ_GET, L->path);
     if (rc == 0)
         gr_net_nodelay_once(bufferevent_getfd(evhttp_connection_get_bufferevent(s->evcon)),
@@ -621,6 +629,7 @@ gr_load_thread_init(struct gr_lt *t, unsigned n_slots, uint64_t seed, char *err,
         t->idle[t->n_idle++] = n_slots - 1 - i;
     }
     gr_hist_init(&t->hist);
+    t->truth_rc = 1;
     double rate = L->rate > 0 ? L->rate / L->n_threads : 0;
     if (gr_traffic_create(&L->profile, L->pool, seed, t->index, rate, &t->traffic)) {
         snprintf(err, errcap, "cannot create the traffic stream");
@@ -711,6 +720,15 @@ gr_load_collect(struct gr_load *L, gr_load_result *out)
     out->never_answered = !atomic_load_explicit(&L->ever_answered, memory_order_relaxed);
 }
 
+/* One load thread per online CPU (at most 16): the generator's ceiling then
+ * grows with the machine instead of staying at two threads. */
+static unsigned
+gr_load_default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 16 ? 16 : (unsigned)n;
+}
+
 int
 gr_load_run(const gr_load_config *cfg, gr_load_result *out, char *err, size_t errcap)
 {
@@ -726,7 +744,9 @@ gr_load_run(const gr_load_config *cfg, gr_load_result *out, char *err, size_t er
     int rc = -1;
     L->cfg = cfg;
     pthread_mutex_init(&L->ex_lock, NULL);
-    evthread_use_pthreads();
+    /* no evthread_use_pthreads(): every event loop, connection and buffer
+     * is used by its own thread only, so libevent's locks would be pure cost
+     * on every event_add and buffer operation */
     if (gr_load_parse_target(L, cfg->target, err, errcap))
         goto out;
     if (gr_profile_load(cfg->profile, &L->profile, err, errcap) < 0)
@@ -740,7 +760,7 @@ gr_load_run(const gr_load_config *cfg, gr_load_result *out, char *err, size_t er
     if (gr_load_open_data(L, err, errcap))
         goto out;
     L->rate = cfg->rate < 0 ? L->profile.rate : cfg->rate;
-    L->n_threads = cfg->threads ? cfg->threads : (cfg->connections < 2 ? 1 : 2);
+    L->n_threads = cfg->threads ? cfg->threads : gr_load_default_threads();
     if (L->n_threads > cfg->connections)
         L->n_threads = cfg->connections;
     L->t = calloc(L->n_threads, sizeof *L->t);

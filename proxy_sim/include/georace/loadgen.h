@@ -58,7 +58,7 @@ typedef struct gr_load_config {
     const char *target;   /* "http://127.0.0.1:8080/path" */
     const char *profile;  /* traffic profile name or JSON path */
     unsigned connections; /* total, >= 1 */
-    unsigned threads;     /* 0: min(connections, 2) */
+    unsigned threads;     /* 0: one per online CPU, at most C */
     double rate;          /* requests/s over all threads; 0 = closed loop,
                              < 0 = the profile's rate */
     uint64_t duration_ns; /* > 0 */
