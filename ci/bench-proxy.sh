@@ -3,7 +3,12 @@
 # the same way (same MMDB, block list, upstream, worker count, X-Geo-Country,
 # X-Forwarded-For trusted from loopback), both driven by the same
 # 'georace load' run, both checked for mismatches. Prints req/s and p99 side
-# by side with the ratio. Everything listens on 127.0.0.1.
+# by side with the ratio. A second pass drives both with wrk (Debian's,
+# proxy_sim/wrk/xff.lua for the addresses), same duration, connections and
+# threads: a driver far cheaper per request than the checking load
+# generator, so its figures show the servers rather than the driver's
+# ceiling (wrk checks nothing; skipped with a notice when wrk is missing).
+# Everything listens on 127.0.0.1.
 #
 #   ci/bench-proxy.sh                      defaults below
 #   WORKERS=4 DURATION=20s CONNECTIONS=128 RATE=20000 ci/bench-proxy.sh
@@ -11,7 +16,9 @@
 # Environment: GEORACE (binary, default build/default/cli/georace), MMDB
 # (default: the generated default database in build/default), WORKERS (2),
 # CONNECTIONS (64), DURATION (10s), RATE (empty: closed loop), PROFILE
-# (zoraxy-home), VARIANT (syncmap), BLOCK (CN,RU), LOAD_THREADS (2).
+# (zoraxy-home), VARIANT (syncmap), BLOCK (CN,RU), LOAD_THREADS (number of
+# CPUs), WRK (wrk binary, default from PATH; WRK=none skips the wrk pass),
+# CSV (the database as CSV for xff.lua, default: next to the default MMDB).
 # Exit status: 0 both clean, 1 mismatches or errors, 2 setup failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +33,9 @@ RATE=${RATE:-}
 PROFILE=${PROFILE:-zoraxy-home}
 VARIANT=${VARIANT:-syncmap}
 BLOCK=${BLOCK:-CN,RU}
-LOAD_THREADS=${LOAD_THREADS:-2}
+LOAD_THREADS=${LOAD_THREADS:-$(nproc 2>/dev/null || echo 2)}
+WRK=${WRK:-$(command -v wrk || echo none)}
+CSV=${CSV:-$(dirname "$MMDB")/georace-default.csv}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 GEOIP2_SO=${GEOIP2_SO:-/usr/lib/nginx/modules/ngx_http_geoip2_module.so}
 
@@ -144,7 +153,8 @@ echo "bench-proxy: $WORKERS workers each, profile $PROFILE, $CONNECTIONS connect
 rc_g=$(load georace "$gp" "$proxy_pid")
 rc_n=$(load nginx "$np" "$nginx_pid")
 
-printf '\n%-22s %14s %14s %10s\n' "" "georace proxy" "nginx+geoip2" "ratio"
+printf '\npass 1: georace load, every answer checked (%s threads)\n' "$LOAD_THREADS"
+printf '%-22s %14s %14s %10s\n' "" "georace proxy" "nginx+geoip2" "ratio"
 row() { # LABEL FIELD
   local g n r
   g=$(field georace "$2"); n=$(field nginx "$2")
@@ -162,6 +172,83 @@ printf '%-22s %14s %14s\n' "requests" "$(field georace requests)" "$(field nginx
 printf '%-22s %14s %14s\n' "errors" "$(field georace errors_total)" "$(field nginx errors_total)"
 printf '%-22s %14s %14s\n' "mismatches" "$(field georace mismatches)" "$(field nginx mismatches)"
 
+# ---- pass 2: wrk ------------------------------------------------------------
+# wrk's latency figures ("850.00us", "1.23ms", "1.02s", "2.00m") in ms
+wrk_ms() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    f = u == "us" ? 0.001 : u == "ms" ? 1 : u == "s" ? 1000 : u == "m" ? 60000 : u == "h" ? 3600000 : -1
+    if (f < 0) print "-"; else printf "%.3f", n * f }'
+}
+wrk_run() { # NAME ADDR PID
+  # the servers idle while xff.lua reads the CSV, so the CPU counted around
+  # the whole run is the CPU spent on wrk's requests
+  local before after rc
+  before=$(cpu_ticks "$3")
+  "$WRK" -t"$LOAD_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s proxy_sim/wrk/xff.lua \
+    "http://$2/" -- "$CSV" 1 >"$tmp/$1.wrk" 2>&1
+  rc=$?
+  after=$(cpu_ticks "$3")
+  echo $((after - before)) >"$tmp/$1.wcpu"
+  return $rc
+}
+wrk_field() { # NAME what: rps p50 p99 requests non2xx socket_errors
+  local f=$tmp/$1.wrk
+  case $2 in
+  rps) sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$f" ;;
+  p50) wrk_ms "$(sed -n 's/^ *50% *\([0-9.]*[a-z]*\).*/\1/p' "$f")" ;;
+  p99) wrk_ms "$(sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' "$f")" ;;
+  requests) sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$f" ;;
+  non2xx) sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' "$f" | grep . || echo 0 ;;
+  socket_errors)
+    sed -n 's/^ *Socket errors: *//p' "$f" | tr -dc '0-9 ' |
+      awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s } END { if (NR == 0) print 0 }' ;;
+  esac
+}
+wrk_row() { # LABEL WHAT
+  local g n r
+  g=$(wrk_field georace "$2"); n=$(wrk_field nginx "$2")
+  r=$(awk -v g="${g:-0}" -v n="${n:-0}" 'BEGIN { if (n + 0 > 0 && g != "-") printf "%.2f", g / n; else print "-" }')
+  printf '%-22s %14s %14s %10s\n' "$1" "${g:--}" "${n:--}" "$r"
+}
+wrk_cpu_per_k() { # NAME
+  awk -v t="$(cat "$tmp/$1.wcpu")" -v hz="$(getconf CLK_TCK)" -v n="$(wrk_field "$1" requests)" \
+    'BEGIN { if (n > 0) printf "%.1f", t * 1000 / hz / n * 1000; else print "-" }'
+}
+
+wrk_status=0
+if [ "$WRK" = none ] || [ ! -x "$WRK" ]; then
+  echo
+  echo "pass 2: skipped: wrk not found (apt-get install wrk, or set WRK)"
+elif [ ! -r "$CSV" ]; then
+  echo
+  echo "pass 2: skipped: no CSV database for xff.lua at $CSV (set CSV)"
+else
+  [ -n "$RATE" ] && echo "bench-proxy: wrk has no rate control: pass 2 runs closed loop" >&2
+  wrk_run georace "$gp" "$proxy_pid" || wrk_status=1
+  wrk_run nginx "$np" "$nginx_pid" || wrk_status=1
+  printf '\npass 2: wrk -t%s -c%s -d%s, xff.lua (nothing checked)\n' "$LOAD_THREADS" \
+    "$CONNECTIONS" "$DURATION"
+  printf '%-22s %14s %14s %10s\n' "" "georace proxy" "nginx+geoip2" "ratio"
+  wrk_row "requests/s" rps
+  wrk_row "latency p50 (ms)" p50
+  wrk_row "latency p99 (ms)" p99
+  g=$(wrk_cpu_per_k georace); n=$(wrk_cpu_per_k nginx)
+  printf '%-22s %14s %14s %10s\n' "CPU ms / 1000 req" "$g" "$n" \
+    "$(awk -v g="$g" -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "-" }')"
+  printf '%-22s %14s %14s\n' "requests" "$(wrk_field georace requests)" "$(wrk_field nginx requests)"
+  printf '%-22s %14s %14s\n' "403 (non-2xx)" "$(wrk_field georace non2xx)" "$(wrk_field nginx non2xx)"
+  printf '%-22s %14s %14s\n' "socket errors" "$(wrk_field georace socket_errors)" \
+    "$(wrk_field nginx socket_errors)"
+  for who in georace nginx; do
+    if [ -z "$(wrk_field $who rps)" ]; then
+      echo "bench-proxy: wrk against $who failed:" >&2
+      sed 's/^/  /' "$tmp/$who.wrk" >&2
+      wrk_status=1
+    fi
+  done
+fi
+
 status=0
 for who in georace nginx; do
   if [ "$(field $who mismatches)" != 0 ] || [ "$(field $who errors_total)" != 0 ]; then
@@ -171,4 +258,5 @@ for who in georace nginx; do
   fi
 done
 [ "$rc_g" = 0 ] && [ "$rc_n" = 0 ] || status=1
+[ "$wrk_status" = 0 ] || status=1
 exit $status
