@@ -99,25 +99,60 @@ gr_worker_method(enum evhttp_cmd_type cmd)
     return "?";
 }
 
-/* Hop-by-hop headers (RFC 9110 7.6.1) and the ones evhttp recomputes. */
+/* Hop-by-hop headers (RFC 9110 7.6.1) and the ones evhttp recomputes. Called
+ * for every header of every request and response: the length and first
+ * letter rule out most names before any strcasecmp. */
 static bool
 gr_worker_skip_header(const char *name)
 {
-    static const char *const skip[] = {"Connection",
-                                       "Keep-Alive",
-                                       "Proxy-Connection",
-                                       "Proxy-Authenticate",
-                                       "Proxy-Authorization",
-                                       "TE",
-                                       "Trailer",
-                                       "Transfer-Encoding",
-                                       "Upgrade",
-                                       "Content-Length",
-                                       "X-Geo-Country"};
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
-        if (!strcasecmp(name, skip[i]))
-            return true;
-    return false;
+    size_t len = strlen(name);
+    switch (name[0] | 0x20) {
+    case 'c':
+        return (len == 10 && !strcasecmp(name, "Connection")) ||
+               (len == 14 && !strcasecmp(name, "Content-Length"));
+    case 'k':
+        return len == 10 && !strcasecmp(name, "Keep-Alive");
+    case 'p':
+        return (len == 16 && !strcasecmp(name, "Proxy-Connection")) ||
+               (len == 18 && !strcasecmp(name, "Proxy-Authenticate")) ||
+               (len == 19 && !strcasecmp(name, "Proxy-Authorization"));
+    case 't':
+        return (len == 2 && !strcasecmp(name, "TE")) ||
+               (len == 7 && !strcasecmp(name, "Trailer")) ||
+               (len == 17 && !strcasecmp(name, "Transfer-Encoding"));
+    case 'u':
+        return len == 7 && !strcasecmp(name, "Upgrade");
+    case 'x':
+        return len == 13 && !strcasecmp(name, "X-Geo-Country");
+    default:
+        return false;
+    }
+}
+
+/* Move the end-to-end headers of one message to another instead of copying
+ * them: evhttp keeps both lists as evkeyval nodes with heap key and value,
+ * freed alike when their request is freed, so relinking a node hands it
+ * over without a strdup, a malloc and their frees per header. Skipped
+ * headers, and `also_skip` if not NULL, stay where they are. */
+static void
+gr_worker_move_headers(struct evkeyvalq *from, struct evkeyvalq *to, const char *also_skip)
+{
+    struct evkeyval *kv = from->tqh_first;
+    while (kv) {
+        struct evkeyval *next = kv->next.tqe_next;
+        if (!gr_worker_skip_header(kv->key) && !(also_skip && !strcasecmp(kv->key, also_skip))) {
+            if (next)
+                next->next.tqe_prev = kv->next.tqe_prev;
+            else
+                from->tqh_last = kv->next.tqe_prev;
+            *kv->next.tqe_prev = next;
+            kv->next.tqe_next = NULL;
+            kv->next.tqe_prev = to->tqh_last;
+            *to->tqh_last = kv;
+            to->tqh_last = &kv->next.tqe_next;
+        }
+        kv = next;
+    }
 }
 
 static const char *
@@ -241,11 +276,8 @@ gr_worker_on_upstream(struct evhttp_request *ureq, void *arg)
         free(f);
         return;
     }
-    struct evkeyvalq *in = evhttp_request_get_input_headers(ureq);
     struct evkeyvalq *out = evhttp_request_get_output_headers(f->req);
-    for (struct evkeyval *kv = in->tqh_first; kv; kv = kv->next.tqe_next)
-        if (!gr_worker_skip_header(kv->key))
-            evhttp_add_header(out, kv->key, kv->value);
+    gr_worker_move_headers(evhttp_request_get_input_headers(ureq), out, NULL);
     evhttp_add_header(out, "X-Geo-Country", f->geo);
     struct evbuffer *body = evhttp_request_get_input_buffer(ureq);
     const char *reason = evhttp_request_get_response_code_line(ureq);
@@ -272,19 +304,26 @@ gr_worker_forward(struct gr_proxy_worker *w, struct evhttp_request *req, struct 
     }
     evhttp_request_set_error_cb(ureq, gr_worker_on_upstream_error);
 
+    /* The downstream request keeps its hop-by-hop headers (evhttp reads
+     * Connection there when it answers) and its X-Forwarded-For, which xff
+     * points into; the rest moves to the upstream request. */
     struct evkeyvalq *out = evhttp_request_get_output_headers(ureq);
-    for (struct evkeyval *kv = in->tqh_first; kv; kv = kv->next.tqe_next)
-        if (!gr_worker_skip_header(kv->key) && strcasecmp(kv->key, "X-Forwarded-For"))
-            evhttp_add_header(out, kv->key, kv->value);
+    gr_worker_move_headers(in, out, "X-Forwarded-For");
     if (!evhttp_find_header(out, "Host")) {
         char host[80];
         snprintf(host, sizeof host, "%s:%u", w->pool.host, w->pool.port);
         evhttp_add_header(out, "Host", host);
     }
     char xffbuf[4096];
-    int n = xff && *xff ? snprintf(xffbuf, sizeof xffbuf, "%s, %s", xff, f->peer) : -1;
-    evhttp_add_header(out, "X-Forwarded-For",
-                      n > 0 && (size_t)n < sizeof xffbuf ? xffbuf : f->peer);
+    size_t xlen = xff ? strlen(xff) : 0, plen = strlen(f->peer);
+    if (xlen > 0 && xlen + 2 + plen < sizeof xffbuf) {
+        memcpy(xffbuf, xff, xlen);
+        memcpy(xffbuf + xlen, ", ", 2);
+        memcpy(xffbuf + xlen + 2, f->peer, plen + 1);
+        evhttp_add_header(out, "X-Forwarded-For", xffbuf);
+    } else {
+        evhttp_add_header(out, "X-Forwarded-For", f->peer);
+    }
     struct evbuffer *body = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(body);
     if (len > 0) {
