@@ -4,17 +4,19 @@
  *
  * The configuration, the access rule and the trusted-proxy list are written
  * before the worker threads are created and never again, so pthread_create
- * publishes them to the workers (happens-before). Stopping asks each worker,
- * through an event activated across threads (libevent's pthread locking),
- * to stop accepting and to exit once its requests in flight are answered or
- * the deadline passes; then the threads are joined and everything freed in
- * reverse order.
+ * publishes them to the workers (happens-before). Each event loop and
+ * everything on it is used by its worker thread alone, so libevent runs
+ * without locks (no evthread_use_pthreads(): a lock and unlock around every
+ * event, buffer and timeout operation otherwise). Stopping asks each worker,
+ * by a write to the worker's eventfd (the only cross-thread signal; the
+ * worker's loop reads it), to stop accepting and to exit once its requests
+ * in flight are answered or the deadline passes; then the threads are
+ * joined, which publishes the workers' final state, and everything is freed
+ * in reverse order.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <event2/thread.h>
 
 #include "proxy_internal.h"
 
@@ -82,8 +84,6 @@ gr_proxy_start(const gr_proxy_config *cfg, gr_proxy **out, char *err, size_t err
         gr_proxy_free(p);
         return -1;
     }
-    evthread_use_pthreads();
-
     int rc = gr_cache_create(cfg->variant, &cfg->cache, &p->cache);
     if (rc) {
         snprintf(err, errcap, "cache variant '%s': %s", cfg->variant,
@@ -108,6 +108,9 @@ gr_proxy_start(const gr_proxy_config *cfg, gr_proxy **out, char *err, size_t err
     for (unsigned i = 0; i < p->n; i++) {
         p->w[i].proxy = p;
         p->w[i].index = i;
+        p->w[i].stop_fd = -1; /* gr_proxy_free closes what init opened */
+    }
+    for (unsigned i = 0; i < p->n; i++) {
         if (gr_proxy_worker_init(&p->w[i], &listen, err, errcap)) {
             gr_proxy_free(p);
             return -1;

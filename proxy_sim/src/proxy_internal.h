@@ -92,7 +92,8 @@ struct gr_proxy_worker {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
-    struct event *stop_ev;     /* activated from the controlling thread */
+    int stop_fd;               /* eventfd the controlling thread writes to */
+    struct event *stop_ev;     /* reads stop_fd */
     struct event *deadline_ev; /* graceful shutdown deadline */
     pthread_t thread;
     bool started;

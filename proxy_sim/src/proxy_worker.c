@@ -15,10 +15,12 @@
  * our later evhttp_send_reply frees it. The upstream request belongs to
  * evhttp and is freed after its completion callback returns.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -467,8 +469,11 @@ static void
 gr_worker_on_stop(evutil_socket_t fd, short what, void *arg)
 {
     struct gr_proxy_worker *w = arg;
-    (void)fd;
+    uint64_t n;
     (void)what;
+    if (read(fd, &n, sizeof n) < 0) {
+        /* nothing to drain: the event fires once and is not re-added */
+    }
     if (w->stopping)
         return;
     w->stopping = true;
@@ -490,9 +495,12 @@ gr_proxy_worker_init(struct gr_proxy_worker *w, gr_net_addr *listen, char *err, 
     const gr_proxy_config *cfg = &w->proxy->cfg;
     w->base = gr_evloop_new(false);
     w->http = w->base ? evhttp_new(w->base) : NULL;
-    w->stop_ev = w->base ? event_new(w->base, -1, 0, gr_worker_on_stop, w) : NULL;
+    w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    w->stop_ev = w->base && w->stop_fd >= 0
+                     ? event_new(w->base, w->stop_fd, EV_READ, gr_worker_on_stop, w)
+                     : NULL;
     w->deadline_ev = w->base ? evtimer_new(w->base, gr_worker_on_deadline, w) : NULL;
-    if (!w->http || !w->stop_ev || !w->deadline_ev) {
+    if (!w->http || !w->stop_ev || !w->deadline_ev || event_add(w->stop_ev, NULL)) {
         snprintf(err, errcap, "cannot create an event loop");
         return -1;
     }
@@ -541,7 +549,9 @@ gr_proxy_worker_run(void *arg)
 void
 gr_proxy_worker_request_stop(struct gr_proxy_worker *w)
 {
-    event_active(w->stop_ev, EV_READ, 0);
+    uint64_t one = 1;
+    while (write(w->stop_fd, &one, sizeof one) < 0 && errno == EINTR) {
+    }
 }
 
 void
@@ -563,4 +573,6 @@ gr_proxy_worker_free(struct gr_proxy_worker *w)
         event_free(w->deadline_ev);
     if (w->base)
         event_base_free(w->base);
+    if (w->stop_fd >= 0)
+        close(w->stop_fd);
 }
