@@ -27,10 +27,10 @@ typedef enum gr_geodb_kind { GR_GEODB_MMDB, GR_GEODB_SCAN, GR_GEODB_SCAN_BSEARCH
 
 enum gr_geodb_error {
     GR_GEODB_OK = 0,
-    GR_GEODB_ENOENT = -1,   /* file missing or unreadable */
-    GR_GEODB_EFORMAT = -2,  /* not a valid database / CSV */
+    GR_GEODB_ENOENT = -1,  /* file missing or unreadable */
+    GR_GEODB_EFORMAT = -2, /* not a valid database / CSV */
     GR_GEODB_ENOMEM = -3,
-    GR_GEODB_ELOOKUP = -4,  /* corrupt data found during a lookup */
+    GR_GEODB_ELOOKUP = -4, /* corrupt data found during a lookup */
     GR_GEODB_EARG = -5
 };
 
@@ -48,17 +48,19 @@ struct gr_geodb {
 /* Open a database file. err/errcap receive a human-readable message. */
 int gr_geodb_open_mmdb(const char *path, gr_geodb **out, char *err, size_t errcap);
 /* CSV from files (n_paths >= 1). */
-int gr_geodb_open_scan(gr_geodb_kind kind, const char *const *paths, size_t n_paths,
-                       gr_geodb **out, char *err, size_t errcap);
+int gr_geodb_open_scan(gr_geodb_kind kind, const char *const *paths, size_t n_paths, gr_geodb **out,
+                       char *err, size_t errcap);
 /* CSV from memory (not copied; must outlive the db). */
 int gr_geodb_open_scan_buffer(gr_geodb_kind kind, const char *csv, size_t len, gr_geodb **out,
                               char *err, size_t errcap);
 
-static inline int gr_geodb_lookup(gr_geodb *db, const gr_ip *ip, gr_country *out)
+static inline int
+gr_geodb_lookup(gr_geodb *db, const gr_ip *ip, gr_country *out)
 {
     return db->ops->lookup(db, ip, out);
 }
-static inline void gr_geodb_close(gr_geodb *db)
+static inline void
+gr_geodb_close(gr_geodb *db)
 {
     if (db)
         db->ops->close(db);

@@ -22,10 +22,10 @@
 typedef struct gr_resolver gr_resolver;
 
 typedef struct gr_resolver_config {
-    gr_geodb *db;              /* required */
-    gr_cache *cache;           /* NULL: no cache */
+    gr_geodb *db;    /* required */
+    gr_cache *cache; /* NULL: no cache */
     uint64_t clear_interval_ns;
-    uint64_t miss_cost_ns;     /* extra busy time added to each backend lookup (model knob) */
+    uint64_t miss_cost_ns; /* extra busy time added to each backend lookup (model knob) */
 } gr_resolver_config;
 
 typedef enum gr_answer_kind {
