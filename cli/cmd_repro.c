@@ -73,7 +73,7 @@ gr_cmd_repro(int argc, char **argv)
     int ch, idx;
     optind = 1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
         switch (ch) {
         case 'n':
             if (gr_cli_parse_u64(optarg, &u) || u < 10 || u > 64) {
@@ -101,14 +101,12 @@ gr_cmd_repro(int argc, char **argv)
             repro_usage(stdout);
             return GR_EXIT_OK;
         default:
-            gr_cli_error("repro", "bad or incomplete option '%s' (see --help)", argv[optind - 1]);
+            gr_cli_bad_option("repro", ch, argv);
             return GR_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        gr_cli_error("repro", "unexpected argument '%s'", argv[optind]);
+    if (gr_cli_no_operands("repro", argc, argv))
         return GR_EXIT_USAGE;
-    }
     if (o.tsan_binary && access(o.tsan_binary, X_OK)) {
         gr_cli_error("repro", "--tsan-binary %s is not an executable", o.tsan_binary);
         return GR_EXIT_NOINPUT;

@@ -186,7 +186,7 @@ gr_cmd_stress(int argc, char **argv)
     int ch, idx;
     optind = 1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
         switch (ch) {
         case 'v':
             c.variant = optarg;
@@ -280,14 +280,14 @@ gr_cmd_stress(int argc, char **argv)
         case 'B':
         case 'b':
         case 'C':
-            if (gr_cli_db_option(&db, opts[idx].name, optarg) != 1)
-                goto bad;
+            if (gr_cli_db_arg("stress", &db, opts[idx].name, optarg))
+                return GR_EXIT_USAGE;
             break;
         case 'h':
             stress_usage(stdout);
             return GR_EXIT_OK;
         default:
-            gr_cli_error("stress", "bad or incomplete option '%s' (see --help)", argv[optind - 1]);
+            gr_cli_bad_option("stress", ch, argv);
             return GR_EXIT_USAGE;
         }
         continue;
@@ -295,10 +295,8 @@ gr_cmd_stress(int argc, char **argv)
         gr_cli_error("stress", "bad value for --%s: '%s'", opts[idx].name, optarg);
         return GR_EXIT_USAGE;
     }
-    if (optind < argc) {
-        gr_cli_error("stress", "unexpected argument '%s'", argv[optind]);
+    if (gr_cli_no_operands("stress", argc, argv))
         return GR_EXIT_USAGE;
-    }
     if (have_duration && c.trials) {
         gr_cli_error("stress", "give --duration or --trials, not both");
         return GR_EXIT_USAGE;
@@ -519,7 +517,7 @@ gr_cmd_stress_model(int argc, char **argv)
     int ch, idx;
     optind = 1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
         switch (ch) {
         case 'M':
             measure = true;
@@ -578,7 +576,7 @@ gr_cmd_stress_model(int argc, char **argv)
             model_usage(stdout);
             return GR_EXIT_OK;
         default:
-            gr_cli_error("stress", "bad or incomplete option '%s' (see --help)", argv[optind - 1]);
+            gr_cli_bad_option("stress", ch, argv);
             return GR_EXIT_USAGE;
         }
         continue;
@@ -586,10 +584,8 @@ gr_cmd_stress_model(int argc, char **argv)
         gr_cli_error("stress", "bad value for --%s: '%s'", opts[idx].name, optarg);
         return GR_EXIT_USAGE;
     }
-    if (optind < argc) {
-        gr_cli_error("stress", "unexpected argument '%s'", argv[optind]);
+    if (gr_cli_no_operands("stress", argc, argv))
         return GR_EXIT_USAGE;
-    }
     if (n_in == 0 || measure_only)
         measure = true;
     FILE *out = NULL;
