@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config git
   clang libclang-rt-14-dev llvm-14
   libmaxminddb-dev mmdb-bin libmaxmind-db-writer-perl
-  libcunit1-dev libevent-dev libjansson-dev
+  libcunit1-dev libevent-dev libjansson-dev libuv1-dev libhttp-parser-dev
   liburcu-dev libck-dev
   gnuplot-nox
   nginx libnginx-mod-http-geoip2

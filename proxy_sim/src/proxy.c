@@ -4,15 +4,12 @@
  *
  * The configuration, the access rule and the trusted-proxy list are written
  * before the worker threads are created and never again, so pthread_create
- * publishes them to the workers (happens-before). Each event loop and
- * everything on it is used by its worker thread alone, so libevent runs
- * without locks (no evthread_use_pthreads(): a lock and unlock around every
- * event, buffer and timeout operation otherwise). Stopping asks each worker,
- * by a write to the worker's eventfd (the only cross-thread signal; the
- * worker's loop reads it), to stop accepting and to exit once its requests
- * in flight are answered or the deadline passes; then the threads are
- * joined, which publishes the workers' final state, and everything is freed
- * in reverse order.
+ * publishes them to the workers (happens-before). Each libuv loop and
+ * everything on it is used by its worker thread alone. Stopping asks each
+ * worker, through its uv_async_t (the only cross-thread signal), to stop
+ * accepting and to exit once its requests in flight are answered or the
+ * deadline passes; then the threads are joined, which publishes the
+ * workers' final state, and everything is freed in reverse order.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +105,6 @@ gr_proxy_start(const gr_proxy_config *cfg, gr_proxy **out, char *err, size_t err
     for (unsigned i = 0; i < p->n; i++) {
         p->w[i].proxy = p;
         p->w[i].index = i;
-        p->w[i].stop_fd = -1; /* gr_proxy_free closes what init opened */
     }
     for (unsigned i = 0; i < p->n; i++) {
         if (gr_proxy_worker_init(&p->w[i], &listen, err, errcap)) {

@@ -10,8 +10,7 @@
  */
 #include <stddef.h>
 #include <stdio.h>
-
-#include <event2/buffer.h>
+#include <stdlib.h>
 
 #include "proxy_internal.h"
 
@@ -72,65 +71,63 @@ gr_metrics_sum(const struct gr_proxy *p, size_t offset)
 #define GR_METRICS_SUM(p, field) GR_METRICS_SUM_AT(p, field, 0)
 
 static void
-gr_metrics_header(struct evbuffer *out, const char *name, const char *type, const char *help)
+gr_metrics_header(FILE *out, const char *name, const char *type, const char *help)
 {
-    evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-void
-gr_metrics_render(const struct gr_proxy *p, struct evbuffer *out)
+static void
+gr_metrics_write(const struct gr_proxy *p, FILE *out)
 {
     gr_resolver_stats st;
     gr_resolver_stats_get(p->resolver, &st);
 
     gr_metrics_header(out, "georace_proxy_info", "gauge", "Configuration of this proxy.");
-    evbuffer_add_printf(out, "georace_proxy_info{variant=\"%s\",workers=\"%u\",backend=\"%s\"} 1\n",
-                        p->cfg.variant, p->n, p->cfg.db->ops->name);
+    fprintf(out, "georace_proxy_info{variant=\"%s\",workers=\"%u\",backend=\"%s\"} 1\n",
+            p->cfg.variant, p->n, p->cfg.db->ops->name);
 
     gr_metrics_header(out, "georace_proxy_requests_total", "counter",
                       "Requests answered, by HTTP status code.");
     for (int code = GR_METRICS_CODE_MIN; code <= GR_METRICS_CODE_MAX; code++) {
         uint64_t n = GR_METRICS_SUM_AT(p, by_code, code - GR_METRICS_CODE_MIN);
         if (n)
-            evbuffer_add_printf(out, "georace_proxy_requests_total{code=\"%d\"} %llu\n", code,
-                                (unsigned long long)n);
+            fprintf(out, "georace_proxy_requests_total{code=\"%d\"} %llu\n", code,
+                    (unsigned long long)n);
     }
     gr_metrics_header(out, "georace_proxy_in_flight", "gauge", "Requests being served.");
-    evbuffer_add_printf(out, "georace_proxy_in_flight %llu\n",
-                        (unsigned long long)GR_METRICS_SUM(p, in_flight));
+    fprintf(out, "georace_proxy_in_flight %llu\n",
+            (unsigned long long)GR_METRICS_SUM(p, in_flight));
     gr_metrics_header(out, "georace_proxy_bad_requester_total", "counter",
                       "Requests refused with 400: garbage in the requester IP header.");
-    evbuffer_add_printf(out, "georace_proxy_bad_requester_total %llu\n",
-                        (unsigned long long)GR_METRICS_SUM(p, bad_requester));
+    fprintf(out, "georace_proxy_bad_requester_total %llu\n",
+            (unsigned long long)GR_METRICS_SUM(p, bad_requester));
     gr_metrics_header(out, "georace_upstream_errors_total", "counter",
                       "Forwarded requests that failed, by kind (502 refused, 504 timeout).");
-    evbuffer_add_printf(
-        out, "georace_upstream_errors_total{kind=\"refused\"} %llu\n",
-        (unsigned long long)GR_METRICS_SUM_AT(p, upstream_errors, GR_METRICS_UP_REFUSED));
-    evbuffer_add_printf(
-        out, "georace_upstream_errors_total{kind=\"timeout\"} %llu\n",
-        (unsigned long long)GR_METRICS_SUM_AT(p, upstream_errors, GR_METRICS_UP_TIMEOUT));
+    fprintf(out, "georace_upstream_errors_total{kind=\"refused\"} %llu\n",
+            (unsigned long long)GR_METRICS_SUM_AT(p, upstream_errors, GR_METRICS_UP_REFUSED));
+    fprintf(out, "georace_upstream_errors_total{kind=\"timeout\"} %llu\n",
+            (unsigned long long)GR_METRICS_SUM_AT(p, upstream_errors, GR_METRICS_UP_TIMEOUT));
 
     gr_metrics_header(out, "georace_geo_lookups_total", "counter", "Resolver lookups.");
-    evbuffer_add_printf(out, "georace_geo_lookups_total %llu\n", (unsigned long long)st.lookups);
+    fprintf(out, "georace_geo_lookups_total %llu\n", (unsigned long long)st.lookups);
     gr_metrics_header(out, "georace_geo_zone_answers_total", "counter",
                       "Lookups answered by a reserved zone, without the cache.");
-    evbuffer_add_printf(out, "georace_geo_zone_answers_total %llu\n", (unsigned long long)st.zones);
+    fprintf(out, "georace_geo_zone_answers_total %llu\n", (unsigned long long)st.zones);
     gr_metrics_header(out, "georace_geo_errors_total", "counter", "Backend lookup errors.");
-    evbuffer_add_printf(out, "georace_geo_errors_total %llu\n", (unsigned long long)st.errors);
+    fprintf(out, "georace_geo_errors_total %llu\n", (unsigned long long)st.errors);
     gr_metrics_header(out, "georace_cache_hits_total", "counter", "Cache hits.");
-    evbuffer_add_printf(out, "georace_cache_hits_total %llu\n", (unsigned long long)st.hits);
+    fprintf(out, "georace_cache_hits_total %llu\n", (unsigned long long)st.hits);
     gr_metrics_header(out, "georace_cache_misses_total", "counter", "Cache misses.");
-    evbuffer_add_printf(out, "georace_cache_misses_total %llu\n", (unsigned long long)st.misses);
+    fprintf(out, "georace_cache_misses_total %llu\n", (unsigned long long)st.misses);
     gr_metrics_header(out, "georace_cache_resets_total", "counter",
                       "Cache clears by the ticker (--cache-clear).");
-    evbuffer_add_printf(out, "georace_cache_resets_total %llu\n", (unsigned long long)st.clears);
+    fprintf(out, "georace_cache_resets_total %llu\n", (unsigned long long)st.clears);
     if (p->cache) {
         gr_metrics_header(out, "georace_cache_entries", "gauge", "Entries in the cache.");
-        evbuffer_add_printf(out, "georace_cache_entries %zu\n", gr_cache_len(p->cache));
+        fprintf(out, "georace_cache_entries %zu\n", gr_cache_len(p->cache));
     }
-    evbuffer_add_printf(out, "# georace_mismatches: n/a in the proxy (it has no ground truth);"
-                             " 'georace load' counts them\n");
+    fprintf(out, "# georace_mismatches: n/a in the proxy (it has no ground truth);"
+                 " 'georace load' counts them\n");
 
     gr_metrics_header(out, "georace_geo_lookup_seconds", "histogram",
                       "Time to resolve a requester address (zone, cache, backend).");
@@ -138,15 +135,33 @@ gr_metrics_render(const struct gr_proxy *p, struct evbuffer *out)
     for (unsigned i = 0; i <= GR_METRICS_LAT_BUCKETS; i++) {
         cumulative += GR_METRICS_SUM_AT(p, lookup_bucket, i);
         if (i < GR_METRICS_LAT_BUCKETS)
-            evbuffer_add_printf(out, "georace_geo_lookup_seconds_bucket{le=\"%g\"} %llu\n",
-                                (double)gr_metrics_bounds_ns[i] / 1e9,
-                                (unsigned long long)cumulative);
+            fprintf(out, "georace_geo_lookup_seconds_bucket{le=\"%g\"} %llu\n",
+                    (double)gr_metrics_bounds_ns[i] / 1e9, (unsigned long long)cumulative);
         else
-            evbuffer_add_printf(out, "georace_geo_lookup_seconds_bucket{le=\"+Inf\"} %llu\n",
-                                (unsigned long long)cumulative);
+            fprintf(out, "georace_geo_lookup_seconds_bucket{le=\"+Inf\"} %llu\n",
+                    (unsigned long long)cumulative);
     }
-    evbuffer_add_printf(out, "georace_geo_lookup_seconds_sum %.9f\n",
-                        (double)GR_METRICS_SUM(p, lookup_sum_ns) / 1e9);
-    evbuffer_add_printf(out, "georace_geo_lookup_seconds_count %llu\n",
-                        (unsigned long long)cumulative);
+    fprintf(out, "georace_geo_lookup_seconds_sum %.9f\n",
+            (double)GR_METRICS_SUM(p, lookup_sum_ns) / 1e9);
+    fprintf(out, "georace_geo_lookup_seconds_count %llu\n", (unsigned long long)cumulative);
+}
+
+int
+gr_metrics_render(const struct gr_proxy *p, struct gr_buf *out)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return -1;
+    gr_metrics_write(p, f);
+    int failed = ferror(f);
+    if (fclose(f) || failed) {
+        free(text);
+        return -1;
+    }
+    gr_buf_free(out);
+    out->p = text;
+    out->len = out->cap = len;
+    return 0;
 }

@@ -93,6 +93,16 @@ raw() {
   exec 3<&- 3>&-
 }
 
+# raw_head ADDR:PORT REQUEST: send printf-escaped bytes, print the answer's
+# status line and headers (CR removed).
+raw_head() {
+  local host=${1%:*} port=${1##*:}
+  exec 3<>"/dev/tcp/$host/$port" || return 1
+  printf '%b' "$2" >&3
+  timeout 5 cat <&3 | tr -d '\r' | sed '/^$/q'
+  exec 3<&- 3>&-
+}
+
 # good_request: the proxy still serves a normal client.
 good_request() {
   local r

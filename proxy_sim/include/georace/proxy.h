@@ -1,28 +1,33 @@
 /*
  * proxy.h - the HTTP reverse proxy with country blocking, in its real shape:
- * N worker threads, each with its own libevent loop, evhttp server and
- * SO_REUSEPORT listening socket, all resolving through ONE shared resolver
- * and cache. The shared cache is the point: it is what races.
+ * N worker threads, each with its own libuv loop and SO_REUSEPORT listening
+ * socket, HTTP parsed by http-parser on both sides, all resolving through ONE
+ * shared resolver and cache. The shared cache is the point: it is what races.
  *
  * Per request: requester IP (requester.h, trusted proxies) -> resolver ->
  * access rule -> 403, or forward to the upstream over a per-worker pool of
  * keep-alive connections. Every response carries X-Geo-Country (a country
- * code, a reserved zone name, or "-" when unknown).
+ * code, a reserved zone name, or "-" when unknown), including the proxy's
+ * answers to requests it cannot parse.
  *
  * Status codes of the proxy itself:
- *   400  malformed request (evhttp) or garbage in the requester IP header
+ *   400  malformed request, or garbage in the requester IP header
  *   403  country blocked (short text body)
  *   404  /-/metrics asked by a peer that is neither loopback nor trusted
- *   413  request headers larger than max_header_size or body larger than
- *        max_body_size (libevent 2.1 answers 413 for both)
+ *   405  CONNECT (the proxy does not tunnel)
+ *   413  a body larger than max_body_size (refused on its Content-Length,
+ *        before the body is sent, when there is one)
+ *   431  request line and headers larger than max_header_size
  *   500  the geo backend failed
+ *   501  an unknown method, or a protocol upgrade
  *   502  the upstream refused, reset or sent garbage
  *   504  the upstream did not answer within upstream_timeout
- * 400/413/501 for requests evhttp cannot parse are written by libevent
- * itself, before the proxy sees a request, and so carry no X-Geo-Country;
- * every other response does. libevent 2.1 has one timer per connection for
- * reading, writing and idle keep-alive waits; the proxy sets it to
- * min(read, write, idle timeout).
+ *   505  an HTTP version other than 1.0 and 1.1
+ * Deadlines per connection: idle_timeout between requests, read_timeout from
+ * a request's first byte to its last, write_timeout for the answer;
+ * upstream_timeout from sending a request upstream to the end of its answer.
+ * Bodies are read whole (up to max_body_size) and forwarded with a
+ * Content-Length; the upstream's answer likewise (up to 64 MiB).
  */
 #ifndef GEORACE_PROXY_H
 #define GEORACE_PROXY_H

@@ -1,0 +1,513 @@
+/*
+ * proxy_client.c - one client connection: read, parse (http-parser), hand
+ * a whole request to the worker's request path, write the answer, keep
+ * the connection alive or close it.
+ *
+ *   IDLE --first byte--> READING --message complete--> BUSY --answer--> WRITING
+ *     ^                                                                   |
+ *     +------------------- written, keep-alive ---------------------------+
+ *                          written, close: CLOSING (lingering close) -> gone
+ *
+ * One request at a time: when a message is complete the parser is paused
+ * and reading stops; bytes of pipelined requests already read stay in the
+ * read buffer and are parsed once the answer is written. One timer per
+ * connection holds whichever deadline applies: idle (waiting for a request),
+ * read (from a request's first byte to its last, so a client trickling
+ * bytes cannot hold a connection), write (the answer), linger. A BUSY
+ * connection has no deadline of its own: the upstream timeout bounds it.
+ *
+ * A connection is freed when its two handles are closed; a request it had
+ * forwarded is cancelled first, so no upstream connection points at it.
+ */
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "georace/clock.h"
+#include "proxy_internal.h"
+
+#define GR_CLIENT_OF(hp)                                                                           \
+    ((struct gr_client *)((char *)(hp)->data - offsetof(struct gr_client, req)))
+
+static void gr_client_feed(struct gr_client *c, const char *data, size_t len);
+static void gr_client_close(struct gr_client *c);
+
+static const char gr_client_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+static uint64_t
+gr_client_ms(uint64_t ns)
+{
+    uint64_t ms = ns / 1000000u;
+    return ms ? ms : 1;
+}
+
+static void
+gr_client_on_timer(uv_timer_t *t)
+{
+    gr_client_close(t->data); /* idle, read, write or linger deadline */
+}
+
+static void
+gr_client_arm(struct gr_client *c, uint64_t ms)
+{
+    uv_timer_start(&c->timer, gr_client_on_timer, ms, 0);
+}
+
+static void
+gr_client_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct gr_client *c = h->data;
+    (void)suggested;
+    *buf = uv_buf_init(c->rbuf + c->rlen, (unsigned)(sizeof c->rbuf - c->rlen));
+}
+
+static void
+gr_client_on_close(uv_handle_t *h)
+{
+    struct gr_client *c = h->data;
+    if (--c->handles > 0)
+        return;
+    gr_msg_free(&c->req);
+    gr_buf_free(&c->head);
+    gr_buf_free(&c->body);
+    free(c);
+}
+
+static void
+gr_client_read_stop(struct gr_client *c)
+{
+    if (c->reading)
+        uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = false;
+}
+
+/* Close at once; a request in flight is cancelled and stops counting. */
+static void
+gr_client_close(struct gr_client *c)
+{
+    struct gr_proxy_worker *w = c->w;
+    if (c->state == GR_CLIENT_CLOSING && uv_is_closing((uv_handle_t *)&c->tcp))
+        return;
+    c->state = GR_CLIENT_CLOSING;
+    if (c->queued || c->up)
+        gr_pool_cancel(&w->pool, c);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    uv_close((uv_handle_t *)&c->timer, gr_client_on_close);
+    uv_close((uv_handle_t *)&c->tcp, gr_client_on_close);
+    if (c->counted) {
+        c->counted = false;
+        gr_worker_request_done(w); /* last: it may close every connection */
+    }
+}
+
+static void
+gr_client_on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct gr_client *c = req->data;
+    if (status < 0 || c->eof)
+        gr_client_close(c);
+}
+
+/* Send FIN and drain what the client still sends until it closes too or
+ * the linger deadline passes: closing with unread bytes would reset the
+ * connection and could destroy the answer before the client reads it. */
+static void
+gr_client_linger(struct gr_client *c)
+{
+    c->state = GR_CLIENT_CLOSING;
+    c->sreq.data = c;
+    if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, gr_client_on_shutdown)) {
+        gr_client_close(c);
+        return;
+    }
+    gr_client_arm(c, GR_PROXY_LINGER_MS);
+}
+
+static void gr_client_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+static void
+gr_client_read_start(struct gr_client *c)
+{
+    if (c->reading || c->eof)
+        return;
+    if (uv_read_start((uv_stream_t *)&c->tcp, gr_client_on_alloc, gr_client_on_read)) {
+        gr_client_close(c);
+        return;
+    }
+    c->reading = true;
+}
+
+static void
+gr_client_on_written(uv_write_t *req, int status)
+{
+    struct gr_client *c = req->data;
+    struct gr_proxy_worker *w = c->w;
+    if (c->state == GR_CLIENT_CLOSING)
+        return; /* closed while writing */
+    if (status < 0) {
+        gr_client_close(c);
+        return;
+    }
+    c->counted = false;
+    if (!c->keep_alive || c->eof || w->stopping) {
+        gr_client_linger(c);
+    } else {
+        c->state = GR_CLIENT_IDLE;
+        c->complete = false;
+        http_parser_pause(&c->parser, 0);
+        gr_client_arm(c, gr_client_ms(w->proxy->cfg.idle_timeout_ns));
+        if (c->rlen > 0)
+            gr_client_feed(c, c->rbuf, c->rlen);
+        if (c->state == GR_CLIENT_IDLE || c->state == GR_CLIENT_READING)
+            gr_client_read_start(c);
+    }
+    gr_worker_request_done(w); /* last: it may close every connection */
+}
+
+static void
+gr_client_write(struct gr_client *c)
+{
+    uv_buf_t bufs[2];
+    unsigned n = 0;
+    bufs[n++] = uv_buf_init(c->head.p, (unsigned)c->head.len);
+    if (!c->head_only && c->body.len > 0)
+        bufs[n++] = uv_buf_init(c->body.p, (unsigned)c->body.len);
+    c->state = GR_CLIENT_WRITING;
+    c->wreq.data = c;
+    gr_client_arm(c, gr_client_ms(c->w->proxy->cfg.write_timeout_ns));
+    if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs, n, gr_client_on_written))
+        gr_client_close(c);
+}
+
+static bool
+gr_client_no_body(int code)
+{
+    return (code >= 100 && code < 200) || code == 204 || code == 304;
+}
+
+void
+gr_client_respond(struct gr_client *c, int code, const char *reason, const struct gr_msg *from,
+                  const char *extra, struct gr_buf *body)
+{
+    struct gr_proxy_worker *w = c->w;
+    struct gr_buf *h = &c->head;
+    if (c->state == GR_CLIENT_CLOSING)
+        return;
+    if (body != &c->body)
+        gr_buf_swap(&c->body, body);
+    if (gr_client_no_body(code))
+        c->body.len = 0;
+    c->keep_alive = c->keep_alive && !c->eof && !w->stopping;
+
+    h->len = 0;
+    int rc = gr_buf_adds(h, "HTTP/1.1 ") | gr_buf_addu(h, (unsigned)code) | gr_buf_adds(h, " ") |
+             gr_buf_adds(h, reason) | gr_buf_adds(h, "\r\n");
+    if (!from || !gr_msg_header(from, "Date"))
+        rc |= gr_buf_adds(h, gr_worker_date(w));
+    if (from)
+        rc |= gr_msg_copy_headers(from, h, NULL);
+    if (extra)
+        rc |= gr_buf_adds(h, extra);
+    rc |= gr_buf_adds(h, "X-Geo-Country: ") | gr_buf_adds(h, c->geo[0] ? c->geo : "-") |
+          gr_buf_adds(h, "\r\n");
+    if (c->head_only && from) {
+        /* A forwarded HEAD answer announces the length of the body it does
+         * not carry, if the upstream announced one. */
+        const char *len = gr_msg_header(from, "Content-Length");
+        if (len && !gr_client_no_body(code))
+            rc |= gr_buf_adds(h, "Content-Length: ") | gr_buf_adds(h, len) | gr_buf_adds(h, "\r\n");
+    } else if (!gr_client_no_body(code)) {
+        rc |= gr_buf_adds(h, "Content-Length: ") | gr_buf_addu(h, c->body.len) |
+              gr_buf_adds(h, "\r\n");
+    }
+    if (!c->keep_alive)
+        rc |= gr_buf_adds(h, "Connection: close\r\n");
+    else if (c->parser.http_minor == 0)
+        rc |= gr_buf_adds(h, "Connection: keep-alive\r\n");
+    rc |= gr_buf_adds(h, "\r\n");
+    if (rc) {
+        gr_client_close(c);
+        return;
+    }
+    gr_metrics_count_status(&w->metrics, code);
+    gr_worker_log(c, code, c->body.len);
+    gr_client_write(c);
+}
+
+void
+gr_client_reply(struct gr_client *c, int code, const char *text)
+{
+    c->body.len = 0;
+    if (gr_buf_adds(&c->body, text)) {
+        gr_client_close(c);
+        return;
+    }
+    gr_client_respond(c, code, gr_http_reason(code), NULL,
+                      "Content-Type: text/plain; charset=utf-8\r\n", &c->body);
+}
+
+/* ---- parsing -------------------------------------------------------------------- */
+
+static int
+gr_client_on_begin(http_parser *hp)
+{
+    struct gr_client *c = GR_CLIENT_OF(hp);
+    c->state = GR_CLIENT_READING;
+    c->t0 = gr_clock_now_ns();
+    c->geo[0] = '\0';
+    c->clientstr[0] = '\0';
+    c->retried = false;
+    gr_msg_reset(&c->req);
+    gr_client_arm(c, gr_client_ms(c->w->proxy->cfg.read_timeout_ns));
+    return 0;
+}
+
+static int
+gr_client_on_headers(http_parser *hp)
+{
+    struct gr_client *c = GR_CLIENT_OF(hp);
+    if (gr_msg_end_head(&c->req))
+        return -1;
+    if (hp->content_length != ULLONG_MAX && hp->content_length > c->req.max_body) {
+        c->req.error = GR_MSG_BODY_TOO_LARGE; /* refused before the body is sent */
+        return -1;
+    }
+    const char *expect = gr_msg_header(&c->req, "Expect");
+    if (expect && !strcasecmp(expect, "100-continue") && hp->http_minor >= 1 &&
+        (hp->content_length != ULLONG_MAX && hp->content_length > 0)) {
+        uv_buf_t b = uv_buf_init((char *)gr_client_continue, sizeof gr_client_continue - 1);
+        c->continue_req.data = c;
+        uv_write(&c->continue_req, (uv_stream_t *)&c->tcp, &b, 1, NULL);
+    }
+    return 0;
+}
+
+static int
+gr_client_on_complete(http_parser *hp)
+{
+    struct gr_client *c = GR_CLIENT_OF(hp);
+    c->complete = true;
+    c->keep_alive = http_should_keep_alive(hp) != 0;
+    c->head_only = hp->method == HTTP_HEAD;
+    http_parser_pause(hp, 1);
+    return 0;
+}
+
+static const http_parser_settings gr_client_settings = {
+    .on_message_begin = gr_client_on_begin,
+    .on_url = gr_msg_on_start,
+    .on_header_field = gr_msg_on_field,
+    .on_header_value = gr_msg_on_value,
+    .on_headers_complete = gr_client_on_headers,
+    .on_body = gr_msg_on_body,
+    .on_message_complete = gr_client_on_complete,
+};
+
+static int
+gr_client_error_status(const struct gr_client *c, const char **text)
+{
+    switch (c->req.error) {
+    case GR_MSG_HEAD_TOO_LARGE:
+        *text = "431 Request Header Fields Too Large\n";
+        return 431;
+    case GR_MSG_BODY_TOO_LARGE:
+        *text = "413 Payload Too Large\n";
+        return 413;
+    case GR_MSG_NOMEM:
+        *text = "500 Internal Server Error: out of memory\n";
+        return 500;
+    case GR_MSG_OK:
+        break;
+    }
+    switch (HTTP_PARSER_ERRNO(&c->parser)) {
+    case HPE_INVALID_VERSION:
+        *text = "505 HTTP Version Not Supported\n";
+        return 505;
+    case HPE_INVALID_METHOD:
+        *text = "501 Not Implemented: unknown method\n";
+        return 501;
+    case HPE_HEADER_OVERFLOW:
+        *text = "431 Request Header Fields Too Large\n";
+        return 431;
+    default:
+        *text = "400 Bad Request: malformed HTTP\n";
+        return 400;
+    }
+}
+
+/* The parser refused the bytes: answer and close. */
+static void
+gr_client_fail(struct gr_client *c)
+{
+    const char *text;
+    int code = gr_client_error_status(c, &text);
+    gr_client_read_stop(c);
+    c->rlen = 0;
+    c->keep_alive = false;
+    c->head_only = false;
+    c->state = GR_CLIENT_BUSY;
+    uv_timer_stop(&c->timer);
+    gr_worker_request_begin(c);
+    gr_client_reply(c, code, text);
+}
+
+static void
+gr_client_feed(struct gr_client *c, const char *data, size_t len)
+{
+    size_t n = http_parser_execute(&c->parser, &gr_client_settings, data, len);
+    if (c->complete) {
+        size_t left = c->parser.upgrade ? 0 : len - n;
+        memmove(c->rbuf, data + n, left);
+        c->rlen = left;
+        gr_client_read_stop(c);
+        c->state = GR_CLIENT_BUSY;
+        uv_timer_stop(&c->timer);
+        gr_worker_request_begin(c);
+        gr_worker_handle(c);
+        return;
+    }
+    c->rlen = 0;
+    if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK)
+        gr_client_fail(c);
+}
+
+static void
+gr_client_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct gr_client *c = s->data;
+    (void)buf;
+    if (nread == 0)
+        return;
+    if (nread > 0) {
+        if (c->state != GR_CLIENT_CLOSING)
+            gr_client_feed(c, c->rbuf, c->rlen + (size_t)nread);
+        return; /* a closing connection discards what it reads */
+    }
+    gr_client_read_stop(c);
+    if (nread != UV_EOF) {
+        gr_client_close(c); /* reset: the client is gone */
+        return;
+    }
+    c->eof = true;
+    switch (c->state) {
+    case GR_CLIENT_BUSY:
+    case GR_CLIENT_WRITING:
+        break; /* answer, then close */
+    case GR_CLIENT_CLOSING:
+        gr_client_close(c);
+        break;
+    default:
+        gr_client_close(c); /* idle, or half a request */
+        break;
+    }
+}
+
+/* ---- accepting -------------------------------------------------------------------- */
+
+static void
+gr_client_start(struct gr_proxy_worker *w, struct gr_client *c)
+{
+    const gr_proxy_config *cfg = &w->proxy->cfg;
+    struct sockaddr_storage ss;
+    int sslen = sizeof ss;
+
+    c->handles = 2;
+    uv_timer_init(&w->loop, &c->timer);
+    c->timer.data = c;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sslen) ||
+        gr_net_to_ip((struct sockaddr *)&ss, &c->peer))
+        memset(&c->peer, 0, sizeof c->peer);
+    gr_ip_format(&c->peer, c->peerstr, sizeof c->peerstr);
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    gr_msg_init(&c->req, cfg->max_header_size, cfg->max_body_size);
+    c->parser.data = &c->req;
+    c->next = w->clients;
+    if (w->clients)
+        w->clients->prev = c;
+    w->clients = c;
+    c->state = GR_CLIENT_IDLE;
+    gr_client_arm(c, gr_client_ms(cfg->idle_timeout_ns));
+    gr_client_read_start(c);
+}
+
+static struct gr_client *
+gr_client_new(struct gr_proxy_worker *w)
+{
+    struct gr_client *c = malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    memset(c, 0, offsetof(struct gr_client, rbuf));
+    c->w = w;
+    c->handles = 1;
+    uv_tcp_init(&w->loop, &c->tcp);
+    c->tcp.data = c;
+    return c;
+}
+
+static void
+gr_client_on_refused(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+/* Out of memory for a connection: take it off the queue and drop it. */
+static void
+gr_client_drop(struct gr_proxy_worker *w)
+{
+    uv_tcp_t *tmp = malloc(sizeof *tmp);
+    if (!tmp)
+        return;
+    uv_tcp_init(&w->loop, tmp);
+    tmp->data = tmp;
+    uv_accept((uv_stream_t *)&w->listener, (uv_stream_t *)tmp);
+    uv_close((uv_handle_t *)tmp, gr_client_on_refused);
+}
+
+void
+gr_client_accept(struct gr_proxy_worker *w)
+{
+    struct gr_client *c = gr_client_new(w);
+    if (!c) {
+        gr_client_drop(w);
+        return;
+    }
+    if (uv_accept((uv_stream_t *)&w->listener, (uv_stream_t *)&c->tcp)) {
+        uv_close((uv_handle_t *)&c->tcp, gr_client_on_refused);
+        return;
+    }
+    gr_client_start(w, c);
+}
+
+int
+gr_client_adopt(struct gr_proxy_worker *w, int fd)
+{
+    struct gr_client *c = gr_client_new(w);
+    if (!c)
+        return -1;
+    if (uv_tcp_open(&c->tcp, fd)) {
+        uv_close((uv_handle_t *)&c->tcp, gr_client_on_refused);
+        return -1;
+    }
+    gr_client_start(w, c);
+    return 0;
+}
+
+void
+gr_client_stop_all(struct gr_proxy_worker *w, bool force)
+{
+    struct gr_client *c = w->clients, *next;
+    for (; c; c = next) {
+        next = c->next;
+        if (force || (c->state == GR_CLIENT_IDLE && c->rlen == 0))
+            gr_client_close(c);
+    }
+}

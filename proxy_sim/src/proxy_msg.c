@@ -1,0 +1,341 @@
+/*
+ * proxy_msg.c - HTTP messages as the proxy keeps them: http-parser's data
+ * callbacks append the start line's variable part, header names and values
+ * (each NUL-terminated, so they can be handed out as C strings) and the
+ * decoded body into buffers that keep their capacity from one message to
+ * the next. A callback may deliver a name or a value in several pieces when
+ * it straddles two reads; which part the previous callback appended tells
+ * a continuation from a new header. Limits on the head and the body turn
+ * into an error code and a non-zero return, which stops the parser.
+ *
+ * Also here: the growable byte buffer, the hop-by-hop header set and the
+ * reason phrases.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "proxy_internal.h"
+
+enum { GR_MSG_PART_START, GR_MSG_PART_NAME, GR_MSG_PART_VALUE, GR_MSG_PART_DONE };
+
+/* ---- buffers ---------------------------------------------------------------- */
+
+int
+gr_buf_reserve(struct gr_buf *b, size_t extra)
+{
+    if (b->cap - b->len >= extra)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < extra)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p)
+        return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+int
+gr_buf_add(struct gr_buf *b, const void *data, size_t n)
+{
+    if (gr_buf_reserve(b, n))
+        return -1;
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    return 0;
+}
+
+int
+gr_buf_adds(struct gr_buf *b, const char *s)
+{
+    return gr_buf_add(b, s, strlen(s));
+}
+
+int
+gr_buf_addu(struct gr_buf *b, unsigned long long v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return gr_buf_add(b, tmp + i, sizeof tmp - i);
+}
+
+void
+gr_buf_swap(struct gr_buf *a, struct gr_buf *b)
+{
+    struct gr_buf t = *a;
+    *a = *b;
+    *b = t;
+}
+
+void
+gr_buf_free(struct gr_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- messages ---------------------------------------------------------------- */
+
+void
+gr_msg_init(struct gr_msg *m, size_t max_head, size_t max_body)
+{
+    memset(m, 0, sizeof *m);
+    m->max_head = max_head;
+    m->max_body = max_body;
+}
+
+void
+gr_msg_reset(struct gr_msg *m)
+{
+    m->text.len = 0;
+    m->body.len = 0;
+    m->n_hdrs = 0;
+    m->error = GR_MSG_OK;
+    m->part = GR_MSG_PART_START;
+}
+
+void
+gr_msg_free(struct gr_msg *m)
+{
+    gr_buf_free(&m->text);
+    gr_buf_free(&m->body);
+    free(m->hdrs);
+    m->hdrs = NULL;
+    m->n_hdrs = m->cap_hdrs = 0;
+}
+
+static int
+gr_msg_fail(struct gr_msg *m, enum gr_msg_error e)
+{
+    if (m->error == GR_MSG_OK)
+        m->error = e;
+    return -1;
+}
+
+/* Bytes of head so far, counting ": " and CRLF per header. */
+static size_t
+gr_msg_head_size(const struct gr_msg *m)
+{
+    return m->text.len + 4u * m->n_hdrs;
+}
+
+static int
+gr_msg_append(struct gr_msg *m, const char *at, size_t len)
+{
+    if (m->max_head && gr_msg_head_size(m) + len > m->max_head)
+        return gr_msg_fail(m, GR_MSG_HEAD_TOO_LARGE);
+    if (gr_buf_add(&m->text, at, len))
+        return gr_msg_fail(m, GR_MSG_NOMEM);
+    return 0;
+}
+
+/* End the piece being appended: trailing blanks of a value go, a NUL ends it. */
+static int
+gr_msg_terminate(struct gr_msg *m)
+{
+    if (m->part == GR_MSG_PART_VALUE) {
+        struct gr_hdr *h = &m->hdrs[m->n_hdrs - 1];
+        while (m->text.len > h->value &&
+               (m->text.p[m->text.len - 1] == ' ' || m->text.p[m->text.len - 1] == '\t'))
+            m->text.len--;
+        h->value_len = (uint32_t)(m->text.len - h->value);
+    } else if (m->part == GR_MSG_PART_NAME) {
+        struct gr_hdr *h = &m->hdrs[m->n_hdrs - 1];
+        h->name_len = (uint32_t)(m->text.len - h->name);
+    }
+    return gr_msg_append(m, "", 1);
+}
+
+int
+gr_msg_on_start(http_parser *hp, const char *at, size_t len)
+{
+    struct gr_msg *m = hp->data;
+    return gr_msg_append(m, at, len);
+}
+
+int
+gr_msg_on_field(http_parser *hp, const char *at, size_t len)
+{
+    struct gr_msg *m = hp->data;
+    if (m->part != GR_MSG_PART_NAME) {
+        if (gr_msg_terminate(m))
+            return -1;
+        if (m->n_hdrs == m->cap_hdrs) {
+            unsigned cap = m->cap_hdrs ? 2 * m->cap_hdrs : 16;
+            struct gr_hdr *h = realloc(m->hdrs, cap * sizeof *h);
+            if (!h)
+                return gr_msg_fail(m, GR_MSG_NOMEM);
+            m->hdrs = h;
+            m->cap_hdrs = cap;
+        }
+        struct gr_hdr *h = &m->hdrs[m->n_hdrs++];
+        memset(h, 0, sizeof *h);
+        h->name = (uint32_t)m->text.len;
+        m->part = GR_MSG_PART_NAME;
+    }
+    return gr_msg_append(m, at, len);
+}
+
+int
+gr_msg_on_value(http_parser *hp, const char *at, size_t len)
+{
+    struct gr_msg *m = hp->data;
+    if (m->part != GR_MSG_PART_VALUE) {
+        if (m->part != GR_MSG_PART_NAME || gr_msg_terminate(m))
+            return -1;
+        m->hdrs[m->n_hdrs - 1].value = (uint32_t)m->text.len;
+        m->part = GR_MSG_PART_VALUE;
+    }
+    return gr_msg_append(m, at, len);
+}
+
+int
+gr_msg_end_head(struct gr_msg *m)
+{
+    if (m->part == GR_MSG_PART_NAME) /* a name without a value: the parser forbids it */
+        return -1;
+    if (m->part != GR_MSG_PART_DONE && gr_msg_terminate(m))
+        return -1;
+    m->part = GR_MSG_PART_DONE;
+    return 0;
+}
+
+int
+gr_msg_on_body(http_parser *hp, const char *at, size_t len)
+{
+    struct gr_msg *m = hp->data;
+    if (m->body.len + len > m->max_body)
+        return gr_msg_fail(m, GR_MSG_BODY_TOO_LARGE);
+    if (gr_buf_add(&m->body, at, len))
+        return gr_msg_fail(m, GR_MSG_NOMEM);
+    return 0;
+}
+
+const char *
+gr_msg_start(const struct gr_msg *m)
+{
+    return m->text.len ? m->text.p : "";
+}
+
+const char *
+gr_msg_name(const struct gr_msg *m, unsigned i)
+{
+    return m->text.p + m->hdrs[i].name;
+}
+
+const char *
+gr_msg_value(const struct gr_msg *m, unsigned i)
+{
+    return m->text.p + m->hdrs[i].value;
+}
+
+const char *
+gr_msg_header(const struct gr_msg *m, const char *name)
+{
+    size_t len = strlen(name);
+    int first = name[0] | 0x20;
+    for (unsigned i = 0; i < m->n_hdrs; i++) {
+        const char *n = gr_msg_name(m, i);
+        if (m->hdrs[i].name_len == len && (n[0] | 0x20) == first && !strcasecmp(n, name))
+            return gr_msg_value(m, i);
+    }
+    return NULL;
+}
+
+/* The length and first letter rule out most names before any strcasecmp:
+ * this runs for every header of every message. */
+bool
+gr_msg_is_hop_header(const char *name, size_t len)
+{
+    switch (name[0] | 0x20) {
+    case 'c':
+        return (len == 10 && !strcasecmp(name, "Connection")) ||
+               (len == 14 && !strcasecmp(name, "Content-Length"));
+    case 'e':
+        return len == 6 && !strcasecmp(name, "Expect"); /* the proxy answers 100-continue */
+    case 'k':
+        return len == 10 && !strcasecmp(name, "Keep-Alive");
+    case 'p':
+        return (len == 16 && !strcasecmp(name, "Proxy-Connection")) ||
+               (len == 18 && !strcasecmp(name, "Proxy-Authenticate")) ||
+               (len == 19 && !strcasecmp(name, "Proxy-Authorization"));
+    case 't':
+        return (len == 2 && !strcasecmp(name, "TE")) ||
+               (len == 7 && !strcasecmp(name, "Trailer")) ||
+               (len == 17 && !strcasecmp(name, "Transfer-Encoding"));
+    case 'u':
+        return len == 7 && !strcasecmp(name, "Upgrade");
+    case 'x':
+        return len == 13 && !strcasecmp(name, "X-Geo-Country");
+    default:
+        return false;
+    }
+}
+
+int
+gr_msg_copy_headers(const struct gr_msg *m, struct gr_buf *out, const char *skip)
+{
+    size_t skip_len = skip ? strlen(skip) : 0;
+    for (unsigned i = 0; i < m->n_hdrs; i++) {
+        const struct gr_hdr *h = &m->hdrs[i];
+        const char *name = m->text.p + h->name;
+        if (gr_msg_is_hop_header(name, h->name_len) ||
+            (skip && h->name_len == skip_len && !strcasecmp(name, skip)))
+            continue;
+        if (gr_buf_reserve(out, h->name_len + h->value_len + 4))
+            return -1;
+        char *p = out->p + out->len;
+        memcpy(p, name, h->name_len);
+        p += h->name_len;
+        *p++ = ':';
+        *p++ = ' ';
+        memcpy(p, m->text.p + h->value, h->value_len);
+        p += h->value_len;
+        *p++ = '\r';
+        *p++ = '\n';
+        out->len = (size_t)(p - out->p);
+    }
+    return 0;
+}
+
+const char *
+gr_http_reason(int code)
+{
+    switch (code) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Payload Too Large";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Unknown";
+    }
+}
