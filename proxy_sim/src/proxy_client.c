@@ -32,7 +32,8 @@
 #define GR_CLIENT_OF(hp)                                                                           \
     ((struct gr_client *)((char *)(hp)->data - offsetof(struct gr_client, req)))
 
-static void gr_client_feed(struct gr_client *c, const char *data, size_t len);
+static void gr_client_parse(struct gr_client *c);
+static void gr_client_read_start(struct gr_client *c);
 static void gr_client_close(struct gr_client *c);
 
 static const char gr_client_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -130,6 +131,7 @@ gr_client_linger(struct gr_client *c)
         return;
     }
     gr_client_arm(c, GR_PROXY_LINGER_MS);
+    gr_client_read_start(c); /* if backpressure had stopped it */
 }
 
 static void gr_client_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
@@ -146,17 +148,11 @@ gr_client_read_start(struct gr_client *c)
     c->reading = true;
 }
 
+/* The answer is out: next request, or close. */
 static void
-gr_client_on_written(uv_write_t *req, int status)
+gr_client_written(struct gr_client *c)
 {
-    struct gr_client *c = req->data;
     struct gr_proxy_worker *w = c->w;
-    if (c->state == GR_CLIENT_CLOSING)
-        return; /* closed while writing */
-    if (status < 0) {
-        gr_client_close(c);
-        return;
-    }
     c->counted = false;
     if (!c->keep_alive || c->eof || w->stopping) {
         gr_client_linger(c);
@@ -165,14 +161,27 @@ gr_client_on_written(uv_write_t *req, int status)
         c->complete = false;
         http_parser_pause(&c->parser, 0);
         gr_client_arm(c, gr_client_ms(w->proxy->cfg.idle_timeout_ns));
-        if (c->rlen > 0)
-            gr_client_feed(c, c->rbuf, c->rlen);
-        if (c->state == GR_CLIENT_IDLE || c->state == GR_CLIENT_READING)
-            gr_client_read_start(c);
+        gr_client_read_start(c); /* if backpressure had stopped it */
+        gr_client_parse(c);      /* requests that came while this one was served */
     }
     gr_worker_request_done(w); /* last: it may close every connection */
 }
 
+static void
+gr_client_on_written(uv_write_t *req, int status)
+{
+    struct gr_client *c = req->data;
+    if (c->state == GR_CLIENT_CLOSING)
+        return; /* closed while writing */
+    if (status < 0)
+        gr_client_close(c);
+    else
+        gr_client_written(c);
+}
+
+/* Write the answer: at once when the socket takes it whole (the common
+ * case, and no write request, callback or epoll change), else the rest
+ * through a queued write under the write deadline. */
 static void
 gr_client_write(struct gr_client *c)
 {
@@ -181,7 +190,27 @@ gr_client_write(struct gr_client *c)
     bufs[n++] = uv_buf_init(c->head.p, (unsigned)c->head.len);
     if (!c->head_only && c->body.len > 0)
         bufs[n++] = uv_buf_init(c->body.p, (unsigned)c->body.len);
+    size_t total = bufs[0].len + (n > 1 ? bufs[1].len : 0);
     c->state = GR_CLIENT_WRITING;
+    int done = uv_try_write((uv_stream_t *)&c->tcp, bufs, n);
+    if (done >= 0 && (size_t)done == total) {
+        gr_client_written(c);
+        return;
+    }
+    if (done < 0 && done != UV_EAGAIN) {
+        gr_client_close(c);
+        return;
+    }
+    for (size_t skip = done > 0 ? (size_t)done : 0; skip > 0;) {
+        size_t k = skip < bufs[0].len ? skip : bufs[0].len;
+        bufs[0].base += k;
+        bufs[0].len -= k;
+        skip -= k;
+        if (bufs[0].len == 0) {
+            bufs[0] = bufs[1];
+            n--;
+        }
+    }
     c->wreq.data = c;
     gr_client_arm(c, gr_client_ms(c->w->proxy->cfg.write_timeout_ns));
     if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs, n, gr_client_on_written))
@@ -350,7 +379,6 @@ gr_client_fail(struct gr_client *c)
 {
     const char *text;
     int code = gr_client_error_status(c, &text);
-    gr_client_read_stop(c);
     c->rlen = 0;
     c->keep_alive = false;
     c->head_only = false;
@@ -360,26 +388,38 @@ gr_client_fail(struct gr_client *c)
     gr_client_reply(c, code, text);
 }
 
+/* Parse what is buffered, one request at a time. An answer may be written
+ * (and the next request begun) before gr_worker_handle returns; the loop,
+ * not recursion, takes the next pipelined request then. */
 static void
-gr_client_feed(struct gr_client *c, const char *data, size_t len)
+gr_client_parse(struct gr_client *c)
 {
-    size_t n = http_parser_execute(&c->parser, &gr_client_settings, data, len);
-    if (c->complete) {
-        size_t left = c->parser.upgrade ? 0 : len - n;
-        memmove(c->rbuf, data + n, left);
+    if (c->parsing)
+        return; /* the call further up the stack continues */
+    c->parsing = true;
+    while (c->rlen > 0 && (c->state == GR_CLIENT_IDLE || c->state == GR_CLIENT_READING)) {
+        size_t n = http_parser_execute(&c->parser, &gr_client_settings, c->rbuf, c->rlen);
+        if (!c->complete) {
+            c->rlen = 0;
+            if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK)
+                gr_client_fail(c);
+            break;
+        }
+        size_t left = c->parser.upgrade ? 0 : c->rlen - n;
+        memmove(c->rbuf, c->rbuf + n, left);
         c->rlen = left;
-        gr_client_read_stop(c);
         c->state = GR_CLIENT_BUSY;
         uv_timer_stop(&c->timer);
         gr_worker_request_begin(c);
         gr_worker_handle(c);
-        return;
     }
-    c->rlen = 0;
-    if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK)
-        gr_client_fail(c);
+    c->parsing = false;
 }
 
+/* Reading goes on while a request is served (a keep-alive client sends
+ * nothing meanwhile, and stopping and restarting would cost two epoll_ctl
+ * calls per request); bytes that do come wait in the buffer, and reading
+ * stops only when it is full. */
 static void
 gr_client_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
@@ -388,9 +428,14 @@ gr_client_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0)
         return;
     if (nread > 0) {
-        if (c->state != GR_CLIENT_CLOSING)
-            gr_client_feed(c, c->rbuf, c->rlen + (size_t)nread);
-        return; /* a closing connection discards what it reads */
+        if (c->state == GR_CLIENT_CLOSING)
+            return; /* a closing connection discards what it reads */
+        c->rlen += (size_t)nread;
+        if (c->state == GR_CLIENT_IDLE || c->state == GR_CLIENT_READING)
+            gr_client_parse(c);
+        else if (c->rlen == sizeof c->rbuf)
+            gr_client_read_stop(c);
+        return;
     }
     gr_client_read_stop(c);
     if (nread != UV_EOF) {
@@ -398,17 +443,9 @@ gr_client_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->eof = true;
-    switch (c->state) {
-    case GR_CLIENT_BUSY:
-    case GR_CLIENT_WRITING:
-        break; /* answer, then close */
-    case GR_CLIENT_CLOSING:
-        gr_client_close(c);
-        break;
-    default:
-        gr_client_close(c); /* idle, or half a request */
-        break;
-    }
+    if (c->state != GR_CLIENT_BUSY && c->state != GR_CLIENT_WRITING)
+        gr_client_close(c); /* idle, half a request, or lingering */
+    /* else: answer, then close */
 }
 
 /* ---- accepting -------------------------------------------------------------------- */

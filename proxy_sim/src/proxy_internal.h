@@ -157,7 +157,7 @@ struct gr_client {
     struct gr_buf head, body;      /* the answer being written */
     enum gr_client_state state;
     unsigned handles; /* uv handles not yet closed */
-    bool reading, eof, keep_alive, complete, counted, queued, retried, head_only;
+    bool reading, parsing, eof, keep_alive, complete, counted, queued, retried, head_only;
     uint64_t t0;
     gr_ip peer;
     char peerstr[GR_IP_STRLEN];

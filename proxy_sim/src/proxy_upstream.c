@@ -264,10 +264,23 @@ gr_up_on_written(uv_write_t *req, int status)
         gr_up_fail(up, GR_METRICS_UP_REFUSED);
 }
 
+/* At once when the socket takes the whole request (no write request and no
+ * epoll change), else the rest through a queued write. */
 static void
 gr_up_write(struct gr_upconn *up)
 {
     uv_buf_t b = uv_buf_init(up->out.p, (unsigned)up->out.len);
+    int done = uv_try_write((uv_stream_t *)&up->tcp, &b, 1);
+    if (done >= 0 && (size_t)done == up->out.len)
+        return;
+    if (done < 0 && done != UV_EAGAIN) {
+        gr_up_fail(up, GR_METRICS_UP_REFUSED);
+        return;
+    }
+    if (done > 0) {
+        b.base += done;
+        b.len -= (size_t)done;
+    }
     up->wreq.data = up;
     if (uv_write(&up->wreq, (uv_stream_t *)&up->tcp, &b, 1, gr_up_on_written))
         gr_up_fail(up, GR_METRICS_UP_REFUSED);
