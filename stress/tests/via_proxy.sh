@@ -49,7 +49,7 @@ fixed)
   ;;
 gomap)
   variant=gomap
-  args=(--profile flood --trial-duration 10s --cache-clear 200ms --window-ns 2000 --expect fail)
+  args=(--profile flood --trial-duration 20s --cache-clear 200ms --window-ns 2000 --expect fail)
   [ "$sanitize" = thread ] && args+=(--no-detector)
   ;;
 *) fail "unknown mode '$mode'" ;;
