@@ -95,6 +95,9 @@ fz_http_init(void)
     p->cfg.read_timeout_ns = p->cfg.write_timeout_ns = p->cfg.idle_timeout_ns = 2000000000u;
     p->cfg.upstream_timeout_ns = 2000000000u;
     p->cfg.upstream_pool = 4;
+    /* the access log formats what the parser made of each request: run it */
+    p->cfg.access_log = fopen("/dev/null", "w");
+    FZ_CHECK(p->cfg.access_log != NULL, "/dev/null: %s", strerror(errno));
     FZ_CHECK(gr_access_parse(&p->cfg.access, GR_ACCESS_BLOCK, "CN,RU", err, sizeof err) == 0,
              "access rule: %s", err);
     pthread_mutex_init(&p->log_lock, NULL);

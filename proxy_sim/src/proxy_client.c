@@ -159,6 +159,7 @@ gr_client_written(struct gr_client *c)
     } else {
         c->state = GR_CLIENT_IDLE;
         c->complete = false;
+        gr_msg_reset(&c->req);
         http_parser_pause(&c->parser, 0);
         gr_client_arm(c, gr_client_ms(w->proxy->cfg.idle_timeout_ns));
         gr_client_read_start(c); /* if backpressure had stopped it */
@@ -379,6 +380,9 @@ gr_client_fail(struct gr_client *c)
 {
     const char *text;
     int code = gr_client_error_status(c, &text);
+    if (c->state == GR_CLIENT_IDLE) /* refused at its first byte */
+        c->t0 = gr_clock_now_ns();
+    gr_msg_seal(&c->req); /* the access log shows what there is of the target */
     c->rlen = 0;
     c->keep_alive = false;
     c->head_only = false;

@@ -90,6 +90,9 @@ int gr_msg_on_value(http_parser *hp, const char *at, size_t len);
 int gr_msg_on_body(http_parser *hp, const char *at, size_t len);
 /* Close the header block (from on_headers_complete). 0, or -1 with error. */
 int gr_msg_end_head(struct gr_msg *m);
+/* Make a message the parser gave up on safe to read: the start line's part
+ * terminated, no headers. */
+void gr_msg_seal(struct gr_msg *m);
 const char *gr_msg_start(const struct gr_msg *m);
 const char *gr_msg_name(const struct gr_msg *m, unsigned i);
 const char *gr_msg_value(const struct gr_msg *m, unsigned i);

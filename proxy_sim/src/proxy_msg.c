@@ -41,6 +41,8 @@ gr_buf_reserve(struct gr_buf *b, size_t extra)
 int
 gr_buf_add(struct gr_buf *b, const void *data, size_t n)
 {
+    if (n == 0)
+        return 0; /* data may be NULL then */
     if (gr_buf_reserve(b, n))
         return -1;
     memcpy(b->p + b->len, data, n);
@@ -205,6 +207,17 @@ gr_msg_end_head(struct gr_msg *m)
         return -1;
     m->part = GR_MSG_PART_DONE;
     return 0;
+}
+
+void
+gr_msg_seal(struct gr_msg *m)
+{
+    if (m->part == GR_MSG_PART_DONE)
+        return;
+    if (gr_buf_add(&m->text, "", 1)) /* past the head limit if need be */
+        m->text.len = 0;
+    m->n_hdrs = 0; /* the last one may be half a header */
+    m->part = GR_MSG_PART_DONE;
 }
 
 int

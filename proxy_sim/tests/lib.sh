@@ -24,7 +24,7 @@ fail() {
   echo "FAIL: $*" >&2
   local f
   for f in "$WORK"/*.err; do
-    [ -s "$f" ] && { echo "--- $(basename "$f") (last lines)" >&2; tail -20 "$f" >&2; }
+    [ -s "$f" ] && { echo "--- $(basename "$f") (last lines)" >&2; tail -"${GEORACE_TEST_LOG_LINES:-20}" "$f" >&2; }
   done
   exit 1
 }
