@@ -28,7 +28,7 @@ work=${WORK:-$(mktemp -d)}/georace-fuzz-build
 rm -rf "$work"
 mkdir -p "$work/obj" "$OUT"
 
-deps="libmaxminddb libevent_core libevent_extra libevent_pthreads"
+deps="libmaxminddb libevent_core libevent_extra libevent_pthreads libuv"
 pkg-config --exists jansson && deps="$deps jansson"
 # shellcheck disable=SC2207
 dep_cflags=($(pkg-config --cflags $deps))
@@ -62,10 +62,10 @@ compile_into libgeorace_proxy.a -Iproxy_sim/src -- proxy_sim/src/*.c
 
 # Static -dev libraries: the runner image only has libc.
 static_libs=(-Wl,-Bstatic)
-for lib in maxminddb event_extra event_pthreads event_core jansson; do
+for lib in maxminddb event_extra event_pthreads event_core uv_a http_parser jansson; do
   static_libs+=(-l$lib)
 done
-static_libs+=(-Wl,-Bdynamic -lpthread -lm)
+static_libs+=(-Wl,-Bdynamic -lpthread -ldl -lrt -lm)
 
 for src in fuzz/fuzz_*.c; do
   t=$(basename "$src" .c)

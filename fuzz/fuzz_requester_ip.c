@@ -10,7 +10,7 @@
  *               "Name:value" or a byte 0x01..0x04 naming X-Real-Ip,
  *               CF-Connecting-IP, Fastly-Client-IP, X-Forwarded-For followed
  *               by the value (cheap for the fuzzer to reach every header).
- * Header lookup is case-insensitive, first occurrence wins (as evhttp's).
+ * Header lookup is case-insensitive, first occurrence wins (as the proxy's).
  *
  * Invariants:
  *   - the list parser returns a count <= cap or a gr_ip_error; every entry
