@@ -154,7 +154,7 @@ gr_client_written(struct gr_client *c)
 {
     struct gr_proxy_worker *w = c->w;
     c->counted = false;
-    if (!c->keep_alive || c->eof || w->stopping) {
+    if (!c->keep_alive || (c->eof && c->rlen == 0) || w->stopping) {
         gr_client_linger(c);
     } else {
         c->state = GR_CLIENT_IDLE;
@@ -236,7 +236,8 @@ gr_client_respond(struct gr_client *c, int code, const char *reason, const struc
         gr_buf_swap(&c->body, body);
     if (gr_client_no_body(code))
         c->body.len = 0;
-    c->keep_alive = c->keep_alive && !c->eof && !w->stopping;
+    /* a client that shut its side gets the requests it already sent answered */
+    c->keep_alive = c->keep_alive && !(c->eof && c->rlen == 0) && !w->stopping;
 
     h->len = 0;
     int rc = gr_buf_adds(h, "HTTP/1.1 ") | gr_buf_addu(h, (unsigned)code) | gr_buf_adds(h, " ") |
@@ -418,6 +419,8 @@ gr_client_parse(struct gr_client *c)
         gr_worker_handle(c);
     }
     c->parsing = false;
+    if (c->eof && (c->state == GR_CLIENT_IDLE || c->state == GR_CLIENT_READING))
+        gr_client_close(c); /* shut by the client, nothing left to answer */
 }
 
 /* Reading goes on while a request is served (a keep-alive client sends

@@ -45,6 +45,7 @@ wait_addr() {
 start_upstream() {
   local name=$1; shift
   "$GEORACE" upstream --listen 127.0.0.1:0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  UPSTREAM_PID=$!
   PIDS+=($!)
   UPSTREAM_ADDR=$(wait_addr "$WORK/$name.out") || fail "upstream $name did not start"
 }
