@@ -66,6 +66,12 @@ gr_campaign_init(gr_campaign *c)
     c->write_samples = true;
 }
 
+double
+gr_campaign_hit_ratio(const gr_campaign_summary *s)
+{
+    return s->hit_requests ? (double)s->hits / (double)s->hit_requests : -1;
+}
+
 static double
 gr_campaign_now(void)
 {
@@ -188,12 +194,18 @@ gr_campaign_account(struct gr_campaign_run_state *s, const gr_trial_result *r)
     sum->mismatches += r->sim.mismatches;
     sum->errors += r->sim.errors;
     sum->requests += r->sim.requests;
-    sum->hits += r->sim.hits;
     sum->exposure_s += r->elapsed_s;
-    if (r->sim.rss_max_kb > sum->rss_max_kb)
-        sum->rss_max_kb = r->sim.rss_max_kb;
-    if (r->sim.cache_len_max > sum->cache_len_max)
-        sum->cache_len_max = r->sim.cache_len_max;
+    if (!r->cache_unknown) {
+        sum->hits += r->sim.hits;
+        sum->hit_requests += r->sim.requests;
+        if (r->sim.cache_len_max > sum->cache_len_max)
+            sum->cache_len_max = r->sim.cache_len_max;
+    }
+    if (!r->rss_unknown) {
+        sum->rss_known = true;
+        if (r->sim.rss_max_kb > sum->rss_max_kb)
+            sum->rss_max_kb = r->sim.rss_max_kb;
+    }
     if (r->first_report_s >= 0 &&
         (sum->first_report_min_s < 0 || r->first_report_s < sum->first_report_min_s))
         sum->first_report_min_s = r->first_report_s;

@@ -86,16 +86,20 @@ gr_jsonl_trial(const gr_jsonl_trial_id *id, const gr_trial_result *r)
                   (json_int_t)id->index, "outcome", gr_trial_outcome_name(r->outcome), "failed",
                   gr_trial_failed(r), "exit_status", r->exit_status, "signal", r->term_signal,
                   "message", r->message, "ttf_s", r->ttf_s, "duration_s", r->elapsed_s);
+    /* null: not known (a real proxy that died before it could be asked) */
+    bool cu = r->cache_unknown;
     json_object_set_new(o, "requests", json_integer((json_int_t)s->requests));
-    json_object_set_new(o, "hits", json_integer((json_int_t)s->hits));
-    json_object_set_new(o, "misses", json_integer((json_int_t)s->misses));
+    json_object_set_new(o, "hits", cu ? json_null() : json_integer((json_int_t)s->hits));
+    json_object_set_new(o, "misses", cu ? json_null() : json_integer((json_int_t)s->misses));
     json_object_set_new(o, "mismatches", json_integer((json_int_t)s->mismatches));
     json_object_set_new(o, "errors", json_integer((json_int_t)s->errors));
-    json_object_set_new(o, "clears", json_integer((json_int_t)s->clears));
+    json_object_set_new(o, "clears", cu ? json_null() : json_integer((json_int_t)s->clears));
     json_object_set_new(o, "req_per_s", json_real(s->req_per_s));
-    json_object_set_new(o, "hit_ratio", json_real(hit_ratio));
-    json_object_set_new(o, "cache_len_max", json_integer((json_int_t)s->cache_len_max));
-    json_object_set_new(o, "rss_max_kb", json_integer((json_int_t)s->rss_max_kb));
+    json_object_set_new(o, "hit_ratio", cu ? json_null() : json_real(hit_ratio));
+    json_object_set_new(o, "cache_len_max",
+                        cu ? json_null() : json_integer((json_int_t)s->cache_len_max));
+    json_object_set_new(o, "rss_max_kb",
+                        r->rss_unknown ? json_null() : json_integer((json_int_t)s->rss_max_kb));
     json_object_set_new(o, "complete", json_boolean(r->have_final));
     json_object_set_new(o, "startup_s", json_real(r->start_offset_s));
     json_object_set_new(o, "startup_measured", json_boolean(r->start_offset_measured));

@@ -9,6 +9,13 @@
  * is measured on the parent's monotonic clock, minus the child's start-up
  * time as estimated from the first progress record (elapsed_ns is measured
  * by the workload from its own start).
+ *
+ * A workload that runs the system under test as a process of its own (the
+ * real proxy, --via proxy) sends one more record, the subject's end: its
+ * wait status and when it ended. The trial is then judged by the subject:
+ * its exit status is recorded, and if it died before the workload stopped
+ * it (or did not stop cleanly), the trial failed, with the subject's death
+ * as time-to-failure rather than the time the workload noticed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +32,12 @@
 
 #include "georace/trial.h"
 
-enum { GR_TRIAL_REC_PROGRESS = 1, GR_TRIAL_REC_RESULT = 2, GR_TRIAL_REC_ERROR = 3 };
+enum {
+    GR_TRIAL_REC_PROGRESS = 1,
+    GR_TRIAL_REC_RESULT = 2,
+    GR_TRIAL_REC_ERROR = 3,
+    GR_TRIAL_REC_SUBJECT = 4
+};
 enum { GR_TRIAL_WORKLOAD_ERROR_STATUS = 3 };
 
 struct gr_trial_rec {
@@ -34,11 +46,16 @@ struct gr_trial_rec {
     union {
         gr_sim_progress progress;
         gr_sim_result result;
+        gr_trial_subject subject;
         char error[240];
     } u;
 };
 
 _Static_assert(sizeof(struct gr_trial_rec) < 512, "progress records must stay atomic on a pipe");
+
+/* The progress pipe of the trial this process runs (fork mode, child side
+ * only; -1 everywhere else). Set once before the workload starts. */
+static int gr_trial_subject_fd = -1;
 
 /* Parent-side state of one running trial. */
 struct gr_trial_watch {
@@ -206,6 +223,12 @@ gr_trial_on_record(struct gr_trial_watch *w, const struct gr_trial_rec *rec)
         r->sim = rec->u.result;
         r->have_final = true;
         break;
+    case GR_TRIAL_REC_SUBJECT:
+        r->have_subject = true;
+        r->subject = rec->u.subject;
+        r->cache_unknown = r->subject.cache_unknown;
+        r->rss_unknown = r->subject.rss_unknown;
+        break;
     case GR_TRIAL_REC_ERROR:
         memcpy(w->error, rec->u.error, sizeof w->error);
         w->error[sizeof w->error - 1] = '\0';
@@ -308,10 +331,24 @@ gr_trial_child_progress(const gr_sim_progress *p, void *ctx)
     (void)n; /* the parent may be gone; nothing useful to do then */
 }
 
+void
+gr_trial_report_subject(const gr_trial_subject *s)
+{
+    if (gr_trial_subject_fd < 0)
+        return;
+    struct gr_trial_rec rec;
+    memset(&rec, 0, sizeof rec);
+    rec.type = GR_TRIAL_REC_SUBJECT;
+    rec.u.subject = *s;
+    ssize_t n = write(gr_trial_subject_fd, &rec, sizeof rec);
+    (void)n; /* the parent may be gone */
+}
+
 static void
 gr_trial_child_fork(const gr_trial_spec *spec, int progress_fd)
 {
     struct gr_trial_child_ctx ctx = {progress_fd};
+    gr_trial_subject_fd = progress_fd;
     gr_sim_config cfg = spec->sim;
     cfg.progress = gr_trial_child_progress;
     cfg.progress_ctx = &ctx;
@@ -347,10 +384,27 @@ gr_trial_child_exec(const gr_trial_spec *spec)
     _exit(127);
 }
 
+/* Did the subject fail: die on its own, or end badly when it was stopped
+ * (anything but exit 0 or the SIGTERM it was sent)? */
+static bool
+gr_trial_subject_failed(const gr_trial_result *r)
+{
+    if (!r->have_subject)
+        return false;
+    const gr_trial_subject *s = &r->subject;
+    int st = s->wait_status;
+    bool clean =
+        (WIFEXITED(st) && WEXITSTATUS(st) == 0) || (WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+    return s->died || s->stop_timed_out || !clean;
+}
+
 static void
 gr_trial_classify(struct gr_trial_watch *w, int status, bool killed)
 {
     gr_trial_result *r = w->out;
+    bool subject_failed = gr_trial_subject_failed(r);
+    if (subject_failed)
+        status = r->subject.wait_status; /* the process under test is what failed */
     if (WIFSIGNALED(status)) {
         r->exit_status = -1;
         r->term_signal = WTERMSIG(status);
@@ -367,6 +421,15 @@ gr_trial_classify(struct gr_trial_watch *w, int status, bool killed)
         r->outcome = GR_TRIAL_FATAL;
     } else if (sanitizer) {
         r->outcome = GR_TRIAL_RACE;
+    } else if (subject_failed && r->subject.stop_timed_out) {
+        r->outcome = GR_TRIAL_HUNG;
+        snprintf(r->message, sizeof r->message,
+                 "the process under test ignored SIGTERM and was killed");
+    } else if (subject_failed && !r->term_signal) {
+        r->outcome = GR_TRIAL_CRASH;
+        snprintf(r->message, sizeof r->message,
+                 "the process under test exited with status %d %s, without a failure message",
+                 r->exit_status, r->subject.died ? "before the end" : "when stopped");
     } else if (r->term_signal) {
         r->outcome = GR_TRIAL_CRASH;
         snprintf(r->message, sizeof r->message, "signal %d (%s)", r->term_signal,
@@ -513,6 +576,8 @@ gr_trial_run(const gr_trial_spec *spec, gr_trial_result *out)
             out->first_report_s = 0;
     }
     out->ttf_s = out->elapsed_s;
+    if (out->have_subject && out->subject.died)
+        out->ttf_s = (double)out->subject.end_ns / 1e9;
     if (out->elapsed_s > 0 && !out->sim.req_per_s)
         out->sim.req_per_s = (double)out->sim.requests / out->elapsed_s;
     gr_trial_classify(&w, status, killed);

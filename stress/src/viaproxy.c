@@ -2,10 +2,23 @@
  * viaproxy.c - see viaproxy.h. Runs inside a trial's child process:
  *   1. upstream on 127.0.0.1:0, read the bound address from its stdout
  *   2. proxy on 127.0.0.1:0 in front of it, same
- *   3. load against the proxy for the trial's duration, JSON summary parsed
- *   4. SIGTERM to proxy and upstream, reap them
- * Counters come from the load generator's summary (it checks every answer
- * against ground truth); the proxy's own death is seen on stderr.
+ *   3. load against the proxy for the trial's duration; meanwhile one poll()
+ *      loop watches the load's stdout (its JSON summary) and a pidfd of the
+ *      proxy, so the proxy's death is seen when it happens (waitpid), and
+ *      samples the proxy's RSS from /proc/PID/status
+ *   4. the proxy's counters from GET /-/metrics, if it is still alive
+ *   5. SIGTERM to proxy and upstream, reap them
+ *   6. the proxy's end (wait status, time, what is unknown) goes to the
+ *      trial runner as a subject record (trial.h), which judges the trial by it
+ * Requests, mismatches and request errors come from the load generator's
+ * summary (it checks every answer against ground truth); hits, misses,
+ * clears and the cache length from the proxy's metrics.
+ *
+ * The cache gauge of a buggy variant is a plain read racing with its
+ * writers: it is scraped mid-trial only for the fixed variants, and at the
+ * end (traffic stopped, only the clear ticker left) except in a
+ * ThreadSanitizer build, where that read would be reported as a race of its
+ * own; the counters are then unknown.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,12 +29,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "georace/cache.h"
+#include "georace/clock.h"
+#include "georace/scrape.h"
+#include "georace/trial.h"
 #include "georace/viaproxy.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define GR_VIAPROXY_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GR_VIAPROXY_TSAN 1
+#endif
+#endif
+#ifndef GR_VIAPROXY_TSAN
+#define GR_VIAPROXY_TSAN 0
+#endif
+
+enum {
+    GR_VIAPROXY_TICK_MS = 20,         /* RSS sampling and death polling without a pidfd */
+    GR_VIAPROXY_LOAD_GRACE_MS = 5000, /* load still running after the proxy died */
+    GR_VIAPROXY_SCRAPE_MS = 2000,     /* one metrics request */
+    GR_VIAPROXY_STOP_TRIES = 100      /* x 50 ms after SIGTERM, then SIGKILL */
+};
 
 /* Start argv with stdout on a pipe; returns pid or -1. */
 static pid_t
@@ -78,19 +114,150 @@ gr_viaproxy_address(int fd, char *addr, size_t cap)
     return -1;
 }
 
-static void
+/* SIGTERM, then SIGKILL if it is still there after ~5 s; true if SIGKILL
+ * was needed. */
+static bool
 gr_viaproxy_stop(pid_t pid, int *status)
 {
+    *status = 0;
     if (pid <= 0)
-        return;
+        return false;
     kill(pid, SIGTERM);
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < GR_VIAPROXY_STOP_TRIES; i++) {
         if (waitpid(pid, status, WNOHANG) == pid)
-            return;
-        usleep(50000);
+            return false;
+        usleep(10000);
     }
     kill(pid, SIGKILL);
     waitpid(pid, status, 0);
+    return true;
+}
+
+/* Resident set of a process in KiB (VmRSS), 0 if unknown (gone, zombie). */
+static size_t
+gr_viaproxy_rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6)) {
+            kb = (size_t)strtoull(line + 6, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
+
+/* The proxy as the trial watches it, times from the load's start. */
+struct gr_viaproxy_watch {
+    const gr_sim_config *cfg;
+    const char *addr;
+    pid_t px;
+    int pidfd; /* readable when the proxy exits; -1: waitpid every tick only */
+    uint64_t t0;
+    gr_trial_subject subject;
+    bool reaped;
+    bool live_metrics; /* fixed variant: its metrics may be read mid-trial */
+    size_t rss_max_kb;
+    size_t cache_len_max;
+    uint64_t next_progress_ns;
+};
+
+static uint64_t
+gr_viaproxy_since(const struct gr_viaproxy_watch *w)
+{
+    return gr_clock_now_ns() - w->t0;
+}
+
+/* Reap the proxy if it has ended: its death, seen when it happens. */
+static void
+gr_viaproxy_check(struct gr_viaproxy_watch *w)
+{
+    int st;
+    if (w->reaped || waitpid(w->px, &st, WNOHANG) != w->px)
+        return;
+    w->reaped = true;
+    w->subject.died = true;
+    w->subject.wait_status = st;
+    w->subject.end_ns = gr_viaproxy_since(w);
+}
+
+/* RSS every tick; a progress record (with the live counters of a fixed
+ * variant) every progress interval, or now when forced. */
+static void
+gr_viaproxy_sample(struct gr_viaproxy_watch *w, bool force)
+{
+    if (w->reaped)
+        return;
+    size_t rss = gr_viaproxy_rss_kb(w->px);
+    if (rss > w->rss_max_kb)
+        w->rss_max_kb = rss;
+    const gr_sim_config *c = w->cfg;
+    uint64_t now = gr_viaproxy_since(w);
+    if (!c->progress || !c->progress_interval_ns || (!force && now < w->next_progress_ns))
+        return;
+    w->next_progress_ns += c->progress_interval_ns;
+    if (w->next_progress_ns <= now)
+        w->next_progress_ns = now + c->progress_interval_ns;
+    gr_sim_progress p;
+    memset(&p, 0, sizeof p);
+    gr_scrape_metrics m;
+    if (w->live_metrics && gr_scrape_get(w->addr, GR_VIAPROXY_SCRAPE_MS, &m) == 0) {
+        p.requests = m.requests;
+        p.hits = m.hits;
+        p.misses = m.misses;
+        p.clears = m.resets;
+        p.cache_len = (size_t)m.entries;
+        if (p.cache_len > w->cache_len_max)
+            w->cache_len_max = p.cache_len;
+    }
+    p.elapsed_ns = now;
+    p.rss_kb = rss;
+    c->progress(&p, c->progress_ctx);
+}
+
+/* Collect the load generator's stdout until it closes, watching the proxy
+ * meanwhile; a load still running long after the proxy died is killed. */
+static char *
+gr_viaproxy_follow(struct gr_viaproxy_watch *w, pid_t ld, int fd)
+{
+    char *text = NULL;
+    size_t len = 0;
+    bool load_killed = false;
+    for (;;) {
+        struct pollfd pf[2] = {{fd, POLLIN, 0}, {w->pidfd, POLLIN, 0}};
+        nfds_t n = w->pidfd >= 0 && !w->reaped ? 2 : 1;
+        int r = poll(pf, n, GR_VIAPROXY_TICK_MS);
+        if (r < 0 && errno != EINTR)
+            break;
+        if (r > 0 && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            char chunk[4096];
+            ssize_t got = read(fd, chunk, sizeof chunk);
+            if (got < 0 && errno != EINTR)
+                break;
+            if (got == 0)
+                break;
+            char *p = got > 0 ? realloc(text, len + (size_t)got + 1) : text;
+            if (got > 0 && p) {
+                text = p;
+                memcpy(text + len, chunk, (size_t)got);
+                len += (size_t)got;
+                text[len] = '\0';
+            }
+        }
+        gr_viaproxy_check(w);
+        gr_viaproxy_sample(w, false);
+        if (w->reaped && !load_killed &&
+            gr_viaproxy_since(w) - w->subject.end_ns > GR_VIAPROXY_LOAD_GRACE_MS * 1000000ull) {
+            kill(ld, SIGKILL);
+            load_killed = true;
+        }
+    }
+    return text;
 }
 
 static uint64_t
@@ -104,6 +271,63 @@ static void
 gr_viaproxy_fmt(char *buf, size_t cap, const char *fmt, uint64_t v)
 {
     snprintf(buf, cap, fmt, v);
+}
+
+/* The load generator's JSON summary into out; 0 or -1. */
+static int
+gr_viaproxy_load_summary(char *text, gr_sim_result *out)
+{
+    json_error_t jerr;
+    json_t *o = text && strchr(text, '{') ? json_loads(strchr(text, '{'), 0, &jerr) : NULL;
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return -1;
+    }
+    out->requests = gr_viaproxy_u64(o, "requests");
+    out->mismatches = gr_viaproxy_u64(o, "mismatches");
+    json_t *errs = json_object_get(o, "errors");
+    if (json_is_object(errs)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(errs, k, v) out->errors +=
+            json_is_number(v) ? (uint64_t)json_number_value(v) : 0;
+    }
+    json_t *rps = json_object_get(o, "req_per_s");
+    out->req_per_s = json_is_number(rps) ? json_number_value(rps) : 0;
+    json_decref(o);
+    return 0;
+}
+
+/* After the load: the proxy's counters if it lives, then stop it. The
+ * subject's end is the stop's start when it lived that long. */
+static void
+gr_viaproxy_finish(struct gr_viaproxy_watch *w, gr_sim_result *out)
+{
+    gr_scrape_metrics m;
+    bool have_m = false;
+    gr_viaproxy_check(w);
+    if (!w->reaped && (w->live_metrics || !GR_VIAPROXY_TSAN))
+        have_m = gr_scrape_get(w->addr, GR_VIAPROXY_SCRAPE_MS, &m) == 0;
+    gr_viaproxy_check(w); /* it may have died while answering */
+    if (!w->reaped) {
+        gr_viaproxy_sample(w, false);
+        w->subject.end_ns = gr_viaproxy_since(w);
+        w->subject.stop_timed_out = gr_viaproxy_stop(w->px, &w->subject.wait_status);
+        w->reaped = true;
+    }
+    if (have_m && !w->subject.died) {
+        out->hits = m.hits;
+        out->misses = m.misses;
+        out->clears = m.resets;
+        if (m.entries > w->cache_len_max)
+            w->cache_len_max = (size_t)m.entries;
+    } else {
+        have_m = false;
+    }
+    out->cache_len_max = w->cache_len_max;
+    out->rss_max_kb = w->rss_max_kb;
+    w->subject.cache_unknown = !have_m;
+    w->subject.rss_unknown = w->rss_max_kb == 0;
 }
 
 int
@@ -165,54 +389,35 @@ gr_viaproxy_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t 
         ld_argv[n++] = "--rate", ld_argv[n++] = "profile";
     }
     ld_argv[n] = NULL;
+
+    struct gr_viaproxy_watch w;
+    memset(&w, 0, sizeof w);
+    w.cfg = cfg;
+    w.addr = px_addr;
+    w.px = px;
+    w.pidfd = pidfd_open(px, 0);
+    w.live_metrics = !gr_cache_variant_is_buggy(cfg->variant);
+    w.t0 = gr_clock_now_ns();
     int ld_fd = -1;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     pid_t ld = gr_viaproxy_spawn((char *const *)ld_argv, &ld_fd);
+    gr_viaproxy_sample(&w, true); /* t = 0: the runner's origin of time */
     char *text = NULL;
-    size_t len = 0;
     if (ld > 0) {
-        FILE *f = fdopen(ld_fd, "r");
-        char chunk[4096];
-        size_t got;
-        while (f && (got = fread(chunk, 1, sizeof chunk, f)) > 0) {
-            char *p = realloc(text, len + got + 1);
-            if (!p)
-                break;
-            text = p;
-            memcpy(text + len, chunk, got);
-            len += got;
-            text[len] = '\0';
-        }
-        if (f)
-            fclose(f);
+        text = gr_viaproxy_follow(&w, ld, ld_fd);
+        close(ld_fd);
         waitpid(ld, &st, 0);
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    gr_viaproxy_stop(px, &st);
+    uint64_t load_ns = gr_viaproxy_since(&w);
+    gr_viaproxy_finish(&w, out);
     gr_viaproxy_stop(up, &st);
     close(px_fd), close(up_fd);
-    out->elapsed_ns =
-        (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)(t1.tv_nsec - t0.tv_nsec);
-    json_error_t jerr;
-    json_t *o = text && strchr(text, '{') ? json_loads(strchr(text, '{'), 0, &jerr) : NULL;
+    if (w.pidfd >= 0)
+        close(w.pidfd);
+    out->elapsed_ns = w.subject.died && w.subject.end_ns < load_ns ? w.subject.end_ns : load_ns;
+    gr_trial_report_subject(&w.subject);
+    int rc = gr_viaproxy_load_summary(text, out);
     free(text);
-    if (!json_is_object(o)) {
-        json_decref(o);
+    if (rc)
         snprintf(err, errcap, "the load generator printed no JSON summary");
-        return -1;
-    }
-    out->requests = gr_viaproxy_u64(o, "requests");
-    out->mismatches = gr_viaproxy_u64(o, "mismatches");
-    json_t *errs = json_object_get(o, "errors");
-    if (json_is_object(errs)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(errs, k, v) out->errors +=
-            json_is_number(v) ? (uint64_t)json_number_value(v) : 0;
-    }
-    json_t *rps = json_object_get(o, "req_per_s");
-    out->req_per_s = json_is_number(rps) ? json_number_value(rps) : 0;
-    json_decref(o);
-    return 0;
+    return rc;
 }

@@ -42,6 +42,8 @@ typedef struct gr_campaign_summary {
     double ttf_median_s, ttf_max_s, ttf_min_s; /* over failed trials; -1 if none */
     double first_report_min_s;                 /* exec trials: earliest sanitizer report; -1 */
     size_t rss_max_kb, cache_len_max;
+    uint64_t hit_requests; /* requests of the trials whose hit count is known */
+    bool rss_known;        /* some trial's RSS was known (else rss_max_kb means nothing) */
     char messages[4][256]; /* distinct failure messages, first seen first */
     int n_messages;
 } gr_campaign_summary;
@@ -79,6 +81,9 @@ typedef struct gr_campaign {
 } gr_campaign;
 
 void gr_campaign_init(gr_campaign *c);
+/* hits / requests over the trials whose hits are known; -1 when none is
+ * (print "n/a": e.g. every proxy died before its counters could be read). */
+double gr_campaign_hit_ratio(const gr_campaign_summary *s);
 /* Runs the campaign; 0, or -1 if trials could not be started at all. */
 int gr_campaign_run(const gr_campaign *c, gr_campaign_summary *sum);
 /* The "job" header line of a campaign. */

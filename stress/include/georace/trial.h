@@ -36,6 +36,21 @@ typedef enum gr_trial_outcome {
     GR_TRIAL_ERROR         /* could not run (bad configuration, exec failed, ...) */
 } gr_trial_outcome;
 
+/* A workload that runs the system under test as its own child process
+ * (--via proxy) tells the runner how that process ended, so that the trial
+ * is classified by the subject's fate rather than by the workload's. */
+typedef struct gr_trial_subject {
+    int wait_status;     /* as from waitpid() */
+    uint64_t end_ns;     /* when it ended or was stopped, since the workload's start */
+    bool died;           /* ended on its own, before the runner stopped it */
+    bool stop_timed_out; /* ignored SIGTERM and was killed with SIGKILL */
+    bool cache_unknown;  /* hits, misses, clears and cache length could not be read */
+    bool rss_unknown;    /* its RSS was never sampled */
+} gr_trial_subject;
+
+/* Called from inside a fork-mode trial (no-op elsewhere): send the record. */
+void gr_trial_report_subject(const gr_trial_subject *s);
+
 typedef struct gr_trial_spec {
     /* fork mode (exec_argv == NULL) */
     gr_trial_workload_fn workload;
@@ -59,11 +74,16 @@ typedef struct gr_trial_result {
     int term_signal; /* 0 when it exited */
     char message[256];
     double elapsed_s;      /* trial's wall time (from the workload's start when known) */
-    double ttf_s;          /* time to failure; == elapsed_s, meaningful when failed */
+    double ttf_s;          /* time to failure, meaningful when failed: == elapsed_s, or, when a
+                              subject died, its death (both from the workload's start) */
     double first_report_s; /* exec mode: first sanitizer/fatal line seen (-1: none) */
     bool have_final;       /* the child delivered its final counters */
     gr_sim_result sim;     /* final counters, or the last progress record's */
     uint64_t samples;
+    bool have_subject;          /* the workload reported a subject (via proxy) */
+    gr_trial_subject subject;   /* its report; exit_status/term_signal are then its own */
+    bool cache_unknown;         /* sim.hits, misses, clears, cache_len_max not known */
+    bool rss_unknown;           /* sim.rss_max_kb not known */
     double start_offset_s;      /* child start-up time subtracted from the times */
     bool start_offset_measured; /* from a progress record (else the hint) */
     char stderr_tail[1024];
