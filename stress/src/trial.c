@@ -425,6 +425,13 @@ gr_trial_classify(struct gr_trial_watch *w, int status, bool killed)
         r->outcome = GR_TRIAL_HUNG;
         snprintf(r->message, sizeof r->message,
                  "the process under test ignored SIGTERM and was killed");
+    } else if (subject_failed && r->subject.died && !r->term_signal && !r->exit_status) {
+        /* a graceful exit it was not asked for: stopped from outside, the
+         * trial cut short, neither a survivor nor a failure of the variant */
+        r->outcome = GR_TRIAL_ERROR;
+        snprintf(r->message, sizeof r->message,
+                 "the process under test exited with status 0 before the end (stopped from "
+                 "outside?)");
     } else if (subject_failed && !r->term_signal) {
         r->outcome = GR_TRIAL_CRASH;
         snprintf(r->message, sizeof r->message,

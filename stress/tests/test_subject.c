@@ -1,10 +1,10 @@
 /*
  * test_subject.c - a trial whose workload runs its subject as a process of
  * its own (--via proxy) is judged by the subject's end: fake workloads
- * report a subject that died by a signal, died with Go's fatal error, was
- * stopped cleanly, exited non-zero when stopped, or ignored SIGTERM, and the
- * runner must record its status, outcome and time of death, and carry what
- * is unknown through to the JSON record (null) and the summary (n/a).
+ * report a subject that died by a signal, died with Go's fatal error, exited
+ * cleanly on its own before the end, was stopped cleanly, exited non-zero when stopped, or ignored
+ * SIGTERM, and the runner must record its status, outcome and time of death, and carry what is
+ * unknown through to the JSON record (null) and the summary (n/a).
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -74,6 +74,14 @@ fake_subject_silent_exit(const gr_sim_config *cfg, gr_sim_result *out, char *err
     (void)err, (void)errcap;
     gr_trial_subject s = {
         .wait_status = FAKE_EXITED(1), .end_ns = 100000000, .died = true, .cache_unknown = true};
+    return fake_report(cfg, out, &s);
+}
+
+static int
+fake_subject_stopped_early(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errcap)
+{
+    (void)err, (void)errcap;
+    gr_trial_subject s = {.wait_status = FAKE_EXITED(0), .end_ns = 100000000, .died = true};
     return fake_report(cfg, out, &s);
 }
 
@@ -154,6 +162,16 @@ subject_exiting_without_message_before_the_end_is_a_crash(void)
 }
 
 static void
+subject_exiting_cleanly_before_the_end_is_an_error_not_a_survivor(void)
+{
+    gr_trial_result r;
+    run_fake(fake_subject_stopped_early, &r);
+    CU_ASSERT_EQUAL(r.outcome, GR_TRIAL_ERROR);
+    CU_ASSERT_FALSE(gr_trial_failed(&r));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.message, "status 0 before the end"));
+}
+
+static void
 subject_stopped_by_sigterm_survives_with_known_counters(void)
 {
     gr_trial_result r;
@@ -224,6 +242,8 @@ main(void)
                             subject_with_go_fatal_error_is_fatal_with_its_status},
                            {"subject_exiting_without_message_before_the_end_is_a_crash",
                             subject_exiting_without_message_before_the_end_is_a_crash},
+                           {"subject_exiting_cleanly_before_the_end_is_an_error_not_a_survivor",
+                            subject_exiting_cleanly_before_the_end_is_an_error_not_a_survivor},
                            {"subject_stopped_by_sigterm_survives_with_known_counters",
                             subject_stopped_by_sigterm_survives_with_known_counters},
                            {"subject_failing_its_stop_is_a_crash_or_hung",

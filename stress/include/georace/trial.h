@@ -33,7 +33,8 @@ typedef enum gr_trial_outcome {
     GR_TRIAL_RACE,         /* a sanitizer reported (ThreadSanitizer / AddressSanitizer) */
     GR_TRIAL_CRASH,        /* killed by a signal (SIGSEGV, SIGABRT, ...) */
     GR_TRIAL_HUNG,         /* missed its hard deadline and was killed */
-    GR_TRIAL_ERROR         /* could not run (bad configuration, exec failed, ...) */
+    GR_TRIAL_ERROR         /* could not run (bad configuration, exec failed, a subject
+                              that exited 0 before the end, ...) */
 } gr_trial_outcome;
 
 /* A workload that runs the system under test as its own child process
