@@ -13,7 +13,11 @@
 #   ci/bench-proxy.sh                      defaults below
 #   WORKERS=4 DURATION=20s CONNECTIONS=128 RATE=20000 ci/bench-proxy.sh
 #
-# Environment: GEORACE (binary, default build/default/cli/georace), MMDB
+# Each pass runs ROUNDS rounds, the two servers alternating within a round,
+# and prints the median of the rounds (and each round's req/s ratio): on a
+# shared machine a single run swings with whatever else is running.
+#
+# Environment: ROUNDS (3), GEORACE (binary, default build/default/cli/georace), MMDB
 # (default: the generated default database in build/default), WORKERS (2),
 # CONNECTIONS (64), DURATION (10s), RATE (empty: closed loop), PROFILE
 # (zoraxy-home), VARIANT (syncmap), BLOCK (CN,RU), LOAD_THREADS (number of
@@ -29,6 +33,7 @@ MMDB=${MMDB:-$root/build/default/cache/dbgen/georace-default.mmdb}
 WORKERS=${WORKERS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
 RATE=${RATE:-}
 PROFILE=${PROFILE:-zoraxy-home}
 VARIANT=${VARIANT:-syncmap}
@@ -40,6 +45,7 @@ NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 GEOIP2_SO=${GEOIP2_SO:-/usr/lib/nginx/modules/ngx_http_geoip2_module.so}
 
 die() { echo "bench-proxy: $*" >&2; exit 2; }
+case $ROUNDS in '' | *[!0-9]* | 0) die "ROUNDS must be a positive integer, not '$ROUNDS'" ;; esac
 [ -x "$GEORACE" ] || die "no georace binary at $GEORACE (cmake --workflow --preset default, or set GEORACE)"
 [ -r "$MMDB" ] || die "no MMDB at $MMDB (build the default preset, or set MMDB)"
 [ -x "$NGINX" ] || die "nginx not found (ci/setup.sh installs it)"
@@ -148,29 +154,54 @@ cpu_per_k() { # NAME
 }
 field() { sed -n "s/^ *\"$2\": \([-0-9.e+]*\),\{0,1\}$/\1/p" "$tmp/$1.json" | head -1; }
 
-echo "bench-proxy: $WORKERS workers each, profile $PROFILE, $CONNECTIONS connections," \
-  "${RATE:-closed loop}${RATE:+ req/s}, $DURATION, block $BLOCK, variant $VARIANT"
-rc_g=$(load georace "$gp" "$proxy_pid")
-rc_n=$(load nginx "$np" "$nginx_pid")
+# median of numbers on stdin ("-" when there are none)
+median() {
+  grep -E '^-?[0-9]' | sort -g | awk '{ a[NR] = $1 } END {
+    if (NR == 0) print "-"; else if (NR % 2) printf "%.3f\n", a[(NR + 1) / 2]
+    else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+sum() { awk '{ s += $1 } END { print s + 0 }'; }
+rounds() { seq 1 "$ROUNDS"; }
+# per-round req/s ratios, e.g. "1.03 0.98 1.07"
+ratios() { # FIELD-FUNCTION KEY
+  local r out=""
+  for r in $(rounds); do
+    out+=$(awk -v g="$($1 "georace.$r" "$2" | head -1)" -v n="$($1 "nginx.$r" "$2" | head -1)" \
+      'BEGIN { if (n + 0 > 0 && g != "-") printf "%.2f ", g / n; else printf "- " }')
+  done
+  echo "${out% }"
+}
+ratio() { awk -v g="$1" -v n="$2" 'BEGIN { if (n + 0 > 0 && g != "-") printf "%.2f", g / n; else print "-" }'; }
 
-printf '\npass 1: georace load, every answer checked (%s threads)\n' "$LOAD_THREADS"
+echo "bench-proxy: $WORKERS workers each, profile $PROFILE, $CONNECTIONS connections," \
+  "${RATE:-closed loop}${RATE:+ req/s}, $DURATION x $ROUNDS rounds, block $BLOCK, variant $VARIANT"
+rc_g=0 rc_n=0
+for r in $(rounds); do
+  [ "$(load "georace.$r" "$gp" "$proxy_pid")" = 0 ] || rc_g=1
+  [ "$(load "nginx.$r" "$np" "$nginx_pid")" = 0 ] || rc_n=1
+done
+
+printf '\npass 1: georace load, every answer checked (%s threads), median of %s rounds\n' \
+  "$LOAD_THREADS" "$ROUNDS"
 printf '%-22s %14s %14s %10s\n' "" "georace proxy" "nginx+geoip2" "ratio"
 row() { # LABEL FIELD
-  local g n r
-  g=$(field georace "$2"); n=$(field nginx "$2")
-  r=$(awk -v g="${g:-0}" -v n="${n:-0}" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "-" }')
-  printf '%-22s %14.3f %14.3f %10s\n' "$1" "${g:-0}" "${n:-0}" "$r"
+  local g n
+  g=$(for r in $(rounds); do field "georace.$r" "$2"; done | median)
+  n=$(for r in $(rounds); do field "nginx.$r" "$2"; done | median)
+  printf '%-22s %14s %14s %10s\n' "$1" "$g" "$n" "$(ratio "$g" "$n")"
 }
 row "requests/s" req_per_s
 row "latency p50 (ms)" p50
 row "latency p99 (ms)" p99
 row "latency p99.9 (ms)" p999
-g=$(cpu_per_k georace); n=$(cpu_per_k nginx)
-printf '%-22s %14s %14s %10s\n' "CPU ms / 1000 req" "$g" "$n" \
-  "$(awk -v g="$g" -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "-" }')"
-printf '%-22s %14s %14s\n' "requests" "$(field georace requests)" "$(field nginx requests)"
-printf '%-22s %14s %14s\n' "errors" "$(field georace errors_total)" "$(field nginx errors_total)"
-printf '%-22s %14s %14s\n' "mismatches" "$(field georace mismatches)" "$(field nginx mismatches)"
+g=$(for r in $(rounds); do cpu_per_k "georace.$r"; echo; done | median)
+n=$(for r in $(rounds); do cpu_per_k "nginx.$r"; echo; done | median)
+printf '%-22s %14s %14s %10s\n' "CPU ms / 1000 req" "$g" "$n" "$(ratio "$g" "$n")"
+total() { for r in $(rounds); do field "$1.$r" "$2"; echo; done | sum; }
+printf '%-22s %14s %14s\n' "requests (all rounds)" "$(total georace requests)" "$(total nginx requests)"
+printf '%-22s %14s %14s\n' "errors" "$(total georace errors_total)" "$(total nginx errors_total)"
+printf '%-22s %14s %14s\n' "mismatches" "$(total georace mismatches)" "$(total nginx mismatches)"
+printf '%-22s %s\n' "req/s ratio by round" "$(ratios field req_per_s)"
 
 # ---- pass 2: wrk ------------------------------------------------------------
 # wrk's latency figures ("850.00us", "1.23ms", "1.02s", "2.00m") in ms
@@ -206,10 +237,10 @@ wrk_field() { # NAME what: rps p50 p99 requests non2xx socket_errors
   esac
 }
 wrk_row() { # LABEL WHAT
-  local g n r
-  g=$(wrk_field georace "$2"); n=$(wrk_field nginx "$2")
-  r=$(awk -v g="${g:-0}" -v n="${n:-0}" 'BEGIN { if (n + 0 > 0 && g != "-") printf "%.2f", g / n; else print "-" }')
-  printf '%-22s %14s %14s %10s\n' "$1" "${g:--}" "${n:--}" "$r"
+  local g n
+  g=$(for r in $(rounds); do wrk_field "georace.$r" "$2"; echo; done | median)
+  n=$(for r in $(rounds); do wrk_field "nginx.$r" "$2"; echo; done | median)
+  printf '%-22s %14s %14s %10s\n' "$1" "$g" "$n" "$(ratio "$g" "$n")"
 }
 wrk_cpu_per_k() { # NAME
   awk -v t="$(cat "$tmp/$1.wcpu")" -v hz="$(getconf CLK_TCK)" -v n="$(wrk_field "$1" requests)" \
@@ -225,37 +256,46 @@ elif [ ! -r "$CSV" ]; then
   echo "pass 2: skipped: no CSV database for xff.lua at $CSV (set CSV)"
 else
   [ -n "$RATE" ] && echo "bench-proxy: wrk has no rate control: pass 2 runs closed loop" >&2
-  wrk_run georace "$gp" "$proxy_pid" || wrk_status=1
-  wrk_run nginx "$np" "$nginx_pid" || wrk_status=1
-  printf '\npass 2: wrk -t%s -c%s -d%s, xff.lua (nothing checked)\n' "$LOAD_THREADS" \
-    "$CONNECTIONS" "$DURATION"
+  for r in $(rounds); do
+    wrk_run "georace.$r" "$gp" "$proxy_pid" || wrk_status=1
+    wrk_run "nginx.$r" "$np" "$nginx_pid" || wrk_status=1
+  done
+  printf '\npass 2: wrk -t%s -c%s -d%s, xff.lua (nothing checked), median of %s rounds\n' \
+    "$LOAD_THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS"
   printf '%-22s %14s %14s %10s\n' "" "georace proxy" "nginx+geoip2" "ratio"
   wrk_row "requests/s" rps
   wrk_row "latency p50 (ms)" p50
   wrk_row "latency p99 (ms)" p99
-  g=$(wrk_cpu_per_k georace); n=$(wrk_cpu_per_k nginx)
-  printf '%-22s %14s %14s %10s\n' "CPU ms / 1000 req" "$g" "$n" \
-    "$(awk -v g="$g" -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "-" }')"
-  printf '%-22s %14s %14s\n' "requests" "$(wrk_field georace requests)" "$(wrk_field nginx requests)"
-  printf '%-22s %14s %14s\n' "403 (non-2xx)" "$(wrk_field georace non2xx)" "$(wrk_field nginx non2xx)"
-  printf '%-22s %14s %14s\n' "socket errors" "$(wrk_field georace socket_errors)" \
-    "$(wrk_field nginx socket_errors)"
+  g=$(for r in $(rounds); do wrk_cpu_per_k "georace.$r"; echo; done | median)
+  n=$(for r in $(rounds); do wrk_cpu_per_k "nginx.$r"; echo; done | median)
+  printf '%-22s %14s %14s %10s\n' "CPU ms / 1000 req" "$g" "$n" "$(ratio "$g" "$n")"
+  wtotal() { for r in $(rounds); do wrk_field "$1.$r" "$2"; done | sum; }
+  printf '%-22s %14s %14s\n' "requests (all rounds)" "$(wtotal georace requests)" \
+    "$(wtotal nginx requests)"
+  printf '%-22s %14s %14s\n' "403 (non-2xx)" "$(wtotal georace non2xx)" "$(wtotal nginx non2xx)"
+  printf '%-22s %14s %14s\n' "socket errors" "$(wtotal georace socket_errors)" \
+    "$(wtotal nginx socket_errors)"
+  printf '%-22s %s\n' "req/s ratio by round" "$(ratios wrk_field rps)"
   for who in georace nginx; do
-    if [ -z "$(wrk_field $who rps)" ]; then
-      echo "bench-proxy: wrk against $who failed:" >&2
-      sed 's/^/  /' "$tmp/$who.wrk" >&2
-      wrk_status=1
-    fi
+    for r in $(rounds); do
+      if [ -z "$(wrk_field "$who.$r" rps)" ]; then
+        echo "bench-proxy: wrk against $who (round $r) failed:" >&2
+        sed 's/^/  /' "$tmp/$who.$r.wrk" >&2
+        wrk_status=1
+      fi
+    done
   done
 fi
 
 status=0
 for who in georace nginx; do
-  if [ "$(field $who mismatches)" != 0 ] || [ "$(field $who errors_total)" != 0 ]; then
-    echo "bench-proxy: $who had mismatches or errors:" >&2
-    sed 's/^/  /' "$tmp/$who.err" >&2
-    status=1
-  fi
+  for r in $(rounds); do
+    if [ "$(field "$who.$r" mismatches)" != 0 ] || [ "$(field "$who.$r" errors_total)" != 0 ]; then
+      echo "bench-proxy: $who had mismatches or errors (round $r):" >&2
+      sed 's/^/  /' "$tmp/$who.$r.err" >&2
+      status=1
+    fi
+  done
 done
 [ "$rc_g" = 0 ] && [ "$rc_n" = 0 ] || status=1
 [ "$wrk_status" = 0 ] || status=1

@@ -199,7 +199,7 @@ struct gr_upconn {
     struct gr_upconn *prev, *next;
     struct gr_buf out; /* the request: head and body */
     unsigned handles;
-    bool connected, reused, got_bytes, complete, closing;
+    bool connected, writing, reused, got_bytes, complete, closing;
     char rbuf[GR_PROXY_READ_BUF];
 };
 

@@ -169,7 +169,9 @@ gr_up_finish(struct gr_upconn *up, bool reusable)
         gr_client_respond(c, code, reason[0] ? reason : gr_http_reason(code), &up->resp, NULL,
                           &up->resp.body);
     }
-    if (reusable && http_should_keep_alive(&up->parser)) {
+    /* an answer that came before the request was all sent (an early error)
+     * leaves the rest of the request in the way of the next one */
+    if (reusable && !up->writing && http_should_keep_alive(&up->parser)) {
         gr_msg_reset(&up->resp);
         up->complete = false;
         up->reused = true;
@@ -260,6 +262,7 @@ static void
 gr_up_on_written(uv_write_t *req, int status)
 {
     struct gr_upconn *up = req->data;
+    up->writing = false;
     if (status < 0 && !up->closing && up->client)
         gr_up_fail(up, GR_METRICS_UP_REFUSED);
 }
@@ -284,6 +287,8 @@ gr_up_write(struct gr_upconn *up)
     up->wreq.data = up;
     if (uv_write(&up->wreq, (uv_stream_t *)&up->tcp, &b, 1, gr_up_on_written))
         gr_up_fail(up, GR_METRICS_UP_REFUSED);
+    else
+        up->writing = true;
 }
 
 static void
