@@ -28,12 +28,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <poll.h>
 #include <unistd.h>
@@ -122,6 +124,7 @@ struct fz_http_client {
     int fd;
     char *buf;
     size_t len;
+    bool capped; /* the proxy wrote more than FZ_HTTP_MAX_RESPONSE: len is a prefix */
 };
 
 /* Read what the proxy sent so far; true once it closed the connection. */
@@ -132,9 +135,11 @@ fz_http_drain(struct fz_http_client *c)
         char tmp[4096];
         ssize_t r = read(c->fd, tmp, sizeof tmp);
         if (r > 0) {
-            size_t keep = c->len + (size_t)r <= FZ_HTTP_MAX_RESPONSE ? (size_t)r : 0;
+            size_t room = FZ_HTTP_MAX_RESPONSE - c->len;
+            size_t keep = (size_t)r < room ? (size_t)r : room;
             memcpy(c->buf + c->len, tmp, keep);
             c->len += keep;
+            c->capped |= keep < (size_t)r;
             continue;
         }
         if (r < 0 && errno == EINTR)
@@ -164,27 +169,458 @@ fz_http_exchange(struct fz_http_client *c)
     return false;
 }
 
-/* The header block of the first response, checked. */
-static void
-fz_http_check_response(const char *buf, size_t len)
+/* ---- the request stream: what the client asked ------------------------------------------- */
+
+/* One request of the client's stream, as http-parser reads it. */
+struct fz_http_req {
+    unsigned char method; /* once its head is read */
+    bool head_read;       /* the header block was read whole */
+    bool complete;        /* the whole message was read */
+    bool keep_alive;      /* http_should_keep_alive once complete */
+    bool asks_continue;   /* Expect: 100-continue with a body announced */
+    bool more_follows;    /* bytes of the input follow its last byte */
+};
+
+struct fz_http_reqs {
+    struct fz_http_req *v;
+    size_t n, cap;   /* messages begun */
+    size_t complete; /* the leading complete ones (all but a partial last) */
+    bool error;      /* the parser refused a byte: the proxy answers that and closes */
+    /* the header being read */
+    char name[8], value[16];
+    size_t name_len, value_len, value_end; /* value_end: just past its last non-blank byte */
+    bool in_value, expect_continue;
+};
+
+static struct fz_http_reqs *
+fz_http_reqs_of(http_parser *hp)
 {
-    if (len == 0)
-        return; /* a connection closed before a whole request: nothing to answer */
-    FZ_CHECK(len >= 12 && !memcmp(buf, "HTTP/1.1 ", 9),
-             "response does not start with an HTTP/1.1 status line: %.20s", buf);
-    int code = atoi(buf + 9);
-    FZ_CHECK(code >= 100 && code <= 599, "status %d", code);
-    const char *end = memmem(buf, len, "\r\n\r\n", 4);
-    if (!end)
-        return; /* truncated by the 1 MiB cap */
-    size_t hlen = (size_t)(end - buf) + 2;
-    const char *geo = memmem(buf, hlen, "\r\nX-Geo-Country: ", 17);
-    FZ_CHECK(geo != NULL, "a %d without X-Geo-Country", code);
-    if (code == 403) {
-        geo += 17;
-        FZ_CHECK(!strncmp(geo, "CN\r", 3) || !strncmp(geo, "RU\r", 3),
-                 "403 for a country that is not blocked: %.8s", geo);
+    return hp->data;
+}
+
+/* A header of the request is complete: is it "Expect: 100-continue"? */
+static void
+fz_http_req_header_done(struct fz_http_reqs *r)
+{
+    if (r->in_value && r->name_len == 6 && !strncasecmp(r->name, "expect", 6) &&
+        r->value_end == 12 && !strncasecmp(r->value, "100-continue", 12))
+        r->expect_continue = true;
+    r->name_len = r->value_len = r->value_end = 0;
+    r->in_value = false;
+}
+
+static int
+fz_http_req_on_begin(http_parser *hp)
+{
+    struct fz_http_reqs *r = fz_http_reqs_of(hp);
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        struct fz_http_req *v = realloc(r->v, cap * sizeof *v);
+        FZ_CHECK(v != NULL, "out of memory");
+        r->v = v;
+        r->cap = cap;
     }
+    memset(&r->v[r->n++], 0, sizeof r->v[0]);
+    r->name_len = r->value_len = r->value_end = 0;
+    r->in_value = r->expect_continue = false;
+    return 0;
+}
+
+static int
+fz_http_req_on_field(http_parser *hp, const char *at, size_t len)
+{
+    struct fz_http_reqs *r = fz_http_reqs_of(hp);
+    if (r->in_value)
+        fz_http_req_header_done(r);
+    for (size_t i = 0; i < len; i++, r->name_len++)
+        if (r->name_len < sizeof r->name)
+            r->name[r->name_len] = at[i];
+    return 0;
+}
+
+static int
+fz_http_req_on_value(http_parser *hp, const char *at, size_t len)
+{
+    struct fz_http_reqs *r = fz_http_reqs_of(hp);
+    r->in_value = true;
+    for (size_t i = 0; i < len; i++, r->value_len++) {
+        if (r->value_len < sizeof r->value)
+            r->value[r->value_len] = at[i];
+        if (at[i] != ' ' && at[i] != '\t')
+            r->value_end = r->value_len + 1;
+    }
+    return 0;
+}
+
+static int
+fz_http_req_on_headers(http_parser *hp)
+{
+    struct fz_http_reqs *r = fz_http_reqs_of(hp);
+    fz_http_req_header_done(r);
+    r->v[r->n - 1].head_read = true;
+    r->v[r->n - 1].method = (unsigned char)hp->method;
+    r->v[r->n - 1].asks_continue =
+        r->expect_continue && hp->content_length != ULLONG_MAX && hp->content_length > 0;
+    return 0;
+}
+
+/* Pause after each message, as the proxy does, to learn where it ends. */
+static int
+fz_http_req_on_complete(http_parser *hp)
+{
+    struct fz_http_reqs *r = fz_http_reqs_of(hp);
+    struct fz_http_req *q = &r->v[r->n - 1];
+    q->complete = true;
+    q->keep_alive = http_should_keep_alive(hp) != 0;
+    r->complete = r->n;
+    http_parser_pause(hp, 1);
+    return 0;
+}
+
+static const http_parser_settings fz_http_req_settings = {
+    .on_message_begin = fz_http_req_on_begin,
+    .on_header_field = fz_http_req_on_field,
+    .on_header_value = fz_http_req_on_value,
+    .on_headers_complete = fz_http_req_on_headers,
+    .on_message_complete = fz_http_req_on_complete,
+};
+
+/* Read the client's bytes as the proxy does: request after request until
+ * the end, the first refused byte, or an upgrade (whose answer closes).
+ * The end of the input is not signalled: the proxy does not either. */
+static void
+fz_http_reqs_parse(struct fz_http_reqs *r, const uint8_t *data, size_t len)
+{
+    http_parser hp;
+    http_parser_init(&hp, HTTP_REQUEST);
+    hp.data = r;
+    for (size_t off = 0; off < len;) {
+        off += http_parser_execute(&hp, &fz_http_req_settings, (const char *)data + off, len - off);
+        enum http_errno e = HTTP_PARSER_ERRNO(&hp);
+        if (e == HPE_PAUSED) {
+            r->v[r->n - 1].more_follows = off < len;
+            if (hp.upgrade)
+                break;
+            http_parser_pause(&hp, 0);
+            continue;
+        }
+        r->error = e != HPE_OK;
+        break;
+    }
+}
+
+/* ---- the response stream: what the proxy answered ----------------------------------------- */
+
+struct fz_http_resp {
+    const struct fz_http_reqs *reqs;
+    size_t final;     /* final answers read so far: the next answers request `final` */
+    size_t continued; /* 1 + the request that got the last 100 Continue, 0 = none */
+    bool closed;      /* a complete answer said Connection: close */
+    bool in_message;
+    /* the answer being read */
+    int status;
+    bool interim, head_only, conn_close, conn_keep_alive;
+    unsigned n_geo, n_date, n_type;
+    unsigned long long announced; /* Content-Length */
+    char reason[48], geo[16], type[48], name[16], value[48], body[96];
+    size_t reason_len, geo_len, type_len, name_len, value_len, body_len;
+    bool in_value;
+};
+
+static struct fz_http_resp *
+fz_http_resp_of(http_parser *hp)
+{
+    return hp->data;
+}
+
+/* Append to a fixed buffer; *len counts every byte, stored or not. */
+static void
+fz_http_keep(char *dst, size_t cap, size_t *len, const char *at, size_t n)
+{
+    if (*len < cap)
+        memcpy(dst + *len, at, n < cap - *len ? n : cap - *len);
+    *len += n;
+}
+
+static bool
+fz_http_is(const char *s, size_t len, size_t cap, const char *want)
+{
+    return len <= cap && len == strlen(want) && !strncasecmp(s, want, len);
+}
+
+/* The reason phrase of every status the proxy may send on its own (the
+ * upstream is never reached, so every final answer is the proxy's). */
+static const char *
+fz_http_reason(int status)
+{
+    switch (status) {
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Payload Too Large";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return NULL;
+    }
+}
+
+/* Answers that refuse a request's framing (the proxy's limits), or its
+ * protocol: each closes the connection. */
+static bool
+fz_http_closing_status(int status)
+{
+    return status == 405 || status == 413 || status == 431 || status == 501 || status == 505;
+}
+
+static void
+fz_http_resp_header_done(struct fz_http_resp *s)
+{
+    if (!s->in_value)
+        return;
+    const char *v = s->value;
+    size_t vl = s->value_len, cap = sizeof s->value;
+    if (fz_http_is(s->name, s->name_len, sizeof s->name, "X-Geo-Country")) {
+        s->n_geo++;
+        s->geo_len = 0;
+        fz_http_keep(s->geo, sizeof s->geo, &s->geo_len, v, vl < cap ? vl : cap);
+    } else if (fz_http_is(s->name, s->name_len, sizeof s->name, "Date")) {
+        s->n_date++;
+    } else if (fz_http_is(s->name, s->name_len, sizeof s->name, "Content-Type")) {
+        s->n_type++;
+        s->type_len = 0;
+        fz_http_keep(s->type, sizeof s->type, &s->type_len, v, vl < cap ? vl : cap);
+    } else if (fz_http_is(s->name, s->name_len, sizeof s->name, "Connection")) {
+        s->conn_close |= fz_http_is(v, vl, cap, "close");
+        s->conn_keep_alive |= fz_http_is(v, vl, cap, "keep-alive");
+    }
+    s->name_len = s->value_len = 0;
+    s->in_value = false;
+}
+
+static int
+fz_http_resp_on_begin(http_parser *hp)
+{
+    struct fz_http_resp *s = fz_http_resp_of(hp);
+    FZ_CHECK(!s->closed, "an answer follows one that said Connection: close");
+    const struct fz_http_reqs *r = s->reqs;
+    size_t continued = s->continued, final = s->final;
+    memset(s, 0, sizeof *s);
+    s->reqs = r;
+    s->continued = continued;
+    s->final = final;
+    s->in_message = true;
+    return 0;
+}
+
+static int
+fz_http_resp_on_status(http_parser *hp, const char *at, size_t len)
+{
+    struct fz_http_resp *s = fz_http_resp_of(hp);
+    fz_http_keep(s->reason, sizeof s->reason, &s->reason_len, at, len);
+    return 0;
+}
+
+static int
+fz_http_resp_on_field(http_parser *hp, const char *at, size_t len)
+{
+    struct fz_http_resp *s = fz_http_resp_of(hp);
+    fz_http_resp_header_done(s);
+    fz_http_keep(s->name, sizeof s->name, &s->name_len, at, len);
+    return 0;
+}
+
+static int
+fz_http_resp_on_value(http_parser *hp, const char *at, size_t len)
+{
+    struct fz_http_resp *s = fz_http_resp_of(hp);
+    s->in_value = true;
+    fz_http_keep(s->value, sizeof s->value, &s->value_len, at, len);
+    return 0;
+}
+
+/* A 100 Continue: only to a request that asked for one, once, before its
+ * final answer. */
+static void
+fz_http_resp_interim(struct fz_http_resp *s)
+{
+    const struct fz_http_reqs *r = s->reqs;
+    FZ_CHECK(s->status == 100, "interim answer %d (the proxy only sends 100 Continue)", s->status);
+    FZ_CHECK(s->final < r->n && r->v[s->final].asks_continue,
+             "100 Continue to request %zu, which did not ask for it", s->final);
+    FZ_CHECK(s->continued != s->final + 1, "two 100 Continue for request %zu", s->final);
+    s->continued = s->final + 1;
+    s->interim = true;
+}
+
+/* The head of a final answer, checked against the request it answers. */
+static int
+fz_http_resp_on_headers(http_parser *hp)
+{
+    struct fz_http_resp *s = fz_http_resp_of(hp);
+    const struct fz_http_reqs *r = s->reqs;
+    fz_http_resp_header_done(s);
+    s->status = hp->status_code;
+    FZ_CHECK(hp->http_major == 1 && hp->http_minor == 1, "an answer in HTTP/%u.%u", hp->http_major,
+             hp->http_minor);
+    const char *reason = fz_http_reason(s->status);
+    FZ_CHECK(reason != NULL, "status %d, which the proxy never sends on its own", s->status);
+    FZ_CHECK(fz_http_is(s->reason, s->reason_len, sizeof s->reason, reason),
+             "status %d with reason \"%.*s\"", s->status, (int)sizeof s->reason, s->reason);
+    if (s->status < 200) {
+        fz_http_resp_interim(s);
+        return 0;
+    }
+
+    size_t i = s->final;
+    bool answers_partial = i >= r->complete; /* a request the parser refused or cut short */
+    FZ_CHECK(i < r->complete || (i == r->complete && (r->error || r->n > r->complete)),
+             "answer %zu, but the client sent %zu whole requests%s", i + 1, r->complete,
+             r->error ? " and a malformed one" : "");
+    FZ_CHECK(s->n_geo == 1, "a %d with %u X-Geo-Country headers", s->status, s->n_geo);
+    if (s->status == 403)
+        FZ_CHECK(fz_http_is(s->geo, s->geo_len, sizeof s->geo, "CN") ||
+                     fz_http_is(s->geo, s->geo_len, sizeof s->geo, "RU"),
+                 "403 for %.*s, a country that is not blocked", (int)sizeof s->geo, s->geo);
+    FZ_CHECK(s->n_date == 1, "a %d with %u Date headers", s->status, s->n_date);
+    FZ_CHECK(s->n_type == 1 && s->type_len <= sizeof s->type &&
+                 !strncmp(s->type, "text/plain;", 11) &&
+                 memmem(s->type, s->type_len, "charset=utf-8", 13),
+             "the proxy's own %d is not text/plain in UTF-8: %u Content-Type, \"%.*s\"", s->status,
+             s->n_type, (int)sizeof s->type, s->type);
+    FZ_CHECK(hp->content_length != ULLONG_MAX && !(hp->flags & F_CHUNKED),
+             "a %d without Content-Length", s->status);
+    s->announced = hp->content_length;
+    FZ_CHECK(!(s->conn_close && s->conn_keep_alive), "Connection: close and keep-alive");
+
+    if (answers_partial) {
+        /* Only a limit stops a request the parser accepted so far. */
+        FZ_CHECK(r->error || s->status == 413 || s->status == 431,
+                 "a %d to an unfinished, well-formed request", s->status);
+        FZ_CHECK(s->status == 400 || s->status == 413 || s->status == 431 || s->status == 500 ||
+                     s->status == 501 || s->status == 505,
+                 "a %d answers a malformed request", s->status);
+        FZ_CHECK(s->conn_close, "the answer to a malformed request keeps the connection");
+        /* A request refused inside its head has no reliable method: its
+         * answer carries its body. One refused after its head (a body over
+         * the limit) was a HEAD for the client all the same. */
+        s->head_only = i < r->n && r->v[i].head_read && r->v[i].method == HTTP_HEAD;
+        return s->head_only ? 1 : 0;
+    }
+    const struct fz_http_req *q = &r->v[i];
+    if (!q->keep_alive || fz_http_closing_status(s->status))
+        FZ_CHECK(s->conn_close, "a %d to request %zu (keep-alive %d) without Connection: close",
+                 s->status, i + 1, q->keep_alive);
+    else if (s->conn_close)
+        FZ_CHECK(!q->more_follows, "a %d closes the connection before pipelined request %zu",
+                 s->status, i + 2);
+    s->head_only = q->method == HTTP_HEAD;
+    return s->head_only ? 1 : 0; /* an answer to HEAD has no body, whatever it announces */
+}
+
+static int
+fz_http_resp_on_body(http_parser *hp, const char *at, size_t len)
+{
+    struct fz_http_resp *s = fz_http_resp_of(hp);
+    fz_http_keep(s->body, sizeof s->body, &s->body_len, at, len);
+    return 0;
+}
+
+/* The answer is complete: its body is the proxy's one-line text. */
+static int
+fz_http_resp_on_complete(http_parser *hp)
+{
+    struct fz_http_resp *s = fz_http_resp_of(hp);
+    s->in_message = false;
+    http_parser_pause(hp, 1); /* the caller checks where the next answer starts */
+    if (s->interim)
+        return 0;
+    if (!s->head_only) {
+        FZ_CHECK(s->body_len == s->announced, "a %d announces %llu bytes and carries %zu",
+                 s->status, s->announced, s->body_len);
+        char code[8];
+        snprintf(code, sizeof code, "%d ", s->status);
+        /* /-/metrics has a text body of its own */
+        if (fz_http_is(s->type, s->type_len, sizeof s->type, "text/plain; charset=utf-8"))
+            FZ_CHECK(s->body_len >= 5 && s->body_len <= sizeof s->body &&
+                         !memcmp(s->body, code, 4) && s->body[s->body_len - 1] == '\n',
+                     "the body of a %d is not its one-line explanation: \"%.*s\"", s->status,
+                     (int)(s->body_len < sizeof s->body ? s->body_len : sizeof s->body), s->body);
+        if (s->status == 403)
+            FZ_CHECK(s->geo_len <= sizeof s->geo && s->body_len <= sizeof s->body &&
+                         memmem(s->body, s->body_len, s->geo, s->geo_len),
+                     "a 403 for %.2s whose body names another country", s->geo);
+    }
+    s->closed = s->conn_close;
+    s->final++;
+    return 0;
+}
+
+static const http_parser_settings fz_http_resp_settings = {
+    .on_message_begin = fz_http_resp_on_begin,
+    .on_status = fz_http_resp_on_status,
+    .on_header_field = fz_http_resp_on_field,
+    .on_header_value = fz_http_resp_on_value,
+    .on_headers_complete = fz_http_resp_on_headers,
+    .on_body = fz_http_resp_on_body,
+    .on_message_complete = fz_http_resp_on_complete,
+};
+
+/* Everything the proxy wrote is a sequence of whole answers, one per
+ * request until one says Connection: close. `capped`: the capture stopped
+ * at 1 MiB, so only the captured prefix is checked. */
+static void
+fz_http_check_exchange(const struct fz_http_reqs *r, const char *buf, size_t len, bool capped)
+{
+    static const char line[] = "HTTP/1.1 ";
+    struct fz_http_resp s = {.reqs = r};
+    http_parser hp;
+    http_parser_init(&hp, HTTP_RESPONSE);
+    hp.data = &s;
+    for (size_t off = 0; off < len;) {
+        FZ_CHECK(!s.closed,
+                 "%zu more bytes after answer %zu, which said Connection: close: \"%.*s\"",
+                 len - off, s.final, (int)(len - off < 24 ? len - off : 24), buf + off);
+        size_t k = len - off < 9 ? len - off : 9;
+        FZ_CHECK(!memcmp(buf + off, line, k) && (k == 9 || capped),
+                 "answer %zu does not start with \"HTTP/1.1 \": \"%.*s\"", s.final + 1,
+                 (int)(len - off < 24 ? len - off : 24), buf + off);
+        off += http_parser_execute(&hp, &fz_http_resp_settings, buf + off, len - off);
+        enum http_errno e = HTTP_PARSER_ERRNO(&hp);
+        FZ_CHECK(e == HPE_OK || e == HPE_PAUSED, "answer %zu does not parse: %s (at byte %zu)",
+                 s.final + 1, http_errno_description(e), off);
+        http_parser_pause(&hp, 0);
+    }
+    if (capped)
+        return;
+    FZ_CHECK(!s.in_message, "the proxy closed the connection in the middle of answer %zu",
+             s.final + 1);
+    /* Every request is answered until an answer says close. */
+    if (!s.closed)
+        FZ_CHECK(s.final == r->complete && !r->error,
+                 "the proxy closed without Connection: close after %zu answers to %zu whole "
+                 "requests%s",
+                 s.final, r->complete, r->error ? " and a malformed one" : "");
 }
 
 int
@@ -238,7 +674,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (getenv("GEORACE_FUZZ_VERBOSE")) /* show what the proxy answered */
         fprintf(stderr, "fuzz_http: %zu response bytes: %.*s\n", c.len,
                 (int)(c.len < 300 ? c.len : 300), c.buf);
-    fz_http_check_response(c.buf, c.len);
+    struct fz_http_reqs reqs = {0};
+    fz_http_reqs_parse(&reqs, data + 1, size - 1);
+    fz_http_check_exchange(&reqs, c.buf, c.len, c.capped);
+    free(reqs.v);
     free(c.buf);
     return 0;
 }
