@@ -227,6 +227,7 @@ unknown_counters_are_null_in_json_and_na_in_the_summary(void)
     CU_ASSERT_DOUBLE_EQUAL(sum.ttf_median_s, 0.3, 1e-9);
 
     c.workload = fake_subject_stopped;
+    c.out = NULL; /* closed above */
     CU_ASSERT_EQUAL_FATAL(gr_campaign_run(&c, &sum), 0);
     CU_ASSERT_DOUBLE_EQUAL(gr_campaign_hit_ratio(&sum), 0.8, 1e-9);
     CU_ASSERT_TRUE(sum.rss_known);
