@@ -104,11 +104,17 @@ stress_print_summary(FILE *f, const gr_campaign *c, const gr_campaign_summary *s
                 s->ttf_median_s, s->ttf_max_s);
     for (int i = 0; i < s->n_messages; i++)
         fprintf(f, "  message     %s\n", s->messages[i]);
-    fprintf(f, "  requests    %" PRIu64 " (hit ratio %.1f%%)\n", s->requests,
-            s->requests ? 100.0 * (double)s->hits / (double)s->requests : 0.0);
+    double hr = gr_campaign_hit_ratio(s); /* < 0: no trial's hits are known */
+    if (hr < 0)
+        fprintf(f, "  requests    %" PRIu64 " (hit ratio n/a)\n", s->requests);
+    else
+        fprintf(f, "  requests    %" PRIu64 " (hit ratio %.1f%%)\n", s->requests, 100.0 * hr);
     fprintf(f, "  mismatches  %" PRIu64 "\n  errors      %" PRIu64 "\n", s->mismatches, s->errors);
-    fprintf(f, "  max cache   %zu entries, max RSS %.1f MiB\n", s->cache_len_max,
-            (double)s->rss_max_kb / 1024);
+    if (s->rss_known)
+        fprintf(f, "  max cache   %zu entries, max RSS %.1f MiB\n", s->cache_len_max,
+                (double)s->rss_max_kb / 1024);
+    else
+        fprintf(f, "  max cache   %zu entries, max RSS n/a\n", s->cache_len_max);
 }
 
 static json_t *
@@ -134,7 +140,10 @@ stress_summary_json(const gr_campaign *c, const gr_campaign_summary *s)
         json_object_set_new(o, "ttf_max_s", json_real(s->ttf_max_s));
     }
     json_object_set_new(o, "cache_len_max", json_integer((json_int_t)s->cache_len_max));
-    json_object_set_new(o, "rss_max_kb", json_integer((json_int_t)s->rss_max_kb));
+    json_object_set_new(o, "rss_max_kb",
+                        s->rss_known ? json_integer((json_int_t)s->rss_max_kb) : json_null());
+    double hr = gr_campaign_hit_ratio(s);
+    json_object_set_new(o, "hit_ratio", hr < 0 ? json_null() : json_real(hr));
     return o;
 }
 
