@@ -302,6 +302,13 @@ gr_client_on_begin(http_parser *hp)
     return 0;
 }
 
+static void
+gr_client_on_continued(uv_write_t *req, int status)
+{
+    (void)status; /* a failed write shows on the answer's write as well */
+    free(req);
+}
+
 static int
 gr_client_on_headers(http_parser *hp)
 {
@@ -315,9 +322,13 @@ gr_client_on_headers(http_parser *hp)
     const char *expect = gr_msg_header(&c->req, "Expect");
     if (expect && !strcasecmp(expect, "100-continue") && hp->http_minor >= 1 &&
         (hp->content_length != ULLONG_MAX && hp->content_length > 0)) {
+        /* A write request of its own: libuv keeps a finished write queued
+         * until its callback runs on the next loop turn, and pipelined
+         * requests can ask for a 100 more than once in one turn. */
+        uv_write_t *req = malloc(sizeof *req);
         uv_buf_t b = uv_buf_init((char *)gr_client_continue, sizeof gr_client_continue - 1);
-        c->continue_req.data = c;
-        uv_write(&c->continue_req, (uv_stream_t *)&c->tcp, &b, 1, NULL);
+        if (req && uv_write(req, (uv_stream_t *)&c->tcp, &b, 1, gr_client_on_continued))
+            free(req);
     }
     return 0;
 }
@@ -383,10 +394,12 @@ gr_client_fail(struct gr_client *c)
     int code = gr_client_error_status(c, &text);
     if (c->state == GR_CLIENT_IDLE) /* refused at its first byte */
         c->t0 = gr_clock_now_ns();
+    /* a HEAD whose header block was read (refused for its body) gets no
+     * body; a request refused earlier has no method to go by */
+    c->head_only = gr_msg_head_complete(&c->req) && c->parser.method == HTTP_HEAD;
     gr_msg_seal(&c->req); /* the access log shows what there is of the target */
     c->rlen = 0;
     c->keep_alive = false;
-    c->head_only = false;
     c->state = GR_CLIENT_BUSY;
     uv_timer_stop(&c->timer);
     gr_worker_request_begin(c);

@@ -90,6 +90,8 @@ int gr_msg_on_value(http_parser *hp, const char *at, size_t len);
 int gr_msg_on_body(http_parser *hp, const char *at, size_t len);
 /* Close the header block (from on_headers_complete). 0, or -1 with error. */
 int gr_msg_end_head(struct gr_msg *m);
+/* The header block was read whole (gr_msg_end_head ran). */
+bool gr_msg_head_complete(const struct gr_msg *m);
 /* Make a message the parser gave up on safe to read: the start line's part
  * terminated, no headers. */
 void gr_msg_seal(struct gr_msg *m);
@@ -149,7 +151,7 @@ struct gr_upconn;
 struct gr_client {
     uv_tcp_t tcp;
     uv_timer_t timer;
-    uv_write_t wreq, continue_req;
+    uv_write_t wreq;
     uv_shutdown_t sreq;
     http_parser parser;
     struct gr_msg req;

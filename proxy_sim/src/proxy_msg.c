@@ -209,6 +209,12 @@ gr_msg_end_head(struct gr_msg *m)
     return 0;
 }
 
+bool
+gr_msg_head_complete(const struct gr_msg *m)
+{
+    return m->part == GR_MSG_PART_DONE && m->error != GR_MSG_HEAD_TOO_LARGE;
+}
+
 void
 gr_msg_seal(struct gr_msg *m)
 {
