@@ -211,12 +211,12 @@ wrk_ms() {
     f = u == "us" ? 0.001 : u == "ms" ? 1 : u == "s" ? 1000 : u == "m" ? 60000 : u == "h" ? 3600000 : -1
     if (f < 0) print "-"; else printf "%.3f", n * f }'
 }
-wrk_run() { # NAME ADDR PID
+wrk_run() { # NAME ADDR PID [DURATION]
   # the servers idle while xff.lua reads the CSV, so the CPU counted around
   # the whole run is the CPU spent on wrk's requests
   local before after rc
   before=$(cpu_ticks "$3")
-  "$WRK" -t"$LOAD_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s proxy_sim/wrk/xff.lua \
+  "$WRK" -t"$LOAD_THREADS" -c"$CONNECTIONS" -d"${4:-$DURATION}" --latency -s proxy_sim/wrk/xff.lua \
     "http://$2/" -- "$CSV" 1 >"$tmp/$1.wrk" 2>&1
   rc=$?
   after=$(cpu_ticks "$3")
@@ -256,6 +256,10 @@ elif [ ! -r "$CSV" ]; then
   echo "pass 2: skipped: no CSV database for xff.lua at $CSV (set CSV)"
 else
   [ -n "$RATE" ] && echo "bench-proxy: wrk has no rate control: pass 2 runs closed loop" >&2
+  # a short warm-up of each, as pass 1 has: the first round is not the
+  # only one to meet a cold server
+  wrk_run warm.georace "$gp" "$proxy_pid" 1s
+  wrk_run warm.nginx "$np" "$nginx_pid" 1s
   for r in $(rounds); do
     wrk_run "georace.$r" "$gp" "$proxy_pid" || wrk_status=1
     wrk_run "nginx.$r" "$np" "$nginx_pid" || wrk_status=1
