@@ -349,7 +349,9 @@ fz_http_is(const char *s, size_t len, size_t cap, const char *want)
 }
 
 /* The reason phrase of every status the proxy may send on its own (the
- * upstream is never reached, so every final answer is the proxy's). */
+ * upstream is never reached, so every final answer is the proxy's). Kept
+ * apart from the proxy's own table on purpose: an oracle that read the
+ * implementation's table would check nothing. */
 static const char *
 fz_http_reason(int status)
 {

@@ -338,8 +338,6 @@ gr_http_reason(int code)
         return "Not Found";
     case 405:
         return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
     case 413:
         return "Payload Too Large";
     case 431:
