@@ -148,11 +148,12 @@ load() { # NAME ADDR
   echo $rc
 }
 # CPU milliseconds per 1000 answered requests
-cpu_per_k() { # NAME
-  awk -v t="$(cat "$tmp/$1.cpu")" -v hz="$(getconf CLK_TCK)" -v n="$(field "$1" requests)" \
+per_k() { # CLOCK-TICKS REQUESTS
+  awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v n="$2" \
     'BEGIN { if (n > 0) printf "%.1f", t * 1000 / hz / n * 1000; else print "-" }'
 }
 field() { sed -n "s/^ *\"$2\": \([-0-9.e+]*\),\{0,1\}$/\1/p" "$tmp/$1.json" | head -1; }
+load_cpu() { per_k "$(cat "$tmp/$1.cpu")" "$(field "$1" requests)"; } # NAME
 
 # median of numbers on stdin ("-" when there are none)
 median() {
@@ -162,6 +163,24 @@ median() {
 }
 sum() { awk '{ s += $1 } END { print s + 0 }'; }
 rounds() { seq 1 "$ROUNDS"; }
+# FN run on every round of one server ("georace" or "nginx"), a value a line
+over_rounds() { # FN WHO [KEY]
+  local fn=$1 who=$2 r
+  shift 2
+  for r in $(rounds); do "$fn" "$who.$r" "$@"; echo; done
+}
+# the medians of both servers and their ratio
+row() { # FN LABEL [KEY]
+  local g n
+  g=$(over_rounds "$1" georace "${@:3}" | median)
+  n=$(over_rounds "$1" nginx "${@:3}" | median)
+  printf '%-22s %14s %14s %10s\n' "$2" "$g" "$n" "$(ratio "$g" "$n")"
+}
+# the sums over the rounds of both servers
+totals() { # FN LABEL KEY
+  printf '%-22s %14s %14s\n' "$2" "$(over_rounds "$1" georace "$3" | sum)" \
+    "$(over_rounds "$1" nginx "$3" | sum)"
+}
 # per-round req/s ratios, e.g. "1.03 0.98 1.07"
 ratios() { # FIELD-FUNCTION KEY
   local r out=""
@@ -184,23 +203,14 @@ done
 printf '\npass 1: georace load, every answer checked (%s threads), median of %s rounds\n' \
   "$LOAD_THREADS" "$ROUNDS"
 printf '%-22s %14s %14s %10s\n' "" "georace proxy" "nginx+geoip2" "ratio"
-row() { # LABEL FIELD
-  local g n
-  g=$(for r in $(rounds); do field "georace.$r" "$2"; done | median)
-  n=$(for r in $(rounds); do field "nginx.$r" "$2"; done | median)
-  printf '%-22s %14s %14s %10s\n' "$1" "$g" "$n" "$(ratio "$g" "$n")"
-}
-row "requests/s" req_per_s
-row "latency p50 (ms)" p50
-row "latency p99 (ms)" p99
-row "latency p99.9 (ms)" p999
-g=$(for r in $(rounds); do cpu_per_k "georace.$r"; echo; done | median)
-n=$(for r in $(rounds); do cpu_per_k "nginx.$r"; echo; done | median)
-printf '%-22s %14s %14s %10s\n' "CPU ms / 1000 req" "$g" "$n" "$(ratio "$g" "$n")"
-total() { for r in $(rounds); do field "$1.$r" "$2"; echo; done | sum; }
-printf '%-22s %14s %14s\n' "requests (all rounds)" "$(total georace requests)" "$(total nginx requests)"
-printf '%-22s %14s %14s\n' "errors" "$(total georace errors_total)" "$(total nginx errors_total)"
-printf '%-22s %14s %14s\n' "mismatches" "$(total georace mismatches)" "$(total nginx mismatches)"
+row field "requests/s" req_per_s
+row field "latency p50 (ms)" p50
+row field "latency p99 (ms)" p99
+row field "latency p99.9 (ms)" p999
+row load_cpu "CPU ms / 1000 req"
+totals field "requests (all rounds)" requests
+totals field "errors" errors_total
+totals field "mismatches" mismatches
 printf '%-22s %s\n' "req/s ratio by round" "$(ratios field req_per_s)"
 
 # ---- pass 2: wrk ------------------------------------------------------------
@@ -236,16 +246,7 @@ wrk_field() { # NAME what: rps p50 p99 requests non2xx socket_errors
       awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s } END { if (NR == 0) print 0 }' ;;
   esac
 }
-wrk_row() { # LABEL WHAT
-  local g n
-  g=$(for r in $(rounds); do wrk_field "georace.$r" "$2"; echo; done | median)
-  n=$(for r in $(rounds); do wrk_field "nginx.$r" "$2"; echo; done | median)
-  printf '%-22s %14s %14s %10s\n' "$1" "$g" "$n" "$(ratio "$g" "$n")"
-}
-wrk_cpu_per_k() { # NAME
-  awk -v t="$(cat "$tmp/$1.wcpu")" -v hz="$(getconf CLK_TCK)" -v n="$(wrk_field "$1" requests)" \
-    'BEGIN { if (n > 0) printf "%.1f", t * 1000 / hz / n * 1000; else print "-" }'
-}
+wrk_cpu() { per_k "$(cat "$tmp/$1.wcpu")" "$(wrk_field "$1" requests)"; } # NAME
 
 wrk_status=0
 if [ "$WRK" = none ] || [ ! -x "$WRK" ]; then
@@ -267,18 +268,13 @@ else
   printf '\npass 2: wrk -t%s -c%s -d%s, xff.lua (nothing checked), median of %s rounds\n' \
     "$LOAD_THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS"
   printf '%-22s %14s %14s %10s\n' "" "georace proxy" "nginx+geoip2" "ratio"
-  wrk_row "requests/s" rps
-  wrk_row "latency p50 (ms)" p50
-  wrk_row "latency p99 (ms)" p99
-  g=$(for r in $(rounds); do wrk_cpu_per_k "georace.$r"; echo; done | median)
-  n=$(for r in $(rounds); do wrk_cpu_per_k "nginx.$r"; echo; done | median)
-  printf '%-22s %14s %14s %10s\n' "CPU ms / 1000 req" "$g" "$n" "$(ratio "$g" "$n")"
-  wtotal() { for r in $(rounds); do wrk_field "$1.$r" "$2"; done | sum; }
-  printf '%-22s %14s %14s\n' "requests (all rounds)" "$(wtotal georace requests)" \
-    "$(wtotal nginx requests)"
-  printf '%-22s %14s %14s\n' "403 (non-2xx)" "$(wtotal georace non2xx)" "$(wtotal nginx non2xx)"
-  printf '%-22s %14s %14s\n' "socket errors" "$(wtotal georace socket_errors)" \
-    "$(wtotal nginx socket_errors)"
+  row wrk_field "requests/s" rps
+  row wrk_field "latency p50 (ms)" p50
+  row wrk_field "latency p99 (ms)" p99
+  row wrk_cpu "CPU ms / 1000 req"
+  totals wrk_field "requests (all rounds)" requests
+  totals wrk_field "403 (non-2xx)" non2xx
+  totals wrk_field "socket errors" socket_errors
   printf '%-22s %s\n' "req/s ratio by round" "$(ratios wrk_field rps)"
   for who in georace nginx; do
     for r in $(rounds); do

@@ -90,7 +90,7 @@ static void
 gr_client_close(struct gr_client *c)
 {
     struct gr_proxy_worker *w = c->w;
-    if (c->state == GR_CLIENT_CLOSING && uv_is_closing((uv_handle_t *)&c->tcp))
+    if (uv_is_closing((uv_handle_t *)&c->tcp))
         return;
     c->state = GR_CLIENT_CLOSING;
     if (c->queued || c->up)
@@ -158,7 +158,6 @@ gr_client_written(struct gr_client *c)
         gr_client_linger(c);
     } else {
         c->state = GR_CLIENT_IDLE;
-        c->complete = false;
         gr_msg_reset(&c->req);
         http_parser_pause(&c->parser, 0);
         gr_client_arm(c, gr_client_ms(w->proxy->cfg.idle_timeout_ns));
@@ -337,7 +336,6 @@ static int
 gr_client_on_complete(http_parser *hp)
 {
     struct gr_client *c = GR_CLIENT_OF(hp);
-    c->complete = true;
     c->keep_alive = http_should_keep_alive(hp) != 0;
     c->head_only = hp->method == HTTP_HEAD;
     http_parser_pause(hp, 1);
@@ -417,7 +415,8 @@ gr_client_parse(struct gr_client *c)
     c->parsing = true;
     while (c->rlen > 0 && (c->state == GR_CLIENT_IDLE || c->state == GR_CLIENT_READING)) {
         size_t n = http_parser_execute(&c->parser, &gr_client_settings, c->rbuf, c->rlen);
-        if (!c->complete) {
+        /* only a complete message pauses the parser (gr_client_on_complete) */
+        if (HTTP_PARSER_ERRNO(&c->parser) != HPE_PAUSED) {
             c->rlen = 0;
             if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK)
                 gr_client_fail(c);

@@ -162,7 +162,7 @@ struct gr_client {
     struct gr_buf head, body;      /* the answer being written */
     enum gr_client_state state;
     unsigned handles; /* uv handles not yet closed */
-    bool reading, parsing, eof, keep_alive, complete, counted, queued, retried, head_only;
+    bool reading, parsing, eof, keep_alive, counted, queued, retried, head_only;
     uint64_t t0;
     gr_ip peer;
     char peerstr[GR_IP_STRLEN];
@@ -201,7 +201,7 @@ struct gr_upconn {
     struct gr_upconn *prev, *next;
     struct gr_buf out; /* the request: head and body */
     unsigned handles;
-    bool connected, writing, reused, got_bytes, complete, closing;
+    bool connected, writing, reused, got_bytes, closing;
     char rbuf[GR_PROXY_READ_BUF];
 };
 

@@ -173,7 +173,6 @@ gr_up_finish(struct gr_upconn *up, bool reusable)
      * leaves the rest of the request in the way of the next one */
     if (reusable && !up->writing && http_should_keep_alive(&up->parser)) {
         gr_msg_reset(&up->resp);
-        up->complete = false;
         up->reused = true;
         up->got_bytes = false;
         http_parser_pause(&up->parser, 0);
@@ -205,8 +204,7 @@ gr_up_on_complete(http_parser *hp)
         gr_msg_reset(&up->resp); /* an interim answer: the final one follows */
         return 0;
     }
-    up->complete = true;
-    http_parser_pause(hp, 1);
+    http_parser_pause(hp, 1); /* the only pause: it marks the answer complete */
     return 0;
 }
 
@@ -218,6 +216,12 @@ static const http_parser_settings gr_up_settings = {
     .on_body = gr_msg_on_body,
     .on_message_complete = gr_up_on_complete,
 };
+
+static bool
+gr_up_complete(const struct gr_upconn *up)
+{
+    return HTTP_PARSER_ERRNO(&up->parser) == HPE_PAUSED;
+}
 
 static void
 gr_up_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -233,10 +237,10 @@ gr_up_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     struct gr_upconn *up = s->data;
     if (nread == 0)
         return;
-    if (nread > 0 && up->client && !up->complete) {
+    if (nread > 0 && up->client && !gr_up_complete(up)) {
         up->got_bytes = true;
         size_t n = http_parser_execute(&up->parser, &gr_up_settings, buf->base, (size_t)nread);
-        if (up->complete)
+        if (gr_up_complete(up))
             gr_up_finish(up, n == (size_t)nread); /* bytes beyond the answer: do not reuse */
         else if (HTTP_PARSER_ERRNO(&up->parser) != HPE_OK)
             gr_up_fail(up, GR_METRICS_UP_REFUSED);
@@ -245,7 +249,7 @@ gr_up_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == UV_EOF && up->client && up->got_bytes) {
         /* an answer delimited by the end of the connection */
         http_parser_execute(&up->parser, &gr_up_settings, NULL, 0);
-        if (up->complete) {
+        if (gr_up_complete(up)) {
             gr_up_finish(up, false);
             return;
         }

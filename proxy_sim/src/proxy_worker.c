@@ -56,16 +56,10 @@ gr_worker_log(struct gr_client *c, int code, size_t bytes)
 }
 
 static void
-gr_worker_on_closed(uv_handle_t *h)
-{
-    (void)h;
-}
-
-static void
 gr_worker_close(uv_handle_t *h)
 {
     if (!uv_is_closing(h))
-        uv_close(h, gr_worker_on_closed);
+        uv_close(h, NULL); /* the worker's own handles: nothing to free */
 }
 
 /* Close every handle of the loop: uv_run returns once they are closed. */

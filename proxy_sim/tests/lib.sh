@@ -104,6 +104,17 @@ raw_head() {
   exec 3<&- 3>&-
 }
 
+# free_port: a loopback port nothing listens on now (for a server that must
+# come back on the same port).
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+  done
+  return 1
+}
+
 # good_request: the proxy still serves a normal client.
 good_request() {
   local r

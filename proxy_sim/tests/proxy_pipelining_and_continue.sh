@@ -6,11 +6,7 @@
 # connections die) costs no client a 502.
 . "$(dirname "$0")/lib.sh"
 
-up_port=$(for _ in $(seq 1 50); do
-  p=$((20000 + RANDOM % 40000))
-  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; break; }
-done)
-[ -n "$up_port" ] || fail "no free port for the upstream"
+up_port=$(free_port) || fail "no free port for the upstream"
 start_upstream up --listen "127.0.0.1:$up_port" --body-size 100
 start_proxy px --upstream "$UPSTREAM_ADDR" --workers 2 --variant mutex
 host=${PROXY_ADDR%:*} port=${PROXY_ADDR##*:}
