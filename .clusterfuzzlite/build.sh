@@ -60,12 +60,40 @@ compile_into libgeorace_cache.a -Icache/src -Icache/variants -- "${cache_srcs[@]
 # target needs: the request path, not the traffic model or the simulators.
 compile_into libgeorace_proxy.a -Iproxy_sim/src -- proxy_sim/src/*.c
 
-# Static -dev libraries: the runner image only has libc.
-static_libs=(-Wl,-Bstatic)
-for lib in maxminddb event_extra event_pthreads event_core uv_a http_parser jansson; do
-  static_libs+=(-l$lib)
-done
-static_libs+=(-Wl,-Bdynamic -lpthread -ldl -lrt -lm)
+# Static -dev libraries, linked by path: the runner image only has libc.
+# The archive's name is the one the build image ships: libuv's is libuv_a.a
+# in Debian's libuv1-dev >= 1.38 but libuv.a in older ones (the OSS-Fuzz base
+# image's Ubuntu 20.04 has 1.34), so each library lists the names it may have
+# and the first one found in pkg-config's libdir, then on the compiler's own
+# search path, is used.
+static_archive() { # pkg-config name (or -), archive names...
+  local pc=$1 dir name path
+  shift
+  dir=$([ "$pc" != - ] && pkg-config --variable=libdir "$pc" 2>/dev/null)
+  for name in "$@"; do
+    if [ -n "$dir" ] && [ -f "$dir/lib$name.a" ]; then echo "$dir/lib$name.a"; return 0; fi
+  done
+  for name in "$@"; do
+    path=$($CC -print-file-name="lib$name.a")
+    if [ "$path" != "lib$name.a" ] && [ -f "$path" ]; then echo "$path"; return 0; fi
+  done
+  echo "build.sh: no static archive for $pc (tried: $*)" >&2
+  return 1
+}
+static_libs=()
+while read -r pc names; do
+  # shellcheck disable=SC2086
+  static_libs+=("$(static_archive "$pc" $names)") || exit 1
+done <<'LIBS'
+libmaxminddb maxminddb
+libevent_extra event_extra
+libevent_pthreads event_pthreads
+libevent_core event_core
+libuv uv_a uv
+- http_parser
+jansson jansson
+LIBS
+static_libs+=(-lpthread -ldl -lrt -lm)
 
 for src in fuzz/fuzz_*.c; do
   t=$(basename "$src" .c)

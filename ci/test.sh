@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The README's test command: install what is missing, then configure, build
-# and test every preset (default, tsan, asan, fuzz). JUnit XML per preset lands
-# in build/junit-<preset>.xml. Prints one summary line per preset and exits
-# non-zero if any preset failed to configure, build or pass its tests.
+# The README's test command: install what is missing, check that the C
+# sources are formatted (ci/format.sh), then configure, build and test every
+# preset (default, tsan, asan, fuzz). JUnit XML per preset lands in
+# build/junit-<preset>.xml. Prints one summary line for the format check and
+# one per preset, and exits non-zero if the sources are unformatted or any
+# preset failed to configure, build or pass its tests.
 #
 #   ci/test.sh                 all presets
 #   ci/test.sh default asan    only these
@@ -22,6 +24,13 @@ jobs=$(nproc 2>/dev/null || echo 2)
 declare -A summary
 overall=0
 start_all=$SECONDS
+
+echo "=== format"
+if bash ci/format.sh; then
+  format_summary="ok"
+else
+  format_summary="FAILED (unformatted C files, listed above)"; overall=1
+fi
 
 for p in "${presets[@]}"; do
   t0=$SECONDS
@@ -50,6 +59,7 @@ done
 
 echo
 echo "=== georace test summary ($((SECONDS - start_all))s)"
+printf '%-8s %s\n' format "$format_summary"
 for p in "${presets[@]}"; do
   printf '%-8s %s\n' "$p" "${summary[$p]}"
 done

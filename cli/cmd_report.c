@@ -93,6 +93,8 @@ gr_cmd_report(int argc, char **argv)
         printf("merged %zu files into %s: %zu job headers, %zu trials (%zu duplicates "
                "dropped), %zu samples, %zu other records\n",
                n, out, st.jobs, st.trials, st.duplicates, st.samples, st.other);
+        if (st.torn)
+            printf("skipped the torn last line of %zu file(s), e.g. %s\n", st.torn, st.torn_last);
         return GR_EXIT_OK;
     }
     gr_report_stats st;

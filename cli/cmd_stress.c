@@ -477,7 +477,9 @@ model_load_points(const char *path, gr_ttf_point **pts, size_t *n, size_t *cap)
     json_t *arr = json_array();
     char err[512];
     int rc = gr_jsonl_load(path, arr, err, sizeof err);
-    if (rc) {
+    if (rc == GR_JSONL_TORN)
+        gr_cli_error("stress", "%s", err);
+    else if (rc) {
         gr_cli_error("stress", "%s", err);
         json_decref(arr);
         return rc == -1 ? GR_EXIT_NOINPUT : GR_EXIT_DATAERR;

@@ -3,10 +3,12 @@
 -- X-Forwarded-For, in bursts of about six requests from one address (a page
 -- view), one address in five IPv6.
 --
---   wrk -t2 -c32 -d10s -s proxy_sim/wrk/xff.lua http://127.0.0.1:8080/ -- FILE.csv [SEED]
+--   wrk -t2 -c32 -d10s -s proxy_sim/wrk/xff.lua http://127.0.0.1:8080/ [-- FILE.csv [SEED]]
 --
--- FILE.csv is the database the proxy uses, e.g. the generated default
--- database in the build tree (cache/dbgen/georace-default.csv). The target
+-- FILE.csv is the database the proxy uses. Without it, the script takes
+-- $GEORACE_CSV, else the generated default database of the default build
+-- (build/default/cache/dbgen/georace-default.csv beside this script's
+-- checkout), which is what 'georace proxy' uses without --db. The target
 -- must trust the sender as a proxy (georace proxy does for loopback by
 -- default). wrk measures throughput and latency only; 'georace load' also
 -- checks every answer against ground truth.
@@ -25,10 +27,23 @@ local function num_to_ipv4(n)
     math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
 end
 
+-- Say what is wrong and stop wrk, instead of a Lua stack trace.
+local function die(msg)
+  io.stderr:write("xff.lua: " .. msg .. "\n")
+  os.exit(1)
+end
+
+-- The generated default database, found from this script's own path.
+local function default_csv()
+  local here = debug.getinfo(1, "S").source:match("^@(.*)/wrk/[^/]*$") or "proxy_sim"
+  return here .. "/../build/default/cache/dbgen/georace-default.csv"
+end
+
 local function load_csv(path)
   local f = io.open(path, "r")
   if not f then
-    error("xff.lua: cannot open '" .. tostring(path) .. "' (pass the CSV after --)")
+    die("cannot open '" .. path .. "': pass the CSV after -- (wrk ... -s xff.lua URL -- FILE.csv)"
+      .. " or build the default database (cmake --workflow --preset default)")
   end
   for line in f:lines() do
     local s, e = line:match("^%s*([^,#%s]+)%s*,%s*([^,%s]+)%s*,")
@@ -43,7 +58,7 @@ local function load_csv(path)
   end
   f:close()
   if #v4 == 0 and #v6 == 0 then
-    error("xff.lua: no address ranges in '" .. path .. "'")
+    die("no address ranges in '" .. path .. "' (lines of start,end,CC)")
   end
 end
 
@@ -66,7 +81,7 @@ function init(args)
   local seed = tonumber(args[2]) or os.time()
   -- every wrk thread gets its own stream
   math.randomseed(seed + (tonumber(tostring({}):match("0x(%x+)") or "0", 16) or 0) % 100000)
-  load_csv(args[1] or os.getenv("GEORACE_CSV"))
+  load_csv(args[1] or os.getenv("GEORACE_CSV") or default_csv())
 end
 
 function request()

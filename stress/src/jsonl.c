@@ -4,6 +4,9 @@
  * Writing: json_dumpf(JSON_COMPACT) plus a newline, flushed per line, so a
  * campaign killed at any moment leaves every finished trial on disk.
  * Reading: getline() per line, json_loads per line; blank lines are skipped.
+ * A last line with no newline that does not parse is what a writer killed
+ * mid-line leaves: it is skipped and reported (GR_JSONL_TORN), and every
+ * line before it counts. The same bytes anywhere else are malformed input.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +41,19 @@ gr_jsonl_read(const char *path, gr_jsonl_line_fn fn, void *ctx, char *err, size_
     int rc = 0;
     while ((n = getline(&line, &cap, f)) >= 0) {
         lineno++;
+        bool ended = n > 0 && line[n - 1] == '\n';
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
             line[--n] = '\0';
         if (n == 0)
             continue;
         json_error_t jerr;
         json_t *obj = json_loadb(line, (size_t)n, 0, &jerr);
+        if (!obj && !ended) {
+            snprintf(err, errcap, "%s:%ld: last line cut short (no newline, not JSON): skipped",
+                     path, lineno);
+            rc = GR_JSONL_TORN;
+            break;
+        }
         if (!json_is_object(obj)) {
             snprintf(err, errcap, "%s:%ld: %s", path, lineno,
                      obj ? "not a JSON object" : jerr.text);
@@ -112,8 +122,9 @@ json_t *
 gr_jsonl_sample(const gr_jsonl_trial_id *id, const gr_sim_progress *p, double req_per_s)
 {
     double hit_ratio = p->requests ? (double)p->hits / (double)p->requests : 0;
-    return json_pack("{s:s, s:s, s:I, s:f, s:I, s:f, s:f, s:I, s:I, s:I}", "type", "sample",
-                     "variant", id->variant, "seed", (json_int_t)id->seed, "t_s",
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:f, s:I, s:f, s:f, s:I, s:I, s:I}", "type",
+                     "sample", "variant", id->variant, "profile", id->profile ? id->profile : "",
+                     "via", id->via ? id->via : "sim", "seed", (json_int_t)id->seed, "t_s",
                      (double)p->elapsed_ns / 1e9, "requests", (json_int_t)p->requests, "req_per_s",
                      req_per_s, "hit_ratio", hit_ratio, "cache_len", (json_int_t)p->cache_len,
                      "rss_kb", (json_int_t)p->rss_kb, "mismatches", (json_int_t)p->mismatches);

@@ -414,8 +414,13 @@ gr_report_build(const char *const *inputs, size_t n, const char *dir, const char
     r.models = json_array();
     r.predictions = json_array();
     int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++)
+    for (size_t i = 0; i < n && !rc; i++) {
         rc = gr_jsonl_read(inputs[i], gr_report_take, &r, err, errcap);
+        if (rc == GR_JSONL_TORN) {
+            fprintf(stderr, "report: %s\n", err);
+            rc = 0;
+        }
+    }
     char data[4096];
     snprintf(data, sizeof data, "%s/data", dir);
     if (!rc && ((mkdir(dir, 0777) && errno != EEXIST) || (mkdir(data, 0777) && errno != EEXIST))) {

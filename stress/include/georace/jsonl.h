@@ -9,7 +9,8 @@
  *            length, RSS (for the throughput and RSS charts)
  *   measure  one model measurement point (see ttfmodel.h)
  *   model    a fitted time-to-failure model and its predictions
- * Lines that do not parse are reported with their line number.
+ * Lines that do not parse are reported with their line number; a torn last
+ * line (see GR_JSONL_TORN) is skipped and reported.
  */
 #ifndef GEORACE_JSONL_H
 #define GEORACE_JSONL_H
@@ -25,7 +26,12 @@ int gr_jsonl_write(FILE *f, json_t *obj);
 
 /* Called per parsed line; return non-zero to stop. */
 typedef int (*gr_jsonl_line_fn)(json_t *obj, void *ctx);
-/* 0 ok; -1 file unreadable; -2 a malformed line (message in err). */
+/* The file's last line was cut short (no newline, not JSON), as a writer
+ * killed mid-line leaves it: skipped, every line before it was read, err
+ * names it. Not an error for readers that merge or report. */
+#define GR_JSONL_TORN 1
+/* 0 ok; GR_JSONL_TORN; -1 file unreadable; -2 a malformed line (message in
+ * err). */
 int gr_jsonl_read(const char *path, gr_jsonl_line_fn fn, void *ctx, char *err, size_t errcap);
 /* Read every object of a file into an array (appended to arr). Same codes. */
 int gr_jsonl_load(const char *path, json_t *arr, char *err, size_t errcap);
