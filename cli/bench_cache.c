@@ -1,8 +1,7 @@
 /*
- * bench_cache.c - 'georace bench cache': ops/s per cache variant and peer,
- * per operation mix and thread count, as a table or JSON (jansson).
- * The work is done by bench_cache_engine.c; this is option parsing and
- * printing.
+ * bench_cache.c - 'georace bench cache': options and printing around the
+ * cache benchmark of bench/ (georace/bench_cache.h): ops/s per target, mix
+ * and thread count, as a table that fills in cell by cell, or JSON.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -11,52 +10,77 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench_cache_engine.h"
 #include "cli.h"
+#include "georace/bench_cache.h"
 
-int gr_bench_cache(int argc, char **argv);
-
+#define CMD "bench cache"
 #define GR_BC_MAX_THREADS 16
 #define GR_BC_MAX_TARGETS 16
 
+struct bench_cache_opts {
+    uint64_t threads[GR_BC_MAX_THREADS];
+    int nthreads;
+    uint64_t duration_ns, keys, reset_ns, seed;
+    double zipf;
+    bool json;
+    char *variants; /* --variants, split in place into targets[] */
+    const char *targets[GR_BC_MAX_TARGETS];
+    int ntargets;
+};
+
 static void
-gr_bc_usage(FILE *f)
+usage(FILE *f)
 {
+    char list[256] = "", targets[512];
+    for (const char *const *t = gr_bench_targets(); *t; t++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? "," : "", *t);
+    char text[400];
+    snprintf(text, sizeof text, "targets to run, comma separated (default: all of\n%s)", list);
     fprintf(f,
             "usage: georace bench cache [OPTIONS]\n"
-            "Ops/s of every cache variant and of peers (liburcu rculfhash, Concurrency Kit\n"
-            "ck_ht, an uncached libmaxminddb lookup) for four operation mixes:\n"
-            "read-mostly (99%% hits), mixed (90/10), write-heavy (50%% misses) and\n"
-            "reset-storm (mixed while a ticker clears the cache). Keys follow a Zipf law.\n"
+            "%s"
             "\n"
             "  --threads LIST     thread counts, e.g. 1,2,4 (default 1,2,4; max %d)\n"
             "  --seconds DUR      time per cell, e.g. 0.2, 500ms (default 200ms)\n"
-            "  --variants LIST    targets to run, comma separated (default: all of\n"
-            "                     gomap,syncmap+naive-reset,syncmap,mutex,rwlock,sharded,\n"
-            "                     rculfhash,ck_ht,mmdb)\n"
+            "%s"
             "  --keys N           hot key population, prefilled (default 100000)\n"
             "  --zipf S           Zipf exponent over the hot keys, 0 = uniform (default 1.0)\n"
             "  --reset-interval DUR  clear interval of reset-storm (default 1ms)\n"
             "  --seed N           workload seed (default 1)\n"
             "  --json             print JSON instead of the table\n"
             "  -h, --help         this text\n",
-            GR_BC_MAX_THREADS);
+            gr_bench_cache_about, GR_BC_MAX_THREADS,
+            gr_cli_help_wrap(targets, sizeof targets, 21, "--variants LIST", text));
 }
 
+/* Split --variants in place; every name must be a known target. */
 static int
-gr_bc_split(char *s, const char **out, int cap)
+split_targets(struct bench_cache_opts *o, const char *arg)
 {
     int n = 0;
-    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
-        if (n == cap)
-            return -1;
-        out[n++] = tok;
+    for (char *tok = strtok(o->variants, ","); tok; tok = strtok(NULL, ",")) {
+        if (n == GR_BC_MAX_TARGETS) {
+            n = 0;
+            break;
+        }
+        o->targets[n++] = tok;
     }
-    return n;
+    for (int i = 0; i < n; i++)
+        if (!gr_bench_known(o->targets[i])) {
+            gr_cli_error(CMD, "unknown target '%s'", o->targets[i]);
+            return -1;
+        }
+    if (n == 0) {
+        gr_cli_error(CMD, "bad --variants '%s'", arg);
+        return -1;
+    }
+    o->ntargets = n;
+    return 0;
 }
 
-int
-gr_bench_cache(int argc, char **argv)
+/* GR_CLI_RUN, or the exit status (help printed, bad usage). */
+static int
+parse_bench_cache_options(int argc, char **argv, struct bench_cache_opts *o)
 {
     static const struct option opts[] = {{"threads", required_argument, NULL, 't'},
                                          {"seconds", required_argument, NULL, 's'},
@@ -68,34 +92,34 @@ gr_bench_cache(int argc, char **argv)
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *cmd = "bench cache";
-    uint64_t threads[GR_BC_MAX_THREADS] = {1, 2, 4};
-    int nthreads = 3;
-    uint64_t duration_ns = 200000000u, keys = 100000, reset_ns = 1000000u, seed = 1;
-    double zipf = 1.0;
-    bool json = false;
-    char *variants_arg = NULL;
-    const char *targets[GR_BC_MAX_TARGETS];
-    int ntargets = 0;
+    memset(o, 0, sizeof *o);
+    o->threads[0] = 1, o->threads[1] = 2, o->threads[2] = 4;
+    o->nthreads = 3;
+    o->duration_ns = 200000000u;
+    o->keys = 100000;
+    o->reset_ns = 1000000u;
+    o->seed = 1;
+    o->zipf = 1.0;
+    const char *variants_arg = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 't':
-            nthreads = gr_cli_parse_u64_list(optarg, threads, GR_BC_MAX_THREADS);
-            for (int i = 0; nthreads > 0 && i < nthreads; i++)
-                if (threads[i] < 1 || threads[i] > 256)
-                    nthreads = -1;
-            if (nthreads < 0) {
-                gr_cli_error(cmd, "bad --threads '%s' (a list like 1,2,4; 1..256)", optarg);
+            o->nthreads = gr_cli_parse_u64_list(optarg, o->threads, GR_BC_MAX_THREADS);
+            for (int i = 0; o->nthreads > 0 && i < o->nthreads; i++)
+                if (o->threads[i] < 1 || o->threads[i] > 256)
+                    o->nthreads = -1;
+            if (o->nthreads < 0) {
+                gr_cli_error(CMD, "bad --threads '%s' (a list like 1,2,4; 1..256)", optarg);
                 return GR_EXIT_USAGE;
             }
             break;
         case 's':
-            if (gr_cli_parse_duration(optarg, &duration_ns) || duration_ns < 1000000u ||
-                duration_ns > 600000000000u) {
-                gr_cli_error(cmd, "bad --seconds '%s' (1ms..600s)", optarg);
+            if (gr_cli_parse_duration(optarg, &o->duration_ns) || o->duration_ns < 1000000u ||
+                o->duration_ns > 600000000000u) {
+                gr_cli_error(CMD, "bad --seconds '%s' (1ms..600s)", optarg);
                 return GR_EXIT_USAGE;
             }
             break;
@@ -103,158 +127,174 @@ gr_bench_cache(int argc, char **argv)
             variants_arg = optarg;
             break;
         case 'k':
-            if (gr_cli_parse_u64(optarg, &keys) || keys < 1 || keys > 10000000u) {
-                gr_cli_error(cmd, "bad --keys '%s' (1..10M)", optarg);
+            if (gr_cli_parse_u64(optarg, &o->keys) || o->keys < 1 || o->keys > 10000000u) {
+                gr_cli_error(CMD, "bad --keys '%s' (1..10M)", optarg);
                 return GR_EXIT_USAGE;
             }
             break;
         case 'z':
-            zipf = strtod(optarg, &end);
-            if (end == optarg || *end || zipf < 0 || zipf > 5) {
-                gr_cli_error(cmd, "bad --zipf '%s' (0..5)", optarg);
+            o->zipf = strtod(optarg, &end);
+            if (end == optarg || *end || o->zipf < 0 || o->zipf > 5) {
+                gr_cli_error(CMD, "bad --zipf '%s' (0..5)", optarg);
                 return GR_EXIT_USAGE;
             }
             break;
         case 'r':
-            if (gr_cli_parse_duration(optarg, &reset_ns) || reset_ns < 10000u) {
-                gr_cli_error(cmd, "bad --reset-interval '%s' (at least 10us)", optarg);
+            if (gr_cli_parse_duration(optarg, &o->reset_ns) || o->reset_ns < 10000u) {
+                gr_cli_error(CMD, "bad --reset-interval '%s' (at least 10us)", optarg);
                 return GR_EXIT_USAGE;
             }
             break;
         case 'S':
-            if (gr_cli_parse_u64(optarg, &seed)) {
-                gr_cli_error(cmd, "bad --seed '%s'", optarg);
+            if (gr_cli_parse_u64(optarg, &o->seed)) {
+                gr_cli_error(CMD, "bad --seed '%s'", optarg);
                 return GR_EXIT_USAGE;
             }
             break;
         case 'j':
-            json = true;
+            o->json = true;
             break;
         case 'h':
-            gr_bc_usage(stdout);
+            usage(stdout);
             return GR_EXIT_OK;
         default:
-            gr_bc_usage(stderr);
+            usage(stderr);
             return GR_EXIT_USAGE;
         }
     }
-    if (gr_cli_no_operands(cmd, argc, argv))
+    if (gr_cli_no_operands(CMD, argc, argv))
         return GR_EXIT_USAGE;
-    char *vcopy = NULL;
-    if (variants_arg) {
-        vcopy = strdup(variants_arg);
-        ntargets = vcopy ? gr_bc_split(vcopy, targets, GR_BC_MAX_TARGETS) : -1;
-        for (int i = 0; ntargets > 0 && i < ntargets; i++) {
-            const char *why = gr_bench_unavailable(targets[i]);
-            if (why && !strcmp(why, "unknown target")) {
-                gr_cli_error(cmd, "unknown target '%s'", targets[i]);
-                free(vcopy);
-                return GR_EXIT_USAGE;
-            }
-        }
-        if (ntargets <= 0) {
-            gr_cli_error(cmd, "bad --variants '%s'", variants_arg);
-            free(vcopy);
-            return GR_EXIT_USAGE;
-        }
-    } else {
+    if (!variants_arg) {
         for (const char *const *t = gr_bench_targets(); *t; t++)
-            targets[ntargets++] = *t;
+            o->targets[o->ntargets++] = *t;
+        return GR_CLI_RUN;
     }
+    o->variants = strdup(variants_arg);
+    if (!o->variants) {
+        gr_cli_error(CMD, "bad --variants '%s'", variants_arg);
+        return GR_EXIT_USAGE;
+    }
+    if (split_targets(o, variants_arg)) {
+        free(o->variants);
+        return GR_EXIT_USAGE;
+    }
+    return GR_CLI_RUN;
+}
 
+static void
+print_header(const struct bench_cache_opts *o)
+{
+    printf("georace bench cache: %" PRIu64 " hot keys (Zipf s=%.2f), %.3f s per cell, "
+           "reset-storm clears every %.3f ms\n",
+           o->keys, o->zipf, (double)o->duration_ns / 1e9, (double)o->reset_ns / 1e6);
+    printf("million ops/s (hit %%)\n%-20s %7s", "target", "threads");
+    for (int m = 0; m < GR_BENCH_MIX_COUNT; m++)
+        printf(" %18s", gr_bench_mix_name((gr_bench_mix)m));
+    printf("\n");
+    fflush(stdout);
+}
+
+/* One measured cell: its JSON fields, and its column of the table. */
+static void
+print_cell(const char *target, const gr_bench_result *r, json_t *row, bool json)
+{
+    json_object_set_new(row, "ops", json_integer((json_int_t)r->ops));
+    json_object_set_new(row, "seconds", json_real(r->seconds));
+    json_object_set_new(row, "ops_per_s", json_real(r->ops_per_s));
+    json_object_set_new(row, "hits", json_integer((json_int_t)r->hits));
+    json_object_set_new(row, "misses", json_integer((json_int_t)r->misses));
+    json_object_set_new(row, "clears", json_integer((json_int_t)r->clears));
+    if (r->mem_bytes)
+        json_object_set_new(row, "mem_bytes", json_integer((json_int_t)r->mem_bytes));
+    if (json)
+        return;
+    char cellbuf[32];
+    double hit = r->ops ? 100.0 * (double)r->hits / (double)r->ops : 0;
+    if (gr_bench_has_hits(target))
+        snprintf(cellbuf, sizeof cellbuf, "%.2f (%2.0f%%)", r->ops_per_s / 1e6, hit);
+    else
+        snprintf(cellbuf, sizeof cellbuf, "%.2f", r->ops_per_s / 1e6);
+    printf(" %18s", cellbuf);
+}
+
+/* Every mix of one target at one thread count: a row of the table. */
+static int
+run_row(const struct bench_cache_opts *o, const char *target, uint64_t threads, json_t *rows)
+{
+    int status = GR_EXIT_OK;
+    if (!o->json)
+        printf("%-20s %7" PRIu64, target, threads);
+    for (int m = 0; m < GR_BENCH_MIX_COUNT; m++) {
+        gr_bench_cell cell = {.target = target,
+                              .mix = (gr_bench_mix)m,
+                              .threads = (unsigned)threads,
+                              .duration_ns = o->duration_ns,
+                              .keys = (size_t)o->keys,
+                              .zipf_s = o->zipf,
+                              .reset_ns = o->reset_ns,
+                              .seed = o->seed};
+        gr_bench_result r;
+        char err[256] = "";
+        json_t *row = json_object();
+        json_object_set_new(row, "variant", json_string(target));
+        json_object_set_new(row, "peer", json_boolean(gr_bench_is_peer(target)));
+        json_object_set_new(row, "mix", json_string(gr_bench_mix_name(cell.mix)));
+        json_object_set_new(row, "threads", json_integer((json_int_t)threads));
+        if (gr_bench_run_cell(&cell, &r, err, sizeof err)) {
+            gr_cli_error(CMD, "%s", err);
+            json_object_set_new(row, "error", json_string(err));
+            status = GR_EXIT_FAIL;
+            if (!o->json)
+                printf(" %18s", "error");
+        } else if (r.skipped) {
+            json_object_set_new(row, "skipped", json_string(r.skipped));
+            if (!o->json)
+                printf(" %18s", "-");
+        } else {
+            print_cell(target, &r, row, o->json);
+        }
+        json_array_append_new(rows, row);
+        if (!o->json)
+            fflush(stdout);
+    }
+    if (!o->json)
+        printf("\n");
+    return status;
+}
+
+static int
+run_bench_cache(const struct bench_cache_opts *o)
+{
     json_t *root = json_object(), *rows = json_array(), *notes = json_array();
     json_object_set_new(root, "benchmark", json_string("cache"));
-    json_object_set_new(root, "seconds_per_cell", json_real((double)duration_ns / 1e9));
-    json_object_set_new(root, "keys", json_integer((json_int_t)keys));
-    json_object_set_new(root, "zipf_s", json_real(zipf));
-    json_object_set_new(root, "reset_interval_ns", json_integer((json_int_t)reset_ns));
+    json_object_set_new(root, "seconds_per_cell", json_real((double)o->duration_ns / 1e9));
+    json_object_set_new(root, "keys", json_integer((json_int_t)o->keys));
+    json_object_set_new(root, "zipf_s", json_real(o->zipf));
+    json_object_set_new(root, "reset_interval_ns", json_integer((json_int_t)o->reset_ns));
     for (const char *const *n = gr_bench_notes(); *n; n++)
         json_array_append_new(notes, json_string(*n));
-
-    if (!json) {
-        printf("georace bench cache: %" PRIu64 " hot keys (Zipf s=%.2f), %.3f s per cell, "
-               "reset-storm clears every %.3f ms\n",
-               keys, zipf, (double)duration_ns / 1e9, (double)reset_ns / 1e6);
-        printf("million ops/s (hit %%)\n%-20s %7s", "target", "threads");
-        for (int m = 0; m < GR_BENCH_MIX_COUNT; m++)
-            printf(" %18s", gr_bench_mix_name((gr_bench_mix)m));
-        printf("\n");
-        fflush(stdout);
-    }
+    if (!o->json)
+        print_header(o);
     int status = GR_EXIT_OK;
-    for (int ti = 0; ti < ntargets; ti++) {
-        const char *why = gr_bench_unavailable(targets[ti]);
+    for (int ti = 0; ti < o->ntargets; ti++) {
+        const char *why = gr_bench_unavailable(o->targets[ti]);
         if (why) {
             char note[160];
-            snprintf(note, sizeof note, "%s skipped: %s", targets[ti], why);
+            snprintf(note, sizeof note, "%s skipped: %s", o->targets[ti], why);
             json_array_append_new(notes, json_string(note));
-            if (!json)
-                printf("%-20s %s\n", targets[ti], note);
+            if (!o->json)
+                printf("%-20s %s\n", o->targets[ti], note);
             else
                 fprintf(stderr, "georace bench cache: %s\n", note);
             continue;
         }
-        for (int k = 0; k < nthreads; k++) {
-            if (!json)
-                printf("%-20s %7" PRIu64, targets[ti], threads[k]);
-            for (int m = 0; m < GR_BENCH_MIX_COUNT; m++) {
-                gr_bench_cell cell = {.target = targets[ti],
-                                      .mix = (gr_bench_mix)m,
-                                      .threads = (unsigned)threads[k],
-                                      .duration_ns = duration_ns,
-                                      .keys = (size_t)keys,
-                                      .zipf_s = zipf,
-                                      .reset_ns = reset_ns,
-                                      .seed = seed};
-                gr_bench_result r;
-                char err[256] = "";
-                json_t *row = json_object();
-                json_object_set_new(row, "variant", json_string(targets[ti]));
-                json_object_set_new(row, "peer", json_boolean(gr_bench_is_peer(targets[ti])));
-                json_object_set_new(row, "mix", json_string(gr_bench_mix_name(cell.mix)));
-                json_object_set_new(row, "threads", json_integer((json_int_t)threads[k]));
-                if (gr_bench_run_cell(&cell, &r, err, sizeof err)) {
-                    gr_cli_error(cmd, "%s", err);
-                    json_object_set_new(row, "error", json_string(err));
-                    status = GR_EXIT_FAIL;
-                    if (!json)
-                        printf(" %18s", "error");
-                } else if (r.skipped) {
-                    json_object_set_new(row, "skipped", json_string(r.skipped));
-                    if (!json)
-                        printf(" %18s", "-");
-                } else {
-                    double hit = r.ops ? 100.0 * (double)r.hits / (double)r.ops : 0;
-                    json_object_set_new(row, "ops", json_integer((json_int_t)r.ops));
-                    json_object_set_new(row, "seconds", json_real(r.seconds));
-                    json_object_set_new(row, "ops_per_s", json_real(r.ops_per_s));
-                    json_object_set_new(row, "hits", json_integer((json_int_t)r.hits));
-                    json_object_set_new(row, "misses", json_integer((json_int_t)r.misses));
-                    json_object_set_new(row, "clears", json_integer((json_int_t)r.clears));
-                    if (r.mem_bytes)
-                        json_object_set_new(row, "mem_bytes",
-                                            json_integer((json_int_t)r.mem_bytes));
-                    if (!json) {
-                        char cellbuf[32];
-                        if (gr_bench_is_peer(targets[ti]) && !strcmp(targets[ti], "mmdb"))
-                            snprintf(cellbuf, sizeof cellbuf, "%.2f", r.ops_per_s / 1e6);
-                        else
-                            snprintf(cellbuf, sizeof cellbuf, "%.2f (%2.0f%%)", r.ops_per_s / 1e6,
-                                     hit);
-                        printf(" %18s", cellbuf);
-                    }
-                }
-                json_array_append_new(rows, row);
-                if (!json)
-                    fflush(stdout);
-            }
-            if (!json)
-                printf("\n");
-        }
+        for (int k = 0; k < o->nthreads; k++)
+            if (run_row(o, o->targets[ti], o->threads[k], rows) != GR_EXIT_OK)
+                status = GR_EXIT_FAIL;
     }
     json_object_set_new(root, "results", rows);
     json_object_set_new(root, "notes", notes);
-    if (json) {
+    if (o->json) {
         json_dumpf(root, stdout, JSON_INDENT(2));
         printf("\n");
     } else {
@@ -263,6 +303,17 @@ gr_bench_cache(int argc, char **argv)
             printf("note: %s\n", *n);
     }
     json_decref(root);
-    free(vcopy);
     return status;
+}
+
+int
+gr_cmd_bench_cache(int argc, char **argv)
+{
+    struct bench_cache_opts o;
+    int rc = parse_bench_cache_options(argc, argv, &o);
+    if (rc != GR_CLI_RUN)
+        return rc;
+    rc = run_bench_cache(&o);
+    free(o.variants);
+    return rc;
 }

@@ -1,16 +1,6 @@
 /*
- * bench_lookup.c - 'georace bench lookup': nanoseconds per geo lookup for
- * each backend and for a cache hit, over one fixed, seeded sample.
- *
- * The sample holds public addresses drawn at random (fixed seed) and kept
- * only when the database has a range for them, so every backend does the
- * work of a real hit. The answers of scan-bsearch while drawing are the
- * reference every other row is checked against ("agree").
- *
- * The linear scan walks every CSV row per lookup (Zoraxy's slow mode), so it
- * runs only a prefix of the sample; every row also stops at --seconds. The
- * cache-hit row goes through the resolver with the 'mutex' variant after a
- * warm-up pass, i.e. zone check + hash + lock + probe.
+ * bench_lookup.c - 'georace bench lookup': options and printing around the
+ * lookup benchmark of bench/ (georace/bench_lookup.h), as a table or JSON.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -18,19 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "georace/rng.h"
-#include "georace/clock.h"
 #include "cli.h"
-#include "georace/cache.h"
-#include "georace/resolver.h"
+#include "georace/bench_lookup.h"
 
-int gr_bench_lookup(int argc, char **argv);
+#define CMD "bench lookup"
 
-#define BENCH_SEED 0x5eed1234u
-#define BENCH_LINEAR_DIVISOR 1000 /* the linear scan runs samples/1000 ... */
-#define BENCH_LINEAR_MAX 100      /* ... and at most this many lookups */
+struct bench_lookup_opts {
+    gr_cli_db db;
+    uint64_t samples, cap_ns, seed;
+    bool json;
+};
 
 static void
 usage(FILE *f)
@@ -52,184 +40,112 @@ usage(FILE *f)
             "  --help          this text\n\n"
             "exit status: 0 ok, 1 a backend disagreed with the reference, 64 usage,\n"
             "65 malformed database, 66 database missing.\n",
-            BENCH_LINEAR_DIVISOR, BENCH_LINEAR_MAX, BENCH_SEED);
+            GR_BENCH_LOOKUP_LINEAR_DIVISOR, GR_BENCH_LOOKUP_LINEAR_MAX, GR_BENCH_LOOKUP_SEED);
 }
 
-struct bench_row {
-    const char *name;
-    size_t lookups;
-    double ns_per_lookup;
-    size_t found;
-    size_t agree;
-    double open_ms;
-    bool ran;
-};
-
-/* One random public address of the family that the reference database
- * knows, or false after many misses. */
-static bool
-bench_draw(gr_geodb *ref_db, uint64_t *st, bool v6, gr_ip *ip, gr_country *c)
-{
-    for (int tries = 0; tries < 4000; tries++) {
-        if (v6) {
-            uint64_t a = gr_rng_splitmix64(st), b = gr_rng_splitmix64(st);
-            memcpy(ip->b, &a, 8);
-            memcpy(ip->b + 8, &b, 8);
-            ip->b[0] = (uint8_t)(0x20 | (ip->b[0] & 0x0f)); /* 2000::/4: allocated space */
-            ip->b[1] &= 0x0f;
-        } else {
-            gr_ip_from_v4((uint32_t)gr_rng_splitmix64(st), ip);
-        }
-        if (gr_zone_of(ip) == GR_ZONE_NONE && gr_geodb_lookup(ref_db, ip, c) == 1)
-            return true;
-    }
-    return false;
-}
-
-/* Draw n addresses, a quarter IPv6, that the reference database knows
- * (rejection sampling: uniform over the ranges' address space); answers in
- * ref[]. */
-static size_t
-bench_sample(gr_geodb *ref_db, uint64_t seed, gr_ip *out, gr_country *ref, size_t n, size_t *n_v6)
-{
-    uint64_t st = seed;
-    size_t got = 0;
-    bool v6_ok = true;
-    *n_v6 = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool v6 = v6_ok && gr_rng_splitmix64(&st) % 4 == 0;
-        if (bench_draw(ref_db, &st, v6, &out[got], &ref[got])) {
-            *n_v6 += v6;
-            got++;
-        } else if (v6) {
-            v6_ok = false; /* no IPv6 ranges to speak of: IPv4 only */
-            i--;
-        } else {
-            break;
-        }
-    }
-    return got;
-}
-
-/* Time lookups over samples[0..n) until done or the cap; fill the row. */
-static void
-bench_backend(struct bench_row *row, gr_geodb *db, const gr_ip *s, const gr_country *ref, size_t n,
-              uint64_t cap_ns)
-{
-    uint64_t t0 = gr_clock_now_ns(), elapsed = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        gr_country c = GR_COUNTRY_NONE;
-        int rc = gr_geodb_lookup(db, &s[i], &c);
-        row->found += rc == 1;
-        row->agree += rc == 1 && c == ref[i];
-        if ((i & 63) == 63 || n <= BENCH_LINEAR_MAX) {
-            elapsed = gr_clock_now_ns() - t0;
-            if (elapsed > cap_ns) {
-                i++;
-                break;
-            }
-        }
-    }
-    elapsed = gr_clock_now_ns() - t0;
-    row->lookups = i;
-    row->ns_per_lookup = i ? (double)elapsed / (double)i : 0;
-    row->ran = true;
-}
-
-static void
-bench_cache_hit(struct bench_row *row, gr_geodb *db, const gr_ip *s, const gr_country *ref,
-                size_t n, uint64_t cap_ns)
-{
-    gr_cache_config cc;
-    gr_cache_config_default(&cc);
-    cc.size_hint = n;
-    gr_cache *cache = NULL;
-    if (gr_cache_create("mutex", &cc, &cache) != GR_CACHE_OK)
-        return;
-    gr_resolver *r = NULL;
-    gr_resolver_config rc = {.db = db, .cache = cache};
-    if (gr_resolver_create(&rc, &r) != 0) {
-        gr_cache_destroy(cache);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) /* warm up: every sample cached */
-        gr_resolve(r, &s[i]);
-    uint64_t t0 = gr_clock_now_ns();
-    size_t i;
-    for (i = 0; i < n; i++) {
-        gr_answer a = gr_resolve(r, &s[i]);
-        row->found += a.cache_hit && a.kind == GR_ANSWER_COUNTRY;
-        row->agree += a.kind == GR_ANSWER_COUNTRY && a.country == ref[i];
-        if ((i & 63) == 63 && gr_clock_now_ns() - t0 > cap_ns) {
-            i++;
-            break;
-        }
-    }
-    uint64_t elapsed = gr_clock_now_ns() - t0;
-    row->lookups = i;
-    row->ns_per_lookup = i ? (double)elapsed / (double)i : 0;
-    row->ran = true;
-    gr_resolver_destroy(r);
-    gr_cache_destroy(cache);
-}
-
+/* GR_CLI_RUN, or the exit status (help printed, bad usage). */
 static int
-bench_open(const gr_cli_db *base, gr_geodb_kind kind, gr_geodb **out, double *open_ms)
+parse_bench_lookup_options(int argc, char **argv, struct bench_lookup_opts *o)
 {
-    gr_cli_db d = *base;
-    d.kind = kind;
-    uint64_t t0 = gr_clock_now_ns();
-    int rc = gr_cli_db_open(&d, out);
-    *open_ms = (double)(gr_clock_now_ns() - t0) / 1e6;
-    return rc;
+    static const struct option longopts[] = {
+        {"samples", required_argument, NULL, 'n'}, {"seconds", required_argument, NULL, 's'},
+        {"seed", required_argument, NULL, 'S'},    {"json", no_argument, NULL, 'j'},
+        {"db", required_argument, NULL, 'D'},      {"csv", required_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    int c, idx = 0;
+    memset(o, 0, sizeof *o);
+    gr_cli_db_init(&o->db);
+    o->samples = 100000;
+    o->cap_ns = 3000000000u;
+    o->seed = GR_BENCH_LOOKUP_SEED;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, &idx)) != -1) {
+        switch (c) {
+        case 'n':
+            if (gr_cli_parse_u64(optarg, &o->samples) || o->samples < 1 || o->samples > 10000000) {
+                gr_cli_error(CMD, "--samples: '%s' is not 1..10M", optarg);
+                return GR_EXIT_USAGE;
+            }
+            break;
+        case 's':
+            if (gr_cli_parse_duration(optarg, &o->cap_ns) || o->cap_ns == 0) {
+                gr_cli_error(CMD, "--seconds: '%s' is not a duration", optarg);
+                return GR_EXIT_USAGE;
+            }
+            break;
+        case 'S':
+            if (gr_cli_parse_u64(optarg, &o->seed)) {
+                gr_cli_error(CMD, "--seed: '%s' is not a number", optarg);
+                return GR_EXIT_USAGE;
+            }
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        case 'D':
+        case 'C':
+            if (gr_cli_db_arg(CMD, &o->db, longopts[idx].name, optarg))
+                return GR_EXIT_USAGE;
+            break;
+        case 'h':
+            usage(stdout);
+            return GR_EXIT_OK;
+        default: /* ':' or '?' */
+            gr_cli_bad_option(CMD, c, argv);
+            return GR_EXIT_USAGE;
+        }
+    }
+    if (gr_cli_no_operands(CMD, argc, argv))
+        return GR_EXIT_USAGE;
+    return GR_CLI_RUN;
 }
 
 static void
-bench_print_table(const struct bench_row *rows, size_t n_rows, size_t n_samples, size_t n_v6,
-                  size_t n_linear)
+print_table(const gr_bench_lookup_report *r)
 {
-    printf("georace bench lookup: %zu public addresses (%zu IPv6), seed fixed\n\n", n_samples,
-           n_v6);
+    printf("georace bench lookup: %zu public addresses (%zu IPv6), seed fixed\n\n", r->samples,
+           r->samples_v6);
     printf("%-22s %9s %14s %9s %9s %10s\n", "row", "lookups", "ns/lookup", "found", "agree",
            "open ms");
-    for (size_t i = 0; i < n_rows; i++) {
-        const struct bench_row *r = &rows[i];
-        if (!r->ran) {
-            printf("%-22s %9s\n", r->name, "(not run)");
+    for (int i = 0; i < GR_BENCH_LOOKUP_ROWS; i++) {
+        const gr_bench_lookup_row *row = &r->rows[i];
+        if (!row->ran) {
+            printf("%-22s %9s\n", row->name, "(not run)");
             continue;
         }
-        printf("%-22s %9zu %14.1f %9zu %9zu %10.1f\n", r->name, r->lookups, r->ns_per_lookup,
-               r->found, r->agree, r->open_ms);
+        printf("%-22s %9zu %14.1f %9zu %9zu %10.1f\n", row->name, row->lookups, row->ns_per_lookup,
+               row->found, row->agree, row->open_ms);
     }
     printf("\nThe linear scan re-parses every CSV row per lookup, so it runs only the first\n"
            "%zu samples; every row stops at the --seconds cap. 'agree' counts answers equal to\n"
            "the reference (scan-bsearch while drawing the sample).\n",
-           n_linear);
+           r->linear_samples);
 }
 
 static int
-bench_print_json(const struct bench_row *rows, size_t n_rows, size_t n_samples, size_t n_v6,
-                 size_t n_linear, uint64_t seed, uint64_t cap_ns, const gr_cli_db *d)
+print_json(const gr_bench_lookup_report *r, const struct bench_lookup_opts *o)
 {
     json_t *results = json_array();
-    for (size_t i = 0; i < n_rows; i++) {
-        const struct bench_row *r = &rows[i];
-        json_t *o = json_pack("{s:s,s:b}", "name", r->name, "ran", r->ran);
-        if (r->ran) {
-            json_object_set_new(o, "lookups", json_integer((json_int_t)r->lookups));
-            json_object_set_new(o, "ns_per_lookup", json_real(r->ns_per_lookup));
-            json_object_set_new(o, "found", json_integer((json_int_t)r->found));
-            json_object_set_new(o, "agree", json_integer((json_int_t)r->agree));
-            json_object_set_new(o, "open_ms", json_real(r->open_ms));
+    for (int i = 0; i < GR_BENCH_LOOKUP_ROWS; i++) {
+        const gr_bench_lookup_row *row = &r->rows[i];
+        json_t *j = json_pack("{s:s,s:b}", "name", row->name, "ran", row->ran);
+        if (row->ran) {
+            json_object_set_new(j, "lookups", json_integer((json_int_t)row->lookups));
+            json_object_set_new(j, "ns_per_lookup", json_real(row->ns_per_lookup));
+            json_object_set_new(j, "found", json_integer((json_int_t)row->found));
+            json_object_set_new(j, "agree", json_integer((json_int_t)row->agree));
+            json_object_set_new(j, "open_ms", json_real(row->open_ms));
         }
-        json_array_append_new(results, o);
+        json_array_append_new(results, j);
     }
+    const gr_cli_db *d = &o->db;
     json_t *doc = json_pack("{s:s,s:I,s:I,s:I,s:I,s:f,s:s,s:s,s:o}", "benchmark", "lookup", "seed",
-                            (json_int_t)seed, "samples", (json_int_t)n_samples, "samples_ipv6",
-                            (json_int_t)n_v6, "linear_samples", (json_int_t)n_linear, "seconds_cap",
-                            (double)cap_ns / 1e9, "mmdb", d->mmdb_path ? d->mmdb_path : "embedded",
-                            "csv", d->n_csv ? d->csv_paths[0] : "embedded", "results", results);
+                            (json_int_t)o->seed, "samples", (json_int_t)r->samples, "samples_ipv6",
+                            (json_int_t)r->samples_v6, "linear_samples",
+                            (json_int_t)r->linear_samples, "seconds_cap", (double)o->cap_ns / 1e9,
+                            "mmdb", d->mmdb_path ? d->mmdb_path : "embedded", "csv",
+                            d->n_csv ? d->csv_paths[0] : "embedded", "results", results);
     if (!doc)
         return -1;
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
@@ -241,114 +157,61 @@ bench_print_json(const struct bench_row *rows, size_t n_rows, size_t n_samples, 
     return 0;
 }
 
-int
-gr_bench_lookup(int argc, char **argv)
+/* The benchmark's databases: the ones the options select. */
+static int
+open_selected(gr_geodb_kind kind, gr_geodb **out, void *ctx)
 {
-    static const struct option longopts[] = {
-        {"samples", required_argument, NULL, 'n'}, {"seconds", required_argument, NULL, 's'},
-        {"seed", required_argument, NULL, 'S'},    {"json", no_argument, NULL, 'j'},
-        {"db", required_argument, NULL, 'D'},      {"csv", required_argument, NULL, 'C'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    gr_cli_db dbsel;
-    uint64_t n_samples = 100000, cap_ns = 3000000000u, seed = BENCH_SEED;
-    bool json = false;
-    int c, idx = 0;
-    gr_cli_db_init(&dbsel);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, &idx)) != -1) {
-        switch (c) {
-        case 'n':
-            if (gr_cli_parse_u64(optarg, &n_samples) || n_samples < 1 || n_samples > 10000000) {
-                gr_cli_error("bench lookup", "--samples: '%s' is not 1..10M", optarg);
-                return GR_EXIT_USAGE;
-            }
-            break;
-        case 's':
-            if (gr_cli_parse_duration(optarg, &cap_ns) || cap_ns == 0) {
-                gr_cli_error("bench lookup", "--seconds: '%s' is not a duration", optarg);
-                return GR_EXIT_USAGE;
-            }
-            break;
-        case 'S':
-            if (gr_cli_parse_u64(optarg, &seed)) {
-                gr_cli_error("bench lookup", "--seed: '%s' is not a number", optarg);
-                return GR_EXIT_USAGE;
-            }
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'D':
-        case 'C':
-            if (gr_cli_db_arg("bench lookup", &dbsel, longopts[idx].name, optarg))
-                return GR_EXIT_USAGE;
-            break;
-        case 'h':
-            usage(stdout);
-            return GR_EXIT_OK;
-        default: /* ':' or '?' */
-            gr_cli_bad_option("bench lookup", c, argv);
-            return GR_EXIT_USAGE;
-        }
-    }
-    if (gr_cli_no_operands("bench lookup", argc, argv))
-        return GR_EXIT_USAGE;
+    gr_cli_db d = *(const gr_cli_db *)ctx;
+    d.kind = kind;
+    return gr_cli_db_open(&d, out);
+}
 
-    struct bench_row rows[4] = {{.name = "mmdb"},
-                                {.name = "scan-bsearch"},
-                                {.name = "scan (linear)"},
-                                {.name = "cache hit (mutex)"}};
-    gr_geodb *mmdb = NULL, *bs = NULL, *lin = NULL;
-    int rc = bench_open(&dbsel, GR_GEODB_SCAN_BSEARCH, &bs, &rows[1].open_ms);
-    if (rc == GR_EXIT_OK)
-        rc = bench_open(&dbsel, GR_GEODB_MMDB, &mmdb, &rows[0].open_ms);
-    if (rc == GR_EXIT_OK)
-        rc = bench_open(&dbsel, GR_GEODB_SCAN, &lin, &rows[2].open_ms);
-    gr_ip *s = malloc(n_samples * sizeof *s);
-    gr_country *ref = malloc(n_samples * sizeof *ref);
-    if (rc == GR_EXIT_OK && (!s || !ref)) {
-        gr_cli_error("bench lookup", "out of memory for %" PRIu64 " samples", n_samples);
-        rc = GR_EXIT_SOFTWARE;
+static int
+run_bench_lookup(const struct bench_lookup_opts *o)
+{
+    gr_bench_lookup_config cfg = {.samples = o->samples,
+                                  .seed = o->seed,
+                                  .cap_ns = o->cap_ns,
+                                  .open = open_selected,
+                                  .open_ctx = (void *)&o->db};
+    gr_bench_lookup_report r;
+    switch (gr_bench_lookup_run(&cfg, &r)) {
+    case GR_BENCH_LOOKUP_OK:
+        break;
+    case GR_BENCH_LOOKUP_EOPEN:
+        return r.open_status; /* gr_cli_db_open said why */
+    case GR_BENCH_LOOKUP_ENOMEM:
+        gr_cli_error(CMD, "out of memory for %" PRIu64 " samples", o->samples);
+        return GR_EXIT_SOFTWARE;
+    default:
+        gr_cli_error(CMD, "the database has no public ranges to sample");
+        return GR_EXIT_DATAERR;
     }
-    size_t got = 0, n_v6 = 0;
-    if (rc == GR_EXIT_OK) {
-        got = bench_sample(bs, seed, s, ref, (size_t)n_samples, &n_v6);
-        if (got == 0) {
-            gr_cli_error("bench lookup", "the database has no public ranges to sample");
-            rc = GR_EXIT_DATAERR;
-        }
+    int rc = GR_EXIT_OK;
+    if (!r.rows[GR_BENCH_LOOKUP_CACHE_HIT].ran)
+        gr_cli_error(CMD, "the 'mutex' cache variant is not available");
+    if (o->json) {
+        if (print_json(&r, o))
+            rc = GR_EXIT_SOFTWARE;
+    } else {
+        print_table(&r);
     }
-    size_t n_linear = got / BENCH_LINEAR_DIVISOR;
-    n_linear = n_linear < 1 ? 1 : n_linear > BENCH_LINEAR_MAX ? BENCH_LINEAR_MAX : n_linear;
-    if (n_linear > got)
-        n_linear = got;
-    if (rc == GR_EXIT_OK) {
-        bench_backend(&rows[0], mmdb, s, ref, got, cap_ns);
-        bench_backend(&rows[1], bs, s, ref, got, cap_ns);
-        bench_backend(&rows[2], lin, s, ref, n_linear, cap_ns);
-        bench_cache_hit(&rows[3], mmdb, s, ref, got, cap_ns);
-        if (!rows[3].ran)
-            gr_cli_error("bench lookup", "the 'mutex' cache variant is not available");
-        if (json) {
-            if (bench_print_json(rows, 4, got, n_v6, n_linear, seed, cap_ns, &dbsel))
-                rc = GR_EXIT_SOFTWARE;
-        } else {
-            bench_print_table(rows, 4, got, n_v6, n_linear);
-        }
-        /* the mmdb and CSV rows only must agree when both come from one source */
-        bool same_source = (dbsel.mmdb_path == NULL) == (dbsel.n_csv == 0);
-        for (int i = 0; i < 4 && rc == GR_EXIT_OK && same_source; i++)
-            if (rows[i].ran && rows[i].agree != rows[i].lookups) {
-                gr_cli_error("bench lookup", "%s disagreed with the reference on %zu lookups",
-                             rows[i].name, rows[i].lookups - rows[i].agree);
-                rc = GR_EXIT_FAIL;
-            }
+    /* the mmdb and CSV rows only must agree when both come from one source */
+    bool same_source = (o->db.mmdb_path == NULL) == (o->db.n_csv == 0);
+    int bad = gr_bench_lookup_disagreeing_row(&r);
+    if (rc == GR_EXIT_OK && same_source && bad >= 0) {
+        const gr_bench_lookup_row *row = &r.rows[bad];
+        gr_cli_error(CMD, "%s disagreed with the reference on %zu lookups", row->name,
+                     row->lookups - row->agree);
+        rc = GR_EXIT_FAIL;
     }
-    free(s);
-    free(ref);
-    gr_geodb_close(mmdb);
-    gr_geodb_close(bs);
-    gr_geodb_close(lin);
     return rc;
+}
+
+int
+gr_cmd_bench_lookup(int argc, char **argv)
+{
+    struct bench_lookup_opts o;
+    int rc = parse_bench_lookup_options(argc, argv, &o);
+    return rc == GR_CLI_RUN ? run_bench_lookup(&o) : rc;
 }

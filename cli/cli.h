@@ -25,10 +25,17 @@ enum gr_exit {
     GR_EXIT_SOFTWARE = 70 /* internal error */
 };
 
+/* What a command's parse_*_options() returns when the options are good
+ * and the command should run; any other value is the exit status (help
+ * printed, or bad usage reported). */
+#define GR_CLI_RUN (-1)
+
 typedef int (*gr_cmd_fn)(int argc, char **argv);
 
 int gr_cmd_lookup(int argc, char **argv);
 int gr_cmd_bench(int argc, char **argv);
+int gr_cmd_bench_lookup(int argc, char **argv);
+int gr_cmd_bench_cache(int argc, char **argv);
 int gr_cmd_mkdb(int argc, char **argv);
 int gr_cmd_proxy(int argc, char **argv);
 int gr_cmd_upstream(int argc, char **argv);
@@ -63,8 +70,9 @@ void gr_cli_db_init(gr_cli_db *d);
 int gr_cli_db_option(gr_cli_db *d, const char *name, const char *value);
 /* Open the selected database; prints a message and returns a gr_exit code on failure. */
 int gr_cli_db_open(const gr_cli_db *d, gr_geodb **out);
-/* Help text for the options above. */
-extern const char gr_cli_db_help[];
+/* Help text of the options above, into buf (returned), text at column col
+ * like the rest of the command's help (see gr_cli_help_wrap). */
+const char *gr_cli_db_help(char *buf, size_t cap, int col);
 
 /* Checks shared by the option loops. Each prints "georace CMD: ..." on
  * failure and returns -1 (the caller exits with GR_EXIT_USAGE), else 0. */
@@ -80,6 +88,12 @@ int gr_cli_no_operands(const char *cmd, int argc, char **argv);
 int gr_cli_bad_option(const char *cmd, int c, char **argv);
 /* --block and --allow are mutually exclusive. */
 int gr_cli_block_or_allow(const char *cmd, const char *block, const char *allow);
+
+/* Help text of one option into buf (returned): "  NAME" padded to column
+ * col, then text wrapped at 79 columns, continuation lines indented to col;
+ * a '\n' in text starts a new line. Lines break at spaces; a word too long
+ * for a line breaks after one of its commas. */
+const char *gr_cli_help_wrap(char *buf, size_t cap, int col, const char *name, const char *text);
 
 /* Print "georace CMD: msg" to stderr. */
 void gr_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,13 +1,11 @@
 /*
- * cmd_bench.c - 'georace bench lookup|cache': dispatch to one benchmark.
+ * cmd_bench.c - 'georace bench lookup|cache': dispatch to one benchmark
+ * (bench_lookup.c, bench_cache.c; the engines live in bench/).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
-
-int gr_bench_lookup(int argc, char **argv);
-int gr_bench_cache(int argc, char **argv);
 
 int
 gr_cmd_bench(int argc, char **argv)
@@ -20,9 +18,9 @@ gr_cmd_bench(int argc, char **argv)
         return argc < 2 ? GR_EXIT_USAGE : GR_EXIT_OK;
     }
     if (!strcmp(argv[1], "lookup"))
-        return gr_bench_lookup(argc - 1, argv + 1);
+        return gr_cmd_bench_lookup(argc - 1, argv + 1);
     if (!strcmp(argv[1], "cache"))
-        return gr_bench_cache(argc - 1, argv + 1);
+        return gr_cmd_bench_cache(argc - 1, argv + 1);
     gr_cli_error("bench", "unknown benchmark '%s' (lookup, cache)", argv[1]);
     return GR_EXIT_USAGE;
 }

@@ -16,6 +16,7 @@
 static void
 usage(FILE *f)
 {
+    char dbh[1024];
     fprintf(f,
             "usage: georace load --target URL [--profile P] [--connections C] [--rate R]\n"
             "                    [--duration D] [--seed S] [--threads T] [--timeout D]\n"
@@ -50,7 +51,7 @@ usage(FILE *f)
             "exit status: 0 every answer right and no errors, 1 mismatches, errors or\n"
             "the target died during the run, 64 usage, 65/66 bad or missing database or\n"
             "profile, 69 the target never answered.\n",
-            gr_cli_db_help);
+            gr_cli_db_help(dbh, sizeof dbh, 22));
 }
 
 struct progress_ctx {

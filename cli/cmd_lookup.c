@@ -17,6 +17,7 @@
 static void
 usage(FILE *f)
 {
+    char dbh[1024];
     fprintf(f,
             "usage: georace lookup [--backend B] [--db FILE | --csv FILE...] [--json] ADDRESS...\n"
             "\n"
@@ -34,7 +35,7 @@ usage(FILE *f)
             "exit status: 0 all addresses resolved, 1 some address was not an IP address,\n"
             "64 usage, 65 malformed database (at open or during a lookup), 66 database\n"
             "missing or unreadable.\n",
-            gr_cli_db_help);
+            gr_cli_db_help(dbh, sizeof dbh, 18));
 }
 
 struct lookup_run {

@@ -17,6 +17,7 @@
 static void
 usage(FILE *f)
 {
+    char dbh[1024];
     fprintf(f,
             "usage: georace proxy [--listen ADDR:PORT] [--upstream ADDR:PORT] [--workers N]\n"
             "                     [--variant V] [--no-detector] [--window-ns N] [--stripes N]\n"
@@ -64,7 +65,7 @@ usage(FILE *f)
             "502 upstream unreachable, 504 upstream timeout, 505 HTTP version.\n\n"
             "exit status: 0 after a graceful stop, 2 the gomap detector fired, 64 usage,\n"
             "65/66 bad or missing database, 69 cannot listen, 70 internal error.\n",
-            gr_cli_db_help);
+            gr_cli_db_help(dbh, sizeof dbh, 25));
 }
 
 static int

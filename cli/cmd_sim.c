@@ -208,9 +208,11 @@ gr_cmd_sim(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         const char *name = NULL;
         switch (c) {
-        case GR_SIM_OPT_HELP:
-            printf(gr_sim_usage, gr_cli_db_help);
+        case GR_SIM_OPT_HELP: {
+            char dbh[1024];
+            printf(gr_sim_usage, gr_cli_db_help(dbh, sizeof dbh, 20));
             return GR_EXIT_OK;
+        }
         case GR_SIM_OPT_PROFILE:
             cfg.profile = optarg;
             break;

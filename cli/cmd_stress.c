@@ -24,6 +24,7 @@
 static void
 stress_usage(FILE *f)
 {
+    char dbh[1024];
     fprintf(f,
             "usage: georace stress [OPTIONS]\n"
             "       georace stress model [--measure] [OPTIONS]   (see 'stress model --help')\n"
@@ -64,7 +65,7 @@ stress_usage(FILE *f)
             "exit status: 0 expectation met, 1 not met (failures or mismatches with\n"
             "'survive', no failure with 'fail', or trials that could not run), 64 usage,\n"
             "65 malformed profile, 66 missing profile or output file.\n",
-            gr_cli_db_help);
+            gr_cli_db_help(dbh, sizeof dbh, 22));
 }
 
 enum stress_expect {

@@ -12,13 +12,96 @@
 #include "cli.h"
 #include "georace/defaultdb.h"
 
-const char gr_cli_db_help[] =
-    "  --backend B     geo backend: mmdb (libmaxminddb), scan (Zoraxy's linear CSV\n"
-    "                  walk) or scan-bsearch (binary search over parsed ranges);\n"
-    "                  default mmdb\n"
-    "  --db FILE       MMDB file for the mmdb backend (default: embedded database)\n"
-    "  --csv FILE      Zoraxy CSV (start,end,CC) for the scan backends; may repeat\n"
-    "                  (default: embedded database)\n";
+/* Help text wrapping (gr_cli_help_wrap): a line being filled in buf. */
+enum { GR_CLI_HELP_WIDTH = 79 };
+
+struct gr_cli_help_line {
+    char *buf;
+    size_t cap, len;
+    int col;   /* where option text starts */
+    int width; /* characters on the current line */
+    bool text; /* the current line has text after the column */
+};
+
+static void
+gr_cli_help_put(struct gr_cli_help_line *l, const char *s, size_t n)
+{
+    if (l->len + n + 1 > l->cap)
+        n = l->cap > l->len + 1 ? l->cap - l->len - 1 : 0;
+    memcpy(l->buf + l->len, s, n);
+    l->len += n;
+    l->buf[l->len] = '\0';
+    l->width += (int)n;
+}
+
+static void
+gr_cli_help_newline(struct gr_cli_help_line *l)
+{
+    gr_cli_help_put(l, "\n", 1);
+    l->width = 0;
+    while (l->width < l->col)
+        gr_cli_help_put(l, " ", 1);
+    l->text = false;
+}
+
+/* One word, on this line if it fits, else on the next; a word too long for
+ * any line is cut after its last comma that fits. */
+static void
+gr_cli_help_word(struct gr_cli_help_line *l, const char *w, size_t n)
+{
+    while (n > 0) {
+        int room = GR_CLI_HELP_WIDTH - l->width - (l->text ? 1 : 0);
+        if ((int)n > room && l->text) {
+            gr_cli_help_newline(l);
+            continue;
+        }
+        size_t take = n;
+        if ((int)n > room) {
+            take = 0;
+            for (size_t i = 0; i < n && (int)i < room; i++)
+                if (w[i] == ',')
+                    take = i + 1;
+            if (take == 0)
+                take = n; /* no comma to cut at: let it overflow */
+        }
+        if (l->text)
+            gr_cli_help_put(l, " ", 1);
+        gr_cli_help_put(l, w, take);
+        l->text = true;
+        w += take;
+        n -= take;
+        if (n > 0)
+            gr_cli_help_newline(l);
+    }
+}
+
+const char *
+gr_cli_help_wrap(char *buf, size_t cap, int col, const char *name, const char *text)
+{
+    struct gr_cli_help_line l = {buf, cap, 0, col, 0, false};
+    buf[0] = '\0';
+    gr_cli_help_put(&l, "  ", 2);
+    gr_cli_help_put(&l, name, strlen(name));
+    do
+        gr_cli_help_put(&l, " ", 1);
+    while (l.width < col);
+    if (l.width > col + 1)
+        gr_cli_help_put(&l, " ", 1); /* a long name: two spaces before its text */
+    for (const char *p = text; *p;) {
+        if (*p == '\n') {
+            gr_cli_help_newline(&l);
+            p++;
+        } else if (*p == ' ') {
+            p++;
+        } else {
+            size_t n = strcspn(p, " \n");
+            gr_cli_help_word(&l, p, n);
+            p += n;
+        }
+    }
+    gr_cli_help_put(&l, "\n", 1);
+    return buf;
+}
 
 void
 gr_cli_error(const char *cmd, const char *fmt, ...)
@@ -169,6 +252,24 @@ gr_cli_block_or_allow(const char *cmd, const char *block, const char *allow)
         return -1;
     }
     return 0;
+}
+
+const char *
+gr_cli_db_help(char *buf, size_t cap, int col)
+{
+    static const char *const opts[][2] = {
+        {"--backend B", "geo backend: mmdb (libmaxminddb), scan (Zoraxy's linear CSV walk) or "
+                        "scan-bsearch (binary search over parsed ranges); default mmdb"},
+        {"--db FILE", "MMDB file for the mmdb backend (default: embedded database)"},
+        {"--csv FILE", "Zoraxy CSV (start,end,CC) for the scan backends; may repeat (default: "
+                       "embedded database)"}};
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0] && len + 1 < cap; i++) {
+        gr_cli_help_wrap(buf + len, cap - len, col, opts[i][0], opts[i][1]);
+        len += strlen(buf + len);
+    }
+    return buf;
 }
 
 void

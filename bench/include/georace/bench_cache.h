@@ -1,10 +1,17 @@
 /*
- * bench_cache_engine.h - the engine of 'georace bench cache': one cell =
- * one target (a cache variant or a peer) x one operation mix x a thread
- * count, run for a fixed time, reporting ops/s.
+ * bench_cache.h - the engine of 'georace bench cache': one cell = one
+ * target (a cache variant or a peer) x one operation mix x a thread count,
+ * run for a fixed time, reporting ops/s.
+ *
+ * Targets, in the order a full run shows them: the cache variants gomap,
+ * syncmap+naive-reset, syncmap, mutex, rwlock, sharded, then the peers
+ * rculfhash (liburcu), ck_ht (Concurrency Kit) and mmdb (no cache, one
+ * libmaxminddb lookup per operation). A peer whose library was not found
+ * at build time is known but unavailable. bench/README.md says what a cell
+ * measures, how each peer is configured and how to read the numbers.
  */
-#ifndef GEORACE_BENCH_CACHE_ENGINE_H
-#define GEORACE_BENCH_CACHE_ENGINE_H
+#ifndef GEORACE_BENCH_CACHE_H
+#define GEORACE_BENCH_CACHE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,12 +46,20 @@ typedef struct gr_bench_result {
 /* NULL-terminated: every cache variant benchmarked, then the peers. */
 const char *const *gr_bench_targets(void);
 const char *gr_bench_mix_name(gr_bench_mix m);
+/* One of gr_bench_targets(), whether or not it can run here. */
+bool gr_bench_known(const char *target);
 bool gr_bench_is_peer(const char *target);
-/* NULL if the target can run here, else why not (peer not built in). */
+/* false for a target that answers every operation itself (mmdb): its hit
+ * ratio means nothing. */
+bool gr_bench_has_hits(const char *target);
+/* NULL if the target can run here, else why not ("unknown target", or the
+ * peer's library was not built in). */
 const char *gr_bench_unavailable(const char *target);
 /* 0 ok (result filled, maybe skipped); -1 with a message in err. */
 int gr_bench_run_cell(const gr_bench_cell *cell, gr_bench_result *out, char *err, size_t cap);
 /* Notes printed with the table: which peer modes are used, what is skipped. */
 const char *const *gr_bench_notes(void);
+/* What the benchmark measures, for a help text (plain text, 79 columns). */
+extern const char gr_bench_cache_about[];
 
 #endif

@@ -1,0 +1,48 @@
+/*
+ * target.h - what 'bench cache' runs a cell against: a cache variant or a
+ * peer, seen through one small table of operations (private to bench/).
+ *
+ * Each target lives in a file of its own (variants.c, peer_mmdb.c,
+ * peer_rculfhash.c, peer_ck_ht.c); cache_engine.c drives them all through
+ * this table, by name, with the same keys, mixes and threads. A peer that needs its
+ * threads registered (RCU readers) does it in thread_init/thread_fini, which
+ * every thread that touches the target calls around its work.
+ */
+#ifndef GEORACE_BENCH_TARGET_H
+#define GEORACE_BENCH_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "georace/bench_cache.h"
+#include "georace/country.h"
+#include "georace/ip.h"
+
+struct gr_bench_target {
+    /* a fresh, empty table for one cell, or NULL with a message in err */
+    void *(*open)(const gr_bench_cell *cell, char *err, size_t cap);
+    void (*thread_init)(void);
+    void (*thread_fini)(void);
+    bool (*get)(void *ctx, const gr_ip *key, gr_country *out);
+    void (*put)(void *ctx, const gr_ip *key, gr_country value);
+    void (*clear)(void *ctx);
+    size_t (*mem)(void *ctx); /* bytes held at the end, 0 = not known */
+    void (*close)(void *ctx);
+};
+
+/* Shared do-nothing hooks for targets that need none. */
+void gr_bench_target_nop(void);
+size_t gr_bench_target_mem_unknown(void *ctx);
+
+/* The targets, one per file. Every cache variant goes through gr_cache,
+ * created by the cell's target name. */
+extern const struct gr_bench_target gr_bench_variant_ops;
+extern const struct gr_bench_target gr_bench_mmdb_ops;
+#ifdef GEORACE_HAVE_URCU
+extern const struct gr_bench_target gr_bench_rculfhash_ops;
+#endif
+#ifdef GEORACE_HAVE_CK
+extern const struct gr_bench_target gr_bench_ck_ht_ops;
+#endif
+
+#endif
