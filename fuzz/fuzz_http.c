@@ -2,7 +2,7 @@
  * fuzz_http.c - raw bytes through the proxy's real request path.
  *
  * One proxy worker is built in process, exactly as gr_proxy_start builds it
- * (proxy_internal.h: gr_proxy_worker_init, the worker's libuv loop, its
+ * (proxy_worker.h: gr_worker_init, the worker's libuv loop, its
  * limits and timeouts), and its loop runs on the fuzzing thread. Each input
  * is one client connection, one end of an AF_UNIX socket pair whose other
  * end the worker serves as it serves an accepted TCP connection
@@ -41,7 +41,8 @@
 #include <unistd.h>
 
 #include "fuzz_input.h"
-#include "proxy_internal.h"
+#include "proxy_client.h"
+#include "proxy_worker.h"
 
 #define FZ_HTTP_MAX_INPUT 65536
 #define FZ_HTTP_MAX_RESPONSE (1u << 20)
@@ -57,7 +58,7 @@ static struct {
     bool ready;
     gr_geodb *db;
     struct gr_proxy proxy;
-    struct gr_proxy_worker worker;
+    struct gr_worker worker;
     gr_cidr trusted[1];
     int reserved_fd; /* keeps the never-listening upstream port ours */
 } fz_http;
@@ -116,7 +117,7 @@ fz_http_init(void)
      * connects to: inputs arrive through gr_client_adopt. */
     gr_net_addr tcp;
     FZ_CHECK(gr_net_parse("127.0.0.1:0", &tcp, err, sizeof err) == 0, "address: %s", err);
-    FZ_CHECK(gr_proxy_worker_init(&fz_http.worker, &tcp, err, sizeof err) == 0, "worker: %s", err);
+    FZ_CHECK(gr_worker_init(&fz_http.worker, &tcp, err, sizeof err) == 0, "worker: %s", err);
     fz_http.ready = true;
 }
 

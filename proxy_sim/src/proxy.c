@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy_internal.h"
+#include "proxy_worker.h"
 
 void
 gr_proxy_config_default(gr_proxy_config *cfg)
@@ -41,7 +41,7 @@ static void
 gr_proxy_free(gr_proxy *p)
 {
     for (unsigned i = 0; p->w && i < p->n; i++)
-        gr_proxy_worker_free(&p->w[i]);
+        gr_worker_free(&p->w[i]);
     free(p->w);
     gr_resolver_destroy(p->resolver);
     gr_cache_destroy(p->cache);
@@ -107,14 +107,14 @@ gr_proxy_start(const gr_proxy_config *cfg, gr_proxy **out, char *err, size_t err
         p->w[i].index = i;
     }
     for (unsigned i = 0; i < p->n; i++) {
-        if (gr_proxy_worker_init(&p->w[i], &listen, err, errcap)) {
+        if (gr_worker_init(&p->w[i], &listen, err, errcap)) {
             gr_proxy_free(p);
             return -1;
         }
     }
     gr_net_format(&listen, p->address, sizeof p->address);
     for (unsigned i = 0; i < p->n; i++) {
-        if (pthread_create(&p->w[i].thread, NULL, gr_proxy_worker_run, &p->w[i])) {
+        if (pthread_create(&p->w[i].thread, NULL, gr_worker_run, &p->w[i])) {
             snprintf(err, errcap, "cannot start worker threads");
             gr_proxy_stop(p);
             return -1;
@@ -139,7 +139,7 @@ gr_proxy_stop(gr_proxy *p)
         return 0;
     for (unsigned i = 0; i < p->n; i++)
         if (p->w[i].started)
-            gr_proxy_worker_request_stop(&p->w[i]);
+            gr_worker_request_stop(&p->w[i]);
     for (unsigned i = 0; i < p->n; i++) {
         if (p->w[i].started)
             pthread_join(p->w[i].thread, NULL);

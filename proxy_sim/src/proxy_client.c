@@ -1,6 +1,6 @@
 /*
  * proxy_client.c - one client connection: read, parse (http-parser), hand
- * a whole request to the worker's request path, write the answer, keep
+ * each whole request to the worker's request path, write the answer, keep
  * the connection alive or close it.
  *
  *   IDLE --first byte--> READING --message complete--> BUSY --answer--> WRITING
@@ -8,16 +8,29 @@
  *     +------------------- written, keep-alive ---------------------------+
  *                          written, close: CLOSING (lingering close) -> gone
  *
- * One request at a time: when a message is complete the parser is paused
- * and reading stops; bytes of pipelined requests already read stay in the
- * read buffer and are parsed once the answer is written. One timer per
- * connection holds whichever deadline applies: idle (waiting for a request),
- * read (from a request's first byte to its last, so a client trickling
- * bytes cannot hold a connection), write (the answer), linger. A BUSY
+ * One request at a time. When a message is complete the parser pauses and
+ * the request is served; reading goes on meanwhile (stopping and restarting
+ * it would cost two epoll_ctl calls per request), and what arrives -
+ * pipelined requests - waits unparsed in the read buffer, to be parsed once
+ * the answer is written. Only a full buffer stops reading until then. A
+ * client's end of stream while its request is served closes the connection
+ * after the answers to what it sent. A request the parser refuses gets its
+ * error answer, and the connection is closed after it.
+ *
+ * One timer per connection holds whichever deadline applies: idle (waiting
+ * for a request), read (from a request's first byte to its last, so a
+ * client trickling bytes cannot hold a connection), write (armed only when
+ * the socket did not take the whole answer at once), linger. A BUSY
  * connection has no deadline of its own: the upstream timeout bounds it.
  *
- * A connection is freed when its two handles are closed; a request it had
- * forwarded is cancelled first, so no upstream connection points at it.
+ * Forwarding goes through the struct gr_fwd embedded in the connection
+ * (proxy_pool.h): the pool reports how the exchange ended and this file
+ * writes the answer - the upstream's, or the 502, 504 or 500 that stands
+ * for it. A connection is freed when its two handles are closed; a request
+ * it had forwarded is cancelled first, so nothing in the pool points at it.
+ *
+ * Threading: a connection is used by its worker's loop thread alone, from
+ * libuv callbacks; there is nothing to synchronize.
  */
 #include <limits.h>
 #include <stddef.h>
@@ -27,10 +40,10 @@
 #include <sys/socket.h>
 
 #include "georace/clock.h"
-#include "proxy_internal.h"
+#include "proxy_client.h"
+#include "proxy_worker.h"
 
-#define GR_CLIENT_OF(hp)                                                                           \
-    ((struct gr_client *)((char *)(hp)->data - offsetof(struct gr_client, req)))
+#define GR_CLIENT_OF(hp) GR_CONTAINER_OF((hp)->data, struct gr_client, req)
 
 static void gr_client_parse(struct gr_client *c);
 static void gr_client_read_start(struct gr_client *c);
@@ -89,12 +102,11 @@ gr_client_read_stop(struct gr_client *c)
 static void
 gr_client_close(struct gr_client *c)
 {
-    struct gr_proxy_worker *w = c->w;
+    struct gr_worker *w = c->w;
     if (uv_is_closing((uv_handle_t *)&c->tcp))
         return;
     c->state = GR_CLIENT_CLOSING;
-    if (c->queued || c->up)
-        gr_pool_cancel(&w->pool, c);
+    gr_pool_cancel(&w->pool, &c->fwd);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -152,7 +164,7 @@ gr_client_read_start(struct gr_client *c)
 static void
 gr_client_written(struct gr_client *c)
 {
-    struct gr_proxy_worker *w = c->w;
+    struct gr_worker *w = c->w;
     c->counted = false;
     if (!c->keep_alive || (c->eof && c->rlen == 0) || w->stopping) {
         gr_client_linger(c);
@@ -227,7 +239,7 @@ void
 gr_client_respond(struct gr_client *c, int code, const char *reason, const struct gr_msg *from,
                   const char *extra, struct gr_buf *body)
 {
-    struct gr_proxy_worker *w = c->w;
+    struct gr_worker *w = c->w;
     struct gr_buf *h = &c->head;
     if (c->state == GR_CLIENT_CLOSING)
         return;
@@ -285,6 +297,43 @@ gr_client_reply(struct gr_client *c, int code, const char *text)
                       "Content-Type: text/plain; charset=utf-8\r\n", &c->body);
 }
 
+/* ---- forwarding ----------------------------------------------------------------- */
+
+/* The pool's report on a forwarded request: the client side writes the
+ * answer. */
+static void
+gr_client_forwarded(struct gr_fwd *f, enum gr_fwd_outcome outcome, int status, struct gr_msg *resp)
+{
+    struct gr_client *c = GR_CONTAINER_OF(f, struct gr_client, fwd);
+    switch (outcome) {
+    case GR_FWD_ANSWERED: {
+        const char *reason = gr_msg_start(resp);
+        gr_client_respond(c, status, reason[0] ? reason : gr_http_reason(status), resp, NULL,
+                          &resp->body);
+        return;
+    }
+    case GR_FWD_BAD_GATEWAY:
+        gr_client_reply(c, 502, "502 Bad Gateway: the upstream is unreachable\n");
+        return;
+    case GR_FWD_TIMEOUT:
+        gr_client_reply(c, 504, "504 Gateway Timeout: the upstream did not answer in time\n");
+        return;
+    case GR_FWD_INTERNAL:
+        gr_client_reply(c, 500, "500 Internal Server Error: out of memory\n");
+        return;
+    }
+}
+
+void
+gr_client_forward(struct gr_client *c)
+{
+    c->fwd.req = &c->req;
+    c->fwd.method = (enum http_method)c->parser.method;
+    c->fwd.peer = c->peerstr;
+    c->fwd.done = gr_client_forwarded;
+    gr_pool_forward(&c->w->pool, &c->fwd);
+}
+
 /* ---- parsing -------------------------------------------------------------------- */
 
 static int
@@ -295,7 +344,6 @@ gr_client_on_begin(http_parser *hp)
     c->t0 = gr_clock_now_ns();
     c->geo[0] = '\0';
     c->clientstr[0] = '\0';
-    c->retried = false;
     gr_msg_reset(&c->req);
     gr_client_arm(c, gr_client_ms(c->w->proxy->cfg.read_timeout_ns));
     return 0;
@@ -470,7 +518,7 @@ gr_client_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 /* ---- accepting -------------------------------------------------------------------- */
 
 static void
-gr_client_start(struct gr_proxy_worker *w, struct gr_client *c)
+gr_client_start(struct gr_worker *w, struct gr_client *c)
 {
     const gr_proxy_config *cfg = &w->proxy->cfg;
     struct sockaddr_storage ss;
@@ -496,7 +544,7 @@ gr_client_start(struct gr_proxy_worker *w, struct gr_client *c)
 }
 
 static struct gr_client *
-gr_client_new(struct gr_proxy_worker *w)
+gr_client_new(struct gr_worker *w)
 {
     struct gr_client *c = malloc(sizeof *c);
     if (!c)
@@ -517,7 +565,7 @@ gr_client_on_refused(uv_handle_t *h)
 
 /* Out of memory for a connection: take it off the queue and drop it. */
 static void
-gr_client_drop(struct gr_proxy_worker *w)
+gr_client_drop(struct gr_worker *w)
 {
     uv_tcp_t *tmp = malloc(sizeof *tmp);
     if (!tmp)
@@ -529,7 +577,7 @@ gr_client_drop(struct gr_proxy_worker *w)
 }
 
 void
-gr_client_accept(struct gr_proxy_worker *w)
+gr_client_accept(struct gr_worker *w)
 {
     struct gr_client *c = gr_client_new(w);
     if (!c) {
@@ -544,7 +592,7 @@ gr_client_accept(struct gr_proxy_worker *w)
 }
 
 int
-gr_client_adopt(struct gr_proxy_worker *w, int fd)
+gr_client_adopt(struct gr_worker *w, int fd)
 {
     struct gr_client *c = gr_client_new(w);
     if (!c)
@@ -558,7 +606,7 @@ gr_client_adopt(struct gr_proxy_worker *w, int fd)
 }
 
 void
-gr_client_stop_all(struct gr_proxy_worker *w, bool force)
+gr_client_stop_all(struct gr_worker *w, bool force)
 {
     struct gr_client *c = w->clients, *next;
     for (; c; c = next) {

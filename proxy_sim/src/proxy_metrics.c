@@ -12,7 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "proxy_internal.h"
+#include "proxy_metrics.h"
+#include "proxy_worker.h"
 
 /* Upper bounds of the lookup latency buckets, in nanoseconds. */
 static const uint64_t gr_metrics_bounds_ns[GR_METRICS_LAT_BUCKETS] = {

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "proxy_internal.h"
+#include "proxy_msg.h"
 
 enum { GR_MSG_PART_START, GR_MSG_PART_NAME, GR_MSG_PART_VALUE, GR_MSG_PART_DONE };
 

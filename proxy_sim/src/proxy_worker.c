@@ -2,12 +2,19 @@
  * proxy_worker.c - one proxy worker: a libuv loop on its own thread, its
  * own SO_REUSEPORT listening socket, and the request path
  *
- *   peer -> requester IP -> shared resolver (cache) -> access rule
- *        -> 403, or forward over the worker's upstream pool -> reply
+ *   peer -> requester IP -> shared resolver (cache) -> access rule  (gr_decide)
+ *        -> 400, 403 or 500, or forward over the worker's upstream pool
+ *        -> the answer, written by the client connection
  *
- * Everything here runs on the worker's thread; the only state shared with
- * other workers is the resolver/cache (synchronized by the variant under
- * test, or deliberately not) and the metrics (see proxy_internal.h).
+ * The decision is decide.c's, the one the simulator makes too; what is
+ * here turns its verdict into an answer, and serves what never reaches it
+ * (unsupported versions, CONNECT, upgrades, /-/metrics).
+ *
+ * Threading: everything here runs on the worker's thread. The state it
+ * shares with other workers is the read-only configuration, the
+ * resolver/cache (synchronized by the variant under test, or deliberately
+ * not), the metrics (proxy_metrics.h) and the access log, written one line
+ * at a time under the proxy's log lock.
  *
  * Stopping: the controlling thread's uv_async_send wakes the loop, which
  * closes the listener and the idle connections, and once the requests in
@@ -21,13 +28,15 @@
 #include <unistd.h>
 
 #include "georace/clock.h"
+#include "georace/decide.h"
 #include "georace/zone.h"
-#include "proxy_internal.h"
+#include "proxy_client.h"
+#include "proxy_worker.h"
 
 /* ---- helpers for the client side ---------------------------------------------------- */
 
 const char *
-gr_worker_date(struct gr_proxy_worker *w)
+gr_worker_date(struct gr_worker *w)
 {
     time_t now = time(NULL);
     if (now != w->date_at) {
@@ -40,7 +49,7 @@ gr_worker_date(struct gr_proxy_worker *w)
 }
 
 void
-gr_worker_log(struct gr_client *c, int code, size_t bytes)
+gr_worker_log(const struct gr_client *c, int code, size_t bytes)
 {
     struct gr_proxy *p = c->w->proxy;
     if (!p->cfg.access_log)
@@ -64,7 +73,7 @@ gr_worker_close(uv_handle_t *h)
 
 /* Close every handle of the loop: uv_run returns once they are closed. */
 static void
-gr_worker_teardown(struct gr_proxy_worker *w)
+gr_worker_teardown(struct gr_worker *w)
 {
     gr_client_stop_all(w, true);
     gr_pool_close_all(&w->pool);
@@ -83,7 +92,7 @@ gr_worker_request_begin(struct gr_client *c)
 }
 
 void
-gr_worker_request_done(struct gr_proxy_worker *w)
+gr_worker_request_done(struct gr_worker *w)
 {
     gr_metrics_dec(&w->metrics.in_flight);
     w->in_flight--;
@@ -134,13 +143,43 @@ gr_worker_is_metrics(const char *uri)
     return !strncmp(uri, "/-/metrics", 10) && (uri[10] == '\0' || uri[10] == '?');
 }
 
+/* The requester address as the access log shows it, and the country or
+ * zone every answer carries in X-Geo-Country. */
+static void
+gr_worker_note(struct gr_client *c, const gr_decide_result *d)
+{
+    if (c->w->proxy->cfg.access_log) /* only the access log shows the client */
+        gr_ip_format(&d->requester, c->clientstr, sizeof c->clientstr);
+    if (d->answer.kind == GR_ANSWER_COUNTRY)
+        gr_country_str(d->answer.country, c->geo);
+    else if (d->answer.kind == GR_ANSWER_ZONE)
+        snprintf(c->geo, sizeof c->geo, "%s", gr_zone_name(d->answer.zone));
+}
+
+static void
+gr_worker_bad_requester(struct gr_client *c, const gr_decide_result *d)
+{
+    char msg[160];
+    gr_metrics_inc(&c->w->metrics.bad_requester);
+    snprintf(msg, sizeof msg, "400 Bad Request: invalid address in %s: %s\n",
+             gr_req_source_name(d->source), gr_ip_strerror(d->requester_rc));
+    gr_client_reply(c, 400, msg);
+}
+
+static void
+gr_worker_blocked(struct gr_client *c)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "403 Forbidden: requests from %s are blocked\n",
+             c->geo[0] ? c->geo : "-");
+    gr_client_reply(c, 403, msg);
+}
+
 void
 gr_worker_handle(struct gr_client *c)
 {
-    struct gr_proxy_worker *w = c->w;
+    struct gr_worker *w = c->w;
     struct gr_proxy *p = w->proxy;
-    gr_ip client;
-    gr_req_source src;
 
     if (c->parser.http_major != 1 || c->parser.http_minor > 1) {
         c->keep_alive = false;
@@ -161,38 +200,28 @@ gr_worker_handle(struct gr_client *c)
         gr_worker_metrics(c);
         return;
     }
-    int rc = gr_requester_ip(&p->policy, &c->peer, gr_worker_header, &c->req, &client, &src);
-    if (rc != GR_IP_OK) {
-        char msg[160];
-        gr_metrics_inc(&w->metrics.bad_requester);
-        snprintf(msg, sizeof msg, "400 Bad Request: invalid address in %s: %s\n",
-                 gr_req_source_name(src), gr_ip_strerror(rc));
-        gr_client_reply(c, 400, msg);
-        return;
+
+    const gr_decide_rules rules = {&p->policy, p->resolver, &p->cfg.access, true};
+    gr_decide_result d;
+    gr_decide(&rules, &c->peer, gr_worker_header, &c->req, &d);
+    if (d.verdict != GR_DECIDE_BAD_REQUESTER) {
+        gr_metrics_count_lookup(&w->metrics, d.lookup_ns);
+        gr_worker_note(c, &d);
     }
-    if (p->cfg.access_log) /* only the access log shows the client */
-        gr_ip_format(&client, c->clientstr, sizeof c->clientstr);
-
-    uint64_t t1 = gr_clock_now_ns();
-    gr_answer ans = gr_resolve(p->resolver, &client);
-    gr_metrics_count_lookup(&w->metrics, gr_clock_now_ns() - t1);
-
-    if (ans.kind == GR_ANSWER_ERROR) {
+    switch (d.verdict) {
+    case GR_DECIDE_ALLOW:
+        gr_client_forward(c);
+        return;
+    case GR_DECIDE_BLOCK:
+        gr_worker_blocked(c);
+        return;
+    case GR_DECIDE_BAD_REQUESTER:
+        gr_worker_bad_requester(c, &d);
+        return;
+    case GR_DECIDE_LOOKUP_FAILED:
         gr_client_reply(c, 500, "500 Internal Server Error: geo lookup failed\n");
         return;
     }
-    if (ans.kind == GR_ANSWER_COUNTRY)
-        gr_country_str(ans.country, c->geo);
-    else if (ans.kind == GR_ANSWER_ZONE)
-        snprintf(c->geo, sizeof c->geo, "%s", gr_zone_name(ans.zone));
-    if (!gr_access_allows(&p->cfg.access, &ans)) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "403 Forbidden: requests from %s are blocked\n",
-                 c->geo[0] ? c->geo : "-");
-        gr_client_reply(c, 403, msg);
-        return;
-    }
-    gr_pool_forward(&w->pool, c);
 }
 
 /* ---- the loop --------------------------------------------------------------------------- */
@@ -200,7 +229,7 @@ gr_worker_handle(struct gr_client *c)
 static void
 gr_worker_on_connection(uv_stream_t *listener, int status)
 {
-    struct gr_proxy_worker *w = listener->data;
+    struct gr_worker *w = listener->data;
     if (status == 0 && !w->stopping)
         gr_client_accept(w);
 }
@@ -208,7 +237,7 @@ gr_worker_on_connection(uv_stream_t *listener, int status)
 static void
 gr_worker_on_deadline(uv_timer_t *t)
 {
-    struct gr_proxy_worker *w = t->data;
+    struct gr_worker *w = t->data;
     w->leftover = w->in_flight;
     gr_worker_teardown(w);
 }
@@ -216,7 +245,7 @@ gr_worker_on_deadline(uv_timer_t *t)
 static void
 gr_worker_on_stop(uv_async_t *a)
 {
-    struct gr_proxy_worker *w = a->data;
+    struct gr_worker *w = a->data;
     if (w->stopping)
         return;
     w->stopping = true;
@@ -232,7 +261,7 @@ gr_worker_on_stop(uv_async_t *a)
 }
 
 int
-gr_proxy_worker_init(struct gr_proxy_worker *w, gr_net_addr *listen, char *err, size_t errcap)
+gr_worker_init(struct gr_worker *w, gr_net_addr *listen, char *err, size_t errcap)
 {
     const gr_proxy_config *cfg = &w->proxy->cfg;
     if (uv_loop_init(&w->loop)) {
@@ -247,8 +276,7 @@ gr_proxy_worker_init(struct gr_proxy_worker *w, gr_net_addr *listen, char *err, 
         return -1;
     }
     w->stop_async.data = w->deadline.data = w;
-    if (gr_pool_init(&w->pool, w, &w->proxy->upstream, cfg->upstream_timeout_ns,
-                     cfg->upstream_pool)) {
+    if (gr_pool_init(&w->pool, &w->loop, &w->metrics, &w->proxy->upstream, cfg)) {
         snprintf(err, errcap, "out of memory");
         return -1;
     }
@@ -274,15 +302,15 @@ gr_proxy_worker_init(struct gr_proxy_worker *w, gr_net_addr *listen, char *err, 
 }
 
 void *
-gr_proxy_worker_run(void *arg)
+gr_worker_run(void *arg)
 {
-    struct gr_proxy_worker *w = arg;
+    struct gr_worker *w = arg;
     uv_run(&w->loop, UV_RUN_DEFAULT);
     return NULL;
 }
 
 void
-gr_proxy_worker_request_stop(struct gr_proxy_worker *w)
+gr_worker_request_stop(struct gr_worker *w)
 {
     uv_async_send(&w->stop_async);
 }
@@ -295,7 +323,7 @@ gr_worker_close_any(uv_handle_t *h, void *arg)
 }
 
 void
-gr_proxy_worker_free(struct gr_proxy_worker *w)
+gr_worker_free(struct gr_worker *w)
 {
     if (w->loop_ready) {
         /* After a run every handle is closed; after a failed start the

@@ -1,7 +1,8 @@
 /*
  * sim.c - the in-process simulator: worker threads run the proxy's request
- * path (requester IP -> resolver -> access rule) on a seeded traffic stream
- * and check every answer against the stream's ground truth.
+ * path (requester IP -> resolver -> access rule, the proxy's own gr_decide)
+ * on a seeded traffic stream and check every answer against the stream's
+ * ground truth.
  *
  * The burst board. Parallel requests of one page view must hit the cache
  * from different threads at about the same time. A worker that draws such a
@@ -45,6 +46,7 @@
 #include "georace/errbuf.h"
 #include "georace/clock.h"
 #include "georace/access.h"
+#include "georace/decide.h"
 #include "georace/defaultdb.h"
 #include "georace/requester.h"
 #include "georace/resolver.h"
@@ -91,6 +93,7 @@ struct gr_sim {
     gr_access access;
     gr_cidr trusted;
     gr_req_policy policy;
+    gr_decide_rules rules; /* policy, resolver and access: the proxy's judgement */
     gr_ip peer;
     struct gr_sim_worker **workers;
     unsigned nworkers;
@@ -179,26 +182,27 @@ gr_sim_serve(struct gr_sim_worker *w, const gr_request *req)
     char xff[80];
     gr_request_format_client(req, xff, sizeof xff);
     struct gr_sim_headers h = {xff};
-    gr_ip requester;
-    gr_req_source src;
-    int rc = gr_requester_ip(&s->policy, &s->peer, gr_sim_header, &h, &requester, &src);
+    gr_decide_result d;
+    gr_decide(&s->rules, &s->peer, gr_sim_header, &h, &d);
     atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
-    if (rc != GR_IP_OK || !gr_ip_equal(&requester, &req->client)) {
+    if (d.verdict == GR_DECIDE_BAD_REQUESTER || !gr_ip_equal(&d.requester, &req->client)) {
         gr_answer none = {GR_ANSWER_ERROR, GR_COUNTRY_NONE, GR_ZONE_NONE, false};
         atomic_fetch_add_explicit(&c->mismatches, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&c->requester_mismatches, 1, memory_order_relaxed);
-        gr_sim_print_mismatch(s, req, xff, rc == GR_IP_OK ? &requester : NULL, &none);
+        gr_sim_print_mismatch(s, req, xff,
+                              d.verdict == GR_DECIDE_BAD_REQUESTER ? NULL : &d.requester, &none);
         return;
     }
-    gr_answer a = gr_resolve(s->resolver, &requester);
-    /* The answer the request should have had, straight from the truth. */
-    gr_answer truth = {req->zone != GR_ZONE_NONE ? GR_ANSWER_ZONE : GR_ANSWER_COUNTRY, req->truth,
-                       req->zone, false};
-    bool allowed = gr_access_allows(&s->access, &a);
-    atomic_fetch_add_explicit(allowed ? &c->allowed : &c->blocked, 1, memory_order_relaxed);
-    switch (a.kind) {
-    case GR_ANSWER_ERROR:
+    if (d.verdict == GR_DECIDE_LOOKUP_FAILED) {
+        /* the proxy answers 500: neither let through nor blocked */
         atomic_fetch_add_explicit(&c->errors, 1, memory_order_relaxed);
+        return;
+    }
+    const gr_answer *a = &d.answer;
+    bool allowed = d.verdict == GR_DECIDE_ALLOW;
+    atomic_fetch_add_explicit(allowed ? &c->allowed : &c->blocked, 1, memory_order_relaxed);
+    switch (a->kind) {
+    case GR_ANSWER_ERROR: /* GR_DECIDE_LOOKUP_FAILED, above */
         return;
     case GR_ANSWER_ZONE:
         atomic_fetch_add_explicit(&c->zones, 1, memory_order_relaxed);
@@ -207,16 +211,19 @@ gr_sim_serve(struct gr_sim_worker *w, const gr_request *req)
         atomic_fetch_add_explicit(&c->unknown, 1, memory_order_relaxed);
         /* fall through */
     case GR_ANSWER_COUNTRY:
-        atomic_fetch_add_explicit(a.cache_hit ? &c->hits : &c->misses, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(a->cache_hit ? &c->hits : &c->misses, 1, memory_order_relaxed);
         break;
     }
-    bool right = a.kind == truth.kind &&
-                 (a.kind == GR_ANSWER_ZONE ? a.zone == truth.zone : a.country == truth.country);
+    /* The answer the request should have had, straight from the truth. */
+    gr_answer truth = {req->zone != GR_ZONE_NONE ? GR_ANSWER_ZONE : GR_ANSWER_COUNTRY, req->truth,
+                       req->zone, false};
+    bool right = a->kind == truth.kind &&
+                 (a->kind == GR_ANSWER_ZONE ? a->zone == truth.zone : a->country == truth.country);
     if (!right) {
         atomic_fetch_add_explicit(&c->mismatches, 1, memory_order_relaxed);
         if (allowed && !gr_access_allows(&s->access, &truth))
             atomic_fetch_add_explicit(&c->bypasses, 1, memory_order_relaxed);
-        gr_sim_print_mismatch(s, req, xff, &requester, &a);
+        gr_sim_print_mismatch(s, req, xff, &d.requester, a);
     }
 }
 
@@ -546,6 +553,7 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
     gr_cidr_parse("127.0.0.0/8", strlen("127.0.0.0/8"), &s.trusted);
     s.policy = (gr_req_policy){GR_REQ_TRUST_LIST, &s.trusted, 1};
     gr_ip_from_v4(0x7f000001u, &s.peer);
+    s.rules = (gr_decide_rules){&s.policy, NULL, &s.access, false}; /* resolver set below */
 
     gr_geodb *db = NULL;
     gr_addrpool *pool = NULL; /* owned: built here */
@@ -574,6 +582,7 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
         rc = GR_SIM_ESYS;
         goto out_cache;
     }
+    s.rules.resolver = s.resolver;
     double rate = cfg->rate < 0 ? profile.rate : cfg->rate;
     s.nworkers = cfg->threads;
     s.workers = calloc(s.nworkers, sizeof *s.workers);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy_internal.h"
+#include "proxy_msg.h"
 
 static int
 on_headers(http_parser *hp)

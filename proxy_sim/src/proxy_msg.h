@@ -1,0 +1,95 @@
+/*
+ * proxy_msg.h - HTTP messages as the proxy keeps them (proxy_msg.c): a
+ * growable byte buffer, and one parsed message - the start line's variable
+ * part, the headers, the decoded body - filled by http-parser's data
+ * callbacks into buffers that keep their capacity from one message to the
+ * next, so a keep-alive exchange allocates nothing once warm.
+ *
+ * A message belongs to one connection, and a connection to one worker
+ * thread: nothing here is shared between threads.
+ */
+#ifndef GEORACE_PROXY_MSG_H
+#define GEORACE_PROXY_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <http_parser.h>
+
+/* Bytes one read takes from a socket, on either side of the proxy. */
+#define GR_PROXY_READ_BUF 16384
+
+/* The structure that embeds `member` at `ptr`: a parser callback reaches
+ * its connection from the message its parser->data points at, the pool's
+ * callback its client from the embedded gr_fwd. */
+#define GR_CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+struct gr_buf {
+    char *p;
+    size_t len, cap;
+};
+
+int gr_buf_reserve(struct gr_buf *b, size_t extra);
+int gr_buf_add(struct gr_buf *b, const void *data, size_t n);
+/* A string of the proxy's own (never one a peer sent: those have lengths). */
+int gr_buf_adds(struct gr_buf *b, const char *s);
+int gr_buf_addu(struct gr_buf *b, unsigned long long v);
+void gr_buf_swap(struct gr_buf *a, struct gr_buf *b);
+void gr_buf_free(struct gr_buf *b);
+
+enum gr_msg_error {
+    GR_MSG_OK = 0,
+    GR_MSG_HEAD_TOO_LARGE,
+    GR_MSG_BODY_TOO_LARGE,
+    GR_MSG_NOMEM,
+};
+
+struct gr_hdr {
+    uint32_t name, value; /* offsets into text, each NUL-terminated */
+    uint32_t name_len, value_len;
+};
+
+/* One parsed message: the start line's variable part (the request target,
+ * or the response's reason phrase) at text[0], NUL-terminated, then every
+ * header's name and value, each NUL-terminated and with its length; and the
+ * decoded body. */
+struct gr_msg {
+    struct gr_buf text;
+    struct gr_hdr *hdrs;
+    unsigned n_hdrs, cap_hdrs;
+    struct gr_buf body;
+    size_t max_head, max_body;
+    enum gr_msg_error error;
+    unsigned char part; /* what the last callback appended (proxy_msg.c) */
+};
+
+void gr_msg_init(struct gr_msg *m, size_t max_head, size_t max_body);
+void gr_msg_reset(struct gr_msg *m);
+void gr_msg_free(struct gr_msg *m);
+/* http-parser data callbacks; parser->data must point at the gr_msg. */
+int gr_msg_on_start(http_parser *hp, const char *at, size_t len); /* on_url, on_status */
+int gr_msg_on_field(http_parser *hp, const char *at, size_t len);
+int gr_msg_on_value(http_parser *hp, const char *at, size_t len);
+int gr_msg_on_body(http_parser *hp, const char *at, size_t len);
+/* Close the header block (from on_headers_complete). 0, or -1 with error. */
+int gr_msg_end_head(struct gr_msg *m);
+/* The header block was read whole (gr_msg_end_head ran). */
+bool gr_msg_head_complete(const struct gr_msg *m);
+/* Make a message the parser gave up on safe to read: the start line's part
+ * terminated, no headers. */
+void gr_msg_seal(struct gr_msg *m);
+const char *gr_msg_start(const struct gr_msg *m);
+const char *gr_msg_name(const struct gr_msg *m, unsigned i);
+const char *gr_msg_value(const struct gr_msg *m, unsigned i);
+/* The first header of that name (case-insensitive), or NULL. */
+const char *gr_msg_header(const struct gr_msg *m, const char *name);
+/* Hop-by-hop headers (RFC 9110 7.6.1), the framing headers the proxy
+ * recomputes, and X-Geo-Country, which only the proxy writes. */
+bool gr_msg_is_hop_header(const char *name, size_t len);
+/* Append "name: value\r\n" for every end-to-end header of m except `skip`
+ * (may be NULL). */
+int gr_msg_copy_headers(const struct gr_msg *m, struct gr_buf *out, const char *skip);
+const char *gr_http_reason(int code);
+
+#endif

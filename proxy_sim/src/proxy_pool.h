@@ -1,0 +1,92 @@
+/*
+ * proxy_pool.h - forwarding: a worker's pool of keep-alive connections to
+ * the upstream (proxy_pool.c), and the one interface through which a
+ * request is handed to it.
+ *
+ * A request to forward is a struct gr_fwd, embedded in whatever owns the
+ * request (a client connection). Its owner fills in the request - message,
+ * method, peer - and the completion callback, and calls gr_pool_forward.
+ * The pool keeps its own bookkeeping in the same struct (the wait queue,
+ * the connection, whether it was retried) and never reads or writes
+ * anything else of the owner: it does not answer the client. When the
+ * exchange is over it calls `done` exactly once, with an outcome; the owner
+ * reaches itself back with GR_CONTAINER_OF and writes the answer. That is
+ * nginx's split between ngx_http_upstream_t and finalize_request.
+ *
+ * Threading: a pool and every gr_fwd handed to it belong to one worker's
+ * loop thread; nothing here is shared, nothing is synchronized.
+ */
+#ifndef GEORACE_PROXY_POOL_H
+#define GEORACE_PROXY_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <http_parser.h>
+#include <uv.h>
+
+#include "georace/netaddr.h"
+#include "georace/proxy.h"
+#include "proxy_metrics.h"
+#include "proxy_msg.h"
+
+/* The largest upstream response body the proxy stores and forwards. */
+#define GR_PROXY_MAX_RESPONSE_BODY (64u << 20)
+
+enum gr_fwd_outcome {
+    GR_FWD_ANSWERED,    /* the upstream's answer is complete */
+    GR_FWD_BAD_GATEWAY, /* refused, reset, closed early or garbage (502) */
+    GR_FWD_TIMEOUT,     /* no whole answer within the upstream timeout (504) */
+    GR_FWD_INTERNAL,    /* out of memory in the proxy (500) */
+};
+
+struct gr_fwd;
+struct gr_pool_conn;
+
+/* The exchange is over. With GR_FWD_ANSWERED, `status` and `resp` are the
+ * upstream's answer; the callee may take its body (gr_buf_swap), and may
+ * not keep `resp` past the call. Otherwise status is 0 and resp NULL. The
+ * pool has let go of `f` before the call: the callee may forward it again. */
+typedef void (*gr_fwd_done_fn)(struct gr_fwd *f, enum gr_fwd_outcome outcome, int status,
+                               struct gr_msg *resp);
+
+struct gr_fwd {
+    /* the request, filled in by its owner before gr_pool_forward */
+    const struct gr_msg *req; /* target, end-to-end headers, body */
+    enum http_method method;
+    const char *peer; /* the peer's address as the proxy formatted it, for X-Forwarded-For */
+    gr_fwd_done_fn done;
+    /* the pool's own; the owner never touches them */
+    struct gr_fwd *wait_next;  /* the wait queue */
+    struct gr_pool_conn *conn; /* the connection carrying the request */
+    bool queued, retried;      /* waiting for a connection; sent a second time */
+};
+
+struct gr_pool {
+    uv_loop_t *loop;
+    struct gr_metrics *metrics; /* upstream errors are counted here */
+    struct sockaddr_storage addr;
+    char hostport[80];
+    uint64_t timeout_ms;
+    size_t max_head;            /* of an upstream answer */
+    struct gr_pool_conn **idle; /* a stack */
+    unsigned n, n_idle, cap;
+    struct gr_pool_conn *all;
+    struct gr_fwd *wait_head, *wait_tail; /* requests waiting for a connection */
+};
+
+/* A pool on `loop` for the upstream at `upstream`, sized and timed by the
+ * proxy's configuration. 0, or -1 when out of memory. */
+int gr_pool_init(struct gr_pool *pool, uv_loop_t *loop, struct gr_metrics *metrics,
+                 const gr_net_addr *upstream, const gr_proxy_config *cfg);
+/* Send the request of `f` upstream; `f->done` reports how it ended. */
+void gr_pool_forward(struct gr_pool *pool, struct gr_fwd *f);
+/* The owner of `f` is gone: forget its request, if it is still in the pool
+ * (its answer, if any, is dropped; `done` is not called). */
+void gr_pool_cancel(struct gr_pool *pool, struct gr_fwd *f);
+/* Close every connection and forget every request (teardown). */
+void gr_pool_close_all(struct gr_pool *pool);
+void gr_pool_free(struct gr_pool *pool);
+
+#endif
