@@ -18,10 +18,13 @@ function(georace_add_test)
 endfunction()
 
 # georace_add_cunit_test(<name> LABELS <labels> SOURCES <files...> [LIBS <libs...>])
+# A CUnit test binary: it is linked with the tree's one runner (georace_test,
+# testing/include/gr_test.h), which fails the test unless every registered
+# test ran and passed.
 function(georace_add_cunit_test name)
   cmake_parse_arguments(T "" "TIMEOUT" "LABELS;SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
-  target_link_libraries(${name} PRIVATE ${T_LIBS} PkgConfig::CUNIT)
+  target_link_libraries(${name} PRIVATE ${T_LIBS} georace_test)
   if(NOT T_LABELS)
     set(T_LABELS unit)
   endif()
@@ -30,3 +33,6 @@ function(georace_add_cunit_test name)
   endif()
   georace_add_test(NAME ${name} LABELS ${T_LABELS} COMMAND ${name} TIMEOUT ${T_TIMEOUT})
 endfunction()
+
+# The runner library and its self-test (they use the functions above).
+add_subdirectory(${PROJECT_SOURCE_DIR}/testing ${PROJECT_BINARY_DIR}/testing)

@@ -12,9 +12,12 @@
  * published through them), and the ticker's stop flag, which lives under
  * a mutex with a condition variable on CLOCK_MONOTONIC. Destroy sets the flag
  * and signals, so the ticker wakes at once instead of sleeping out its
- * interval, then joins it. Whether the cache itself tolerates the ticker's
- * clear running against request threads is the question each cache variant
- * answers; the resolver adds no locking around it on purpose.
+ * interval, then joins it. The ticker also marks, under the same mutex,
+ * when it is inside its timed wait, so a caller (a test) can tell that it
+ * is asleep without guessing with a sleep of its own. Whether the cache
+ * itself tolerates the ticker's clear running against request threads is
+ * the question each cache variant answers; the resolver adds no locking
+ * around it on purpose.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -35,10 +38,11 @@ struct gr_resolver {
 
     _Atomic uint64_t lookups, hits, misses, zones, errors, clears;
 
-    pthread_mutex_t mu; /* guards stop and ticker_running */
+    pthread_mutex_t mu; /* guards stop, ticker_running and ticker_waiting */
     pthread_cond_t cv;
     bool stop;
     bool ticker_running;
+    bool ticker_waiting; /* the ticker is inside pthread_cond_timedwait */
     pthread_t ticker;
 };
 
@@ -97,7 +101,9 @@ gr_resolver_ticker(void *arg)
     pthread_mutex_lock(&r->mu);
     while (!r->stop) {
         struct timespec ts = gr_resolver_timespec(deadline);
+        r->ticker_waiting = true;
         int rc = pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+        r->ticker_waiting = false;
         if (r->stop)
             break;
         if (rc != ETIMEDOUT && gr_clock_now_ns() < deadline)
@@ -198,6 +204,15 @@ gr_resolver_clear_now(gr_resolver *r)
         return;
     gr_cache_clear(r->cache);
     gr_resolver_count(&r->clears);
+}
+
+bool
+gr_resolver_ticker_waiting(gr_resolver *r)
+{
+    pthread_mutex_lock(&r->mu);
+    bool waiting = r->ticker_waiting;
+    pthread_mutex_unlock(&r->mu);
+    return waiting;
 }
 
 void

@@ -245,21 +245,13 @@ test_kind_names_and_error_texts(void)
     gr_geodb_close(NULL); /* a no-op */
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {
-        {"scan finds ranges of both families", test_scan_finds_ranges_of_both_families},
-        {"scan-bsearch finds ranges of both families",
-         test_scan_bsearch_finds_ranges_of_both_families},
-        {"several sources are walked in order", test_several_sources_are_walked_in_order},
-        {"malformed CSV lines are rejected with line numbers",
-         test_malformed_csv_lines_are_rejected_with_line_numbers},
-        {"missing, empty and garbage CSV files give clear errors",
-         test_missing_empty_and_garbage_csv_files_give_clear_errors},
-        {"missing, empty and garbage MMDB files give clear errors",
-         test_missing_empty_and_garbage_mmdb_files_give_clear_errors},
-        {"kind names and error texts", test_kind_names_and_error_texts},
-        CU_TEST_INFO_NULL};
-    return gr_test_main("geodb", tests, NULL, NULL);
-}
+static CU_TestInfo tests[] = {GR_TEST(test_scan_finds_ranges_of_both_families),
+                              GR_TEST(test_scan_bsearch_finds_ranges_of_both_families),
+                              GR_TEST(test_several_sources_are_walked_in_order),
+                              GR_TEST(test_malformed_csv_lines_are_rejected_with_line_numbers),
+                              GR_TEST(test_missing_empty_and_garbage_csv_files_give_clear_errors),
+                              GR_TEST(test_missing_empty_and_garbage_mmdb_files_give_clear_errors),
+                              GR_TEST(test_kind_names_and_error_texts),
+                              GR_TEST_END};
+
+GR_TEST_MAIN("geodb", tests, NULL, NULL)

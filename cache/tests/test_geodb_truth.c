@@ -82,13 +82,16 @@ truth_lookup(const gr_ip *ip)
 
 /* ---- samples ------------------------------------------------------------ */
 
-static void
+/* The rows of the embedded CSV; false when memory runs out. */
+static bool
 load_rows(void)
 {
     size_t len;
     const char *csv = gr_defaultdb_csv(&len);
     size_t cap = 1024;
     rows = malloc(cap * sizeof *rows);
+    if (!rows)
+        return false;
     for (size_t pos = 0; pos < len;) {
         const char *line = csv + pos;
         const char *nl = memchr(line, '\n', len - pos);
@@ -102,10 +105,15 @@ load_rows(void)
         if (gr_ip_parse(line, (size_t)(c1 - line), &r.start) != GR_IP_OK ||
             gr_ip_parse(c1 + 1, (size_t)(c2 - c1 - 1), &r.end) != GR_IP_OK)
             continue;
-        if (n_rows == cap)
-            rows = realloc(rows, (cap *= 2) * sizeof *rows);
+        if (n_rows == cap) {
+            struct row *more = realloc(rows, (cap *= 2) * sizeof *rows);
+            if (!more)
+                return false;
+            rows = more;
+        }
         rows[n_rows++] = r;
     }
+    return true;
 }
 
 static void
@@ -126,11 +134,14 @@ sample_ok(const gr_ip *ip)
     return !(ip->b[0] == 0x20 && ip->b[1] == 0x02); /* 6to4, see above */
 }
 
-static void
+/* N_SAMPLES samples and their truth; false when memory runs out. */
+static bool
 make_samples(void)
 {
     samples = malloc(N_SAMPLES * sizeof *samples);
     truth = malloc(N_SAMPLES * sizeof *truth);
+    if (!samples || !truth)
+        return false;
     while (n_samples < N_SAMPLES) {
         gr_ip ip;
         uint64_t pick = rng_next() % 10;
@@ -158,6 +169,7 @@ make_samples(void)
         truth[n_samples] = truth_lookup(&ip);
         n_samples++;
     }
+    return true;
 }
 
 static int
@@ -169,12 +181,18 @@ suite_init(void)
         fprintf(stderr, "no embedded database: %s\n", err);
         return 1;
     }
-    if (MMDB_open(path, MMDB_MODE_MMAP, &truth_db) != MMDB_SUCCESS)
+    if (MMDB_open(path, MMDB_MODE_MMAP, &truth_db) != MMDB_SUCCESS) {
+        fprintf(stderr, "libmaxminddb cannot open the embedded database %s\n", path);
         return 1;
-    load_rows();
-    if (n_rows < 1000)
+    }
+    if (!load_rows() || n_rows < 1000) {
+        fprintf(stderr, "the embedded CSV gave %zu rows, expected thousands\n", n_rows);
         return 1;
-    make_samples();
+    }
+    if (!make_samples()) {
+        fprintf(stderr, "out of memory for the samples\n");
+        return 1;
+    }
     return 0;
 }
 
@@ -326,31 +344,29 @@ test_corrupt_search_tree_gives_lookup_errors_not_crashes(void)
         copy[(x >> 17) % (len - 4096)] ^= (unsigned char)(x >> 56) | 1;
     }
     p = write_temp(copy, len);
-    if (gr_geodb_open_mmdb(p, &db, err, sizeof err) == GR_GEODB_OK) {
+    int rc = gr_geodb_open_mmdb(p, &db, err, sizeof err);
+    if (rc == GR_GEODB_OK) {
         for (size_t k = 0; k < 5000; k++) {
             gr_country c;
             int r = gr_geodb_lookup(db, &samples[k], &c);
             CU_ASSERT_TRUE(r == 0 || r == 1 || r == GR_GEODB_ELOOKUP);
         }
         gr_geodb_close(db);
+    } else {
+        /* refused at open: then as a malformed file, with its name */
+        CU_ASSERT_EQUAL(rc, GR_GEODB_EFORMAT);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, p));
     }
     unlink(p);
     free(copy);
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {{"mmdb backend agrees with libmaxminddb on 100k samples",
-                            test_mmdb_backend_agrees_with_libmaxminddb_on_100k_samples},
-                           {"scan-bsearch agrees with libmaxminddb on 100k samples",
-                            test_scan_bsearch_agrees_with_libmaxminddb_on_100k_samples},
-                           {"linear scan agrees with libmaxminddb on a prefix of the samples",
-                            test_linear_scan_agrees_with_libmaxminddb_on_a_prefix_of_the_samples},
-                           {"truncated MMDB copies are rejected at open",
-                            test_truncated_mmdb_copies_are_rejected_at_open},
-                           {"corrupt search tree gives lookup errors, not crashes",
-                            test_corrupt_search_tree_gives_lookup_errors_not_crashes},
-                           CU_TEST_INFO_NULL};
-    return gr_test_main("geodb truth", tests, suite_init, suite_cleanup);
-}
+static CU_TestInfo tests[] = {
+    GR_TEST(test_mmdb_backend_agrees_with_libmaxminddb_on_100k_samples),
+    GR_TEST(test_scan_bsearch_agrees_with_libmaxminddb_on_100k_samples),
+    GR_TEST(test_linear_scan_agrees_with_libmaxminddb_on_a_prefix_of_the_samples),
+    GR_TEST(test_truncated_mmdb_copies_are_rejected_at_open),
+    GR_TEST(test_corrupt_search_tree_gives_lookup_errors_not_crashes),
+    GR_TEST_END};
+
+GR_TEST_MAIN("geodb truth", tests, suite_init, suite_cleanup)

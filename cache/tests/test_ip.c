@@ -407,26 +407,19 @@ test_formatter_agrees_with_inet_ntop_on_random_addresses(void)
     CU_ASSERT_TRUE(compared > 90000);
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {
-        {"ipv4 dotted quads parse to mapped form", test_ipv4_dotted_quads_parse_to_mapped_form},
-        {"ipv4 garbage is rejected with a reason", test_ipv4_garbage_is_rejected_with_a_reason},
-        {"ipv4 leading zeros are rejected", test_ipv4_leading_zeros_are_rejected},
-        {"ipv6 text forms parse", test_ipv6_text_forms_parse},
-        {"ipv6 garbage is rejected", test_ipv6_garbage_is_rejected},
-        {"ipv4-mapped ipv6 is the same key as ipv4", test_ipv4_mapped_ipv6_is_the_same_key_as_ipv4},
-        {"zone ids are accepted and dropped", test_zone_ids_are_accepted_and_dropped},
-        {"host:port forms strip port and brackets", test_host_port_forms_strip_port_and_brackets},
-        {"format follows RFC 5952", test_format_follows_rfc5952},
-        {"compare orders bytes; from_v4 roundtrips",
-         test_compare_orders_bytes_and_from_v4_roundtrips},
-        {"hash depends on every byte and the seed", test_hash_depends_on_every_byte_and_the_seed},
-        {"parser agrees with inet_pton on random inputs",
-         test_parser_agrees_with_inet_pton_on_random_inputs},
-        {"formatter agrees with inet_ntop on random addresses",
-         test_formatter_agrees_with_inet_ntop_on_random_addresses},
-        CU_TEST_INFO_NULL};
-    return gr_test_main("ip", tests, NULL, NULL);
-}
+static CU_TestInfo tests[] = {GR_TEST(test_ipv4_dotted_quads_parse_to_mapped_form),
+                              GR_TEST(test_ipv4_garbage_is_rejected_with_a_reason),
+                              GR_TEST(test_ipv4_leading_zeros_are_rejected),
+                              GR_TEST(test_ipv6_text_forms_parse),
+                              GR_TEST(test_ipv6_garbage_is_rejected),
+                              GR_TEST(test_ipv4_mapped_ipv6_is_the_same_key_as_ipv4),
+                              GR_TEST(test_zone_ids_are_accepted_and_dropped),
+                              GR_TEST(test_host_port_forms_strip_port_and_brackets),
+                              GR_TEST(test_format_follows_rfc5952),
+                              GR_TEST(test_compare_orders_bytes_and_from_v4_roundtrips),
+                              GR_TEST(test_hash_depends_on_every_byte_and_the_seed),
+                              GR_TEST(test_parser_agrees_with_inet_pton_on_random_inputs),
+                              GR_TEST(test_formatter_agrees_with_inet_ntop_on_random_addresses),
+                              GR_TEST_END};
+
+GR_TEST_MAIN("ip", tests, NULL, NULL)

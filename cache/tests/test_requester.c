@@ -210,20 +210,14 @@ test_no_peer_and_no_header_is_an_error(void)
     CU_ASSERT_TRUE(gr_ip_equal(&out, &peer));
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {
-        {"cidr parse masks and contains", test_cidr_parse_masks_and_contains},
-        {"cidr list parse counts, trims and rejects",
-         test_cidr_list_parse_counts_trims_and_rejects},
-        {"Zoraxy header order with trust-all", test_zoraxy_header_order_with_trust_all},
-        {"blank headers fall through", test_blank_headers_fall_through},
-        {"ports and brackets are stripped", test_ports_and_brackets_are_stripped},
-        {"garbage in the chosen header is an error", test_garbage_in_the_chosen_header_is_an_error},
-        {"untrusted peers cannot spoof their address",
-         test_untrusted_peers_cannot_spoof_their_address},
-        {"no peer and no header is an error", test_no_peer_and_no_header_is_an_error},
-        CU_TEST_INFO_NULL};
-    return gr_test_main("requester", tests, NULL, NULL);
-}
+static CU_TestInfo tests[] = {GR_TEST(test_cidr_parse_masks_and_contains),
+                              GR_TEST(test_cidr_list_parse_counts_trims_and_rejects),
+                              GR_TEST(test_zoraxy_header_order_with_trust_all),
+                              GR_TEST(test_blank_headers_fall_through),
+                              GR_TEST(test_ports_and_brackets_are_stripped),
+                              GR_TEST(test_garbage_in_the_chosen_header_is_an_error),
+                              GR_TEST(test_untrusted_peers_cannot_spoof_their_address),
+                              GR_TEST(test_no_peer_and_no_header_is_an_error),
+                              GR_TEST_END};
+
+GR_TEST_MAIN("requester", tests, NULL, NULL)

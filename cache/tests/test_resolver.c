@@ -7,13 +7,20 @@
  * resolver made; the real variants are tested in cache/variants/tests. The
  * last test runs the resolver with request threads against the ticker, which
  * the tsan preset checks for races in the resolver itself.
+ *
+ * No test sleeps to get an ordering: a test that needs the ticker to have
+ * ticked, or to be asleep, polls what the resolver shows (its clear
+ * counter, gr_resolver_ticker_waiting) until it holds or a generous bound
+ * passes, and fails in the second case. No test asserts that anything was
+ * fast; the miss cost is checked as a lower bound only.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "georace/clock.h"
 #include "georace/resolver.h"
 #include "gr_test.h"
 
@@ -178,11 +185,37 @@ answer_str(gr_answer a)
     return gr_answer_str(&a, buf, sizeof buf);
 }
 
-static void
-sleep_ms(long ms)
+/* How long a test waits for the ticker before it fails: far longer than
+ * any tick needs, even on a loaded machine under a sanitizer. */
+#define WAIT_BOUND_NS (60ull * 1000000000ull)
+
+/* Polls (yielding the CPU) until the ticker has cleared at least n times or
+ * the bound passes; the last statistics read. */
+static gr_resolver_stats
+wait_for_clears(gr_resolver *r, uint64_t n)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    gr_resolver_stats st;
+    uint64_t until = gr_clock_now_ns() + WAIT_BOUND_NS;
+    for (;;) {
+        gr_resolver_stats_get(r, &st);
+        if (st.clears >= n || gr_clock_now_ns() > until)
+            return st;
+        sched_yield();
+    }
+}
+
+/* Polls until the ticker is asleep in its wait for the next tick; whether
+ * it got there within the bound. */
+static bool
+wait_for_sleeping_ticker(gr_resolver *r)
+{
+    uint64_t until = gr_clock_now_ns() + WAIT_BOUND_NS;
+    while (!gr_resolver_ticker_waiting(r)) {
+        if (gr_clock_now_ns() > until)
+            return false;
+        sched_yield();
+    }
+    return true;
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -345,13 +378,14 @@ test_ticker_clears_the_cache_periodically(void)
     CU_ASSERT_EQUAL_FATAL(gr_resolver_start(r), 0);
     CU_ASSERT_EQUAL(gr_resolver_start(r), 0); /* starting twice is harmless */
     /* wait (bounded) for a few ticks; no timing is asserted, only that they come */
-    gr_resolver_stats st = {0};
-    for (int i = 0; i < 2000 && st.clears < 3; i++) {
-        resolve(r, "8.8.8.8");
-        sleep_ms(5);
-        gr_resolver_stats_get(r, &st);
-    }
+    resolve(r, "8.8.8.8");
+    gr_resolver_stats st;
+    gr_resolver_stats_get(r, &st);
+    uint64_t after_put = st.clears + 1; /* a tick after the put empties the cache */
+    st = wait_for_clears(r, after_put > 3 ? after_put : 3);
     CU_ASSERT_TRUE(st.clears >= 3);
+    CU_ASSERT_TRUE(st.clears >= after_put);
+    CU_ASSERT_EQUAL(gr_cache_len(&cache->base), 0u);
     CU_ASSERT_TRUE(rec_count(cache, &cache->clears) >= 3);
     gr_resolver_destroy(r);
     gr_cache_destroy(&cache->base);
@@ -370,7 +404,8 @@ test_destroy_wakes_a_sleeping_ticker(void)
     gr_resolver *r = NULL;
     CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
     CU_ASSERT_EQUAL_FATAL(gr_resolver_start(r), 0);
-    sleep_ms(20);
+    /* asleep, for an hour, until destroy wakes it */
+    CU_ASSERT_TRUE(wait_for_sleeping_ticker(r));
     gr_resolver_destroy(r);
     CU_ASSERT_EQUAL(rec_count(cache, &cache->clears), 0u);
     gr_cache_destroy(&cache->base);
@@ -378,25 +413,75 @@ test_destroy_wakes_a_sleeping_ticker(void)
 }
 
 static void
-test_miss_cost_and_bad_config(void)
+test_every_miss_costs_at_least_the_configured_time(void)
 {
+    enum { COST_NS = 2000000 };
     gr_geodb *db = open_db();
-    gr_resolver_config cfg = {.db = db, .miss_cost_ns = 100000};
+    struct rec_cache *cache = rec_create();
+    gr_resolver_config cfg = {.db = db, .cache = &cache->base, .miss_cost_ns = COST_NS};
     gr_resolver *r = NULL;
     CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
-    CU_ASSERT_STRING_EQUAL(answer_str(resolve(r, "8.8.8.8")), "US");
+    static const char *addrs[] = {"8.8.8.8", "81.2.69.160", "2001:4860::1", "1.2.3.4"};
+    static const char *want[] = {"US", "GB", "US", ""};
+    for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
+        gr_ip ip = ip_of(addrs[i]);
+        uint64_t t0 = gr_clock_now_ns();
+        gr_answer a = gr_resolve(r, &ip);
+        uint64_t took = gr_clock_now_ns() - t0;
+        CU_ASSERT_FALSE(a.cache_hit);
+        CU_ASSERT_STRING_EQUAL(answer_str(a), want[i]);
+        /* a lower bound only: a slow machine can only make it longer */
+        CU_ASSERT_TRUE(took >= COST_NS);
+    }
+    gr_resolver_stats st;
+    gr_resolver_stats_get(r, &st);
+    CU_ASSERT_EQUAL(st.misses, 4u);
+    /* a hit or a reserved zone never reaches the backend, so never pays it */
+    CU_ASSERT_TRUE(resolve(r, "8.8.8.8").cache_hit);
+    CU_ASSERT_EQUAL(resolve(r, "10.0.0.1").kind, GR_ANSWER_ZONE);
+    gr_resolver_stats_get(r, &st);
+    CU_ASSERT_EQUAL(st.misses, 4u);
     gr_resolver_destroy(r);
-    gr_resolver_destroy(NULL);
-    gr_resolver_config none = {0};
-    CU_ASSERT_TRUE(gr_resolver_create(&none, &r) < 0);
-    CU_ASSERT_TRUE(gr_resolver_create(NULL, &r) < 0);
+    gr_cache_destroy(&cache->base);
     gr_geodb_close(db);
 }
 
+static void
+test_bad_configurations_are_refused(void)
+{
+    gr_geodb *db = open_db();
+    gr_resolver *r = NULL;
+    gr_resolver_destroy(NULL); /* a no-op */
+    gr_resolver_config none = {0};
+    CU_ASSERT_TRUE(gr_resolver_create(&none, &r) < 0);
+    CU_ASSERT_PTR_NULL(r);
+    CU_ASSERT_TRUE(gr_resolver_create(NULL, &r) < 0);
+    gr_resolver_config ok = {.db = db};
+    CU_ASSERT_TRUE(gr_resolver_create(&ok, NULL) < 0);
+    CU_ASSERT_TRUE(gr_resolver_start(NULL) < 0);
+    gr_geodb_close(db);
+}
+
+/* A request thread: at least 20000 lookups, and on until the ticker has
+ * cleared the cache until_clears times (or the wait's bound passes), so the
+ * clears surely happen while it runs. Lookups come in rounds of five
+ * addresses, one of them in a reserved zone. */
 struct worker {
     gr_resolver *r;
+    uint64_t until_clears;
     unsigned wrong;
+    uint64_t lookups;
 };
+
+static bool
+worker_may_stop(struct worker *w, uint64_t i, uint64_t give_up_at)
+{
+    if (i < 20000)
+        return false;
+    gr_resolver_stats st;
+    gr_resolver_stats_get(w->r, &st);
+    return st.clears >= w->until_clears || gr_clock_now_ns() > give_up_at;
+}
 
 static void *
 worker_run(void *arg)
@@ -404,16 +489,48 @@ worker_run(void *arg)
     struct worker *w = arg;
     static const char *addrs[] = {"8.8.8.8", "81.2.69.160", "2001:4860::1", "1.2.3.4", "10.1.1.1"};
     static const char *want[] = {"US", "GB", "US", "", "Private"};
-    for (int i = 0; i < 20000; i++) {
-        int k = i % 5;
+    uint64_t give_up_at = gr_clock_now_ns() + WAIT_BOUND_NS, i;
+    for (i = 0; i % 5 != 0 || !worker_may_stop(w, i, give_up_at); i++) {
+        int k = (int)(i % 5);
         gr_ip ip;
-        gr_ip_parse(addrs[k], strlen(addrs[k]), &ip);
+        if (gr_ip_parse(addrs[k], strlen(addrs[k]), &ip) != GR_IP_OK) {
+            w->wrong++;
+            continue;
+        }
         gr_answer a = gr_resolve(w->r, &ip);
         char buf[16];
         if (strcmp(gr_answer_str(&a, buf, sizeof buf), want[k]) != 0)
             w->wrong++;
     }
+    w->lookups = i;
     return NULL;
+}
+
+/* Runs n request threads against a resolver whose ticker is running, until
+ * it has cleared twice more; the lookups they made, wrong answers asserted. */
+static uint64_t
+run_workers_through_two_clears(gr_resolver *r, int n)
+{
+    gr_resolver_stats st;
+    gr_resolver_stats_get(r, &st);
+    pthread_t t[4];
+    struct worker w[4];
+    CU_ASSERT_FATAL(n <= 4);
+    for (int i = 0; i < n; i++) {
+        w[i] = (struct worker){.r = r, .until_clears = st.clears + 2};
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
+    }
+    uint64_t lookups = 0;
+    for (int i = 0; i < n; i++) {
+        pthread_join(t[i], NULL);
+        CU_ASSERT_EQUAL(w[i].wrong, 0u);
+        CU_ASSERT_TRUE(w[i].lookups >= 20000);
+        lookups += w[i].lookups;
+    }
+    uint64_t before = st.clears;
+    gr_resolver_stats_get(r, &st);
+    CU_ASSERT_TRUE(st.clears >= before + 2); /* the ticker cleared while they ran */
+    return lookups;
 }
 
 static void
@@ -425,21 +542,12 @@ test_request_threads_and_ticker_agree_on_answers(void)
     gr_resolver *r = NULL;
     CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
     CU_ASSERT_EQUAL_FATAL(gr_resolver_start(r), 0);
-    pthread_t t[3];
-    struct worker w[3];
-    for (int i = 0; i < 3; i++) {
-        w[i] = (struct worker){r, 0};
-        CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
-    }
-    for (int i = 0; i < 3; i++) {
-        pthread_join(t[i], NULL);
-        CU_ASSERT_EQUAL(w[i].wrong, 0u);
-    }
+    uint64_t lookups = run_workers_through_two_clears(r, 3);
     gr_resolver_stats st;
     gr_resolver_stats_get(r, &st);
-    CU_ASSERT_EQUAL(st.lookups, 60000u);
-    CU_ASSERT_EQUAL(st.hits + st.misses + st.zones, 60000u);
-    CU_ASSERT_EQUAL(st.zones, 12000u);
+    CU_ASSERT_EQUAL(st.lookups, lookups);
+    CU_ASSERT_EQUAL(st.hits + st.misses + st.zones, lookups);
+    CU_ASSERT_EQUAL(st.zones, lookups / 5);
     gr_resolver_destroy(r);
     gr_cache_destroy(&cache->base);
     gr_geodb_close(db);
@@ -464,39 +572,27 @@ test_mutex_variant_hits_misses_and_clears_through_the_resolver(void)
     CU_ASSERT_FALSE(resolve(r, "81.2.69.160").cache_hit);
     /* now with the ticker clearing under request threads */
     CU_ASSERT_EQUAL_FATAL(gr_resolver_start(r), 0);
-    pthread_t t[2];
-    struct worker w[2];
-    for (int i = 0; i < 2; i++) {
-        w[i] = (struct worker){r, 0};
-        CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
-    }
-    for (int i = 0; i < 2; i++) {
-        pthread_join(t[i], NULL);
-        CU_ASSERT_EQUAL(w[i].wrong, 0u);
-    }
+    uint64_t lookups = run_workers_through_two_clears(r, 2);
+    gr_resolver_stats st;
+    gr_resolver_stats_get(r, &st);
+    CU_ASSERT_EQUAL(st.lookups, lookups + 3); /* and the three above */
     gr_resolver_destroy(r);
     gr_cache_destroy(cache);
     gr_geodb_close(db);
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {
-        {"miss then hit with one backend lookup", test_miss_then_hit_with_one_backend_lookup},
-        {"reserved zones never touch the cache", test_reserved_zones_never_touch_the_cache},
-        {"unknown addresses are cached, errors are not",
-         test_unknown_addresses_are_cached_errors_are_not},
-        {"clear_now empties the cache and counts", test_clear_now_empties_the_cache_and_counts},
-        {"without a cache every lookup reaches the backend",
-         test_without_a_cache_every_lookup_reaches_the_backend},
-        {"ticker clears the cache periodically", test_ticker_clears_the_cache_periodically},
-        {"destroy wakes a sleeping ticker", test_destroy_wakes_a_sleeping_ticker},
-        {"miss cost and bad config", test_miss_cost_and_bad_config},
-        {"request threads and ticker agree on answers",
-         test_request_threads_and_ticker_agree_on_answers},
-        {"mutex variant hits, misses and clears through the resolver",
-         test_mutex_variant_hits_misses_and_clears_through_the_resolver},
-        CU_TEST_INFO_NULL};
-    return gr_test_main("resolver", tests, NULL, NULL);
-}
+static CU_TestInfo tests[] = {
+    GR_TEST(test_miss_then_hit_with_one_backend_lookup),
+    GR_TEST(test_reserved_zones_never_touch_the_cache),
+    GR_TEST(test_unknown_addresses_are_cached_errors_are_not),
+    GR_TEST(test_clear_now_empties_the_cache_and_counts),
+    GR_TEST(test_without_a_cache_every_lookup_reaches_the_backend),
+    GR_TEST(test_ticker_clears_the_cache_periodically),
+    GR_TEST(test_destroy_wakes_a_sleeping_ticker),
+    GR_TEST(test_every_miss_costs_at_least_the_configured_time),
+    GR_TEST(test_bad_configurations_are_refused),
+    GR_TEST(test_request_threads_and_ticker_agree_on_answers),
+    GR_TEST(test_mutex_variant_hits_misses_and_clears_through_the_resolver),
+    GR_TEST_END};
+
+GR_TEST_MAIN("resolver", tests, NULL, NULL)

@@ -106,17 +106,11 @@ test_public_addresses_have_no_zone(void)
         CU_ASSERT_TRUE(strlen(gr_zone_name((gr_zone)z)) > 0);
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {{"RFC 1918 blocks are Private", test_rfc1918_blocks_are_private},
-                           {"loopback, link-local, multicast in both families",
-                            test_loopback_link_local_and_multicast_in_both_families},
-                           {"carrier NAT, documentation, unique local",
-                            test_carrier_nat_documentation_and_unique_local},
-                           {"broadcast, unspecified and other reserved blocks",
-                            test_broadcast_unspecified_and_other_reserved_blocks},
-                           {"public addresses have no zone", test_public_addresses_have_no_zone},
-                           CU_TEST_INFO_NULL};
-    return gr_test_main("zone", tests, NULL, NULL);
-}
+static CU_TestInfo tests[] = {GR_TEST(test_rfc1918_blocks_are_private),
+                              GR_TEST(test_loopback_link_local_and_multicast_in_both_families),
+                              GR_TEST(test_carrier_nat_documentation_and_unique_local),
+                              GR_TEST(test_broadcast_unspecified_and_other_reserved_blocks),
+                              GR_TEST(test_public_addresses_have_no_zone),
+                              GR_TEST_END};
+
+GR_TEST_MAIN("zone", tests, NULL, NULL)

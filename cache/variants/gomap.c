@@ -30,6 +30,10 @@
  * window_ns widens the write critical section (between setting and clearing
  * hashWriting) by busy-waiting on CLOCK_MONOTONIC; 0 costs one predictable
  * branch. It exists to make overlaps, and so time-to-failure, controllable.
+ * Inside that same branch, and so only when window_ns > 0, a write calls the
+ * test hook set by gr_gomap_set_window_hook, if any, before it spins: a test
+ * learns there that a writer is inside its window and may hold it there
+ * while another thread overlaps it, instead of sleeping and hoping.
  *
  * clear emulates Zoraxy's ticker, `cache = make(map[string]string)`: a new
  * map is built and the shared map pointer is overwritten with a plain store,
@@ -108,6 +112,8 @@ struct gr_gomap_cache {
     struct gr_gomap_hmap *h; /* the shared map variable: plain loads and stores */
     bool detector;
     uint64_t window_ns;
+    gr_gomap_window_hook *window_hook; /* tests only; called when window_ns > 0 */
+    void *window_hook_arg;
     size_t size_hint;
     pthread_mutex_t retire_mu; /* bookkeeping of the GC stand-in only */
     struct gr_gomap_hmap *retired;
@@ -386,8 +392,11 @@ gr_gomap_put(gr_cache *c, const gr_ip *key, gr_country value)
         gr_gomap_fatal(GR_GOMAP_MSG_WRITES);
     uint64_t hash = gr_ip_hash(key, h->hash0);
     gr_gomap_set_flags(h, gr_gomap_flags(h) ^ GR_GOMAP_WRITING);
-    if (__builtin_expect(g->window_ns != 0, 0))
+    if (__builtin_expect(g->window_ns != 0, 0)) {
+        if (g->window_hook)
+            g->window_hook(g->window_hook_arg);
         gr_clock_spin_ns(g->window_ns);
+    }
     if (!h->buckets)
         h->buckets = gr_gomap_alloc(h, 1);
     uint8_t top = gr_gomap_tophash(hash);
@@ -515,6 +524,14 @@ gr_gomap_info(gr_cache *c, struct gr_gomap_info *out)
     pthread_mutex_lock(&g->retire_mu);
     out->retired_maps = g->n_retired;
     pthread_mutex_unlock(&g->retire_mu);
+}
+
+void
+gr_gomap_set_window_hook(gr_cache *c, gr_gomap_window_hook *hook, void *arg)
+{
+    struct gr_gomap_cache *g = GR_GOMAP(c);
+    g->window_hook = hook;
+    g->window_hook_arg = arg;
 }
 
 static const struct gr_cache_ops gr_gomap_ops = {"gomap",         gr_gomap_get, gr_gomap_put,

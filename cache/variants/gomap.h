@@ -23,4 +23,12 @@ struct gr_gomap_info {
 /* Shape of a gomap cache (single-threaded callers only). */
 void gr_gomap_info(gr_cache *c, struct gr_gomap_info *out);
 
+/* Test hook: with window_ns > 0, every write calls hook(arg) inside its
+ * write window, after setting hashWriting and before the window's spin, so a
+ * test can learn that a writer is inside the window, and keep it there,
+ * without guessing with sleeps. Set it before any thread uses the cache;
+ * NULL removes it. It costs nothing when window_ns is 0 (see gomap.c). */
+typedef void gr_gomap_window_hook(void *arg);
+void gr_gomap_set_window_hook(gr_cache *c, gr_gomap_window_hook *hook, void *arg);
+
 #endif

@@ -3,7 +3,6 @@
  * its CSV and by walking its MMDB search tree: every drawn address must be
  * answered by the database itself with the pool's ground truth.
  */
-#include <CUnit/Basic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "georace/geodb.h"
 #include "georace/traffic.h"
 #include "georace/zone.h"
+#include "gr_test.h"
 
 /* Draw n addresses of each family and look each up in db. */
 static void
@@ -94,6 +94,7 @@ test_mmdb_walk_rejects_a_non_database(void)
     int fd = mkstemp(path);
     CU_ASSERT_FATAL(fd >= 0);
     FILE *f = fdopen(fd, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fputs("this is not an MMDB file\n", f);
     fclose(f);
     CU_ASSERT_EQUAL(gr_addrpool_from_mmdb(path, &pool, err, sizeof err), GR_TRAFFIC_EFORMAT);
@@ -101,19 +102,8 @@ test_mmdb_walk_rejects_a_non_database(void)
     remove(path);
 }
 
-int
-main(void)
-{
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("addrpool_db", NULL, NULL);
-    CU_add_test(s, "CSV pool agrees with the database", test_csv_pool_agrees_with_the_database);
-    CU_add_test(s, "MMDB walk pool agrees with the database",
-                test_mmdb_walk_pool_agrees_with_the_database);
-    CU_add_test(s, "MMDB walk rejects a non-database", test_mmdb_walk_rejects_a_non_database);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
-}
+static CU_TestInfo tests[] = {GR_TEST(test_csv_pool_agrees_with_the_database),
+                              GR_TEST(test_mmdb_walk_pool_agrees_with_the_database),
+                              GR_TEST(test_mmdb_walk_rejects_a_non_database), GR_TEST_END};
+
+GR_TEST_MAIN("addrpool_db", tests, NULL, NULL)

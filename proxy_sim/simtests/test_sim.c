@@ -3,7 +3,6 @@
  * budget, progress callbacks, reproducibility with a shared pool, and the
  * database selections (CSV with the scan backend, an MMDB file).
  */
-#include <CUnit/Basic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +11,18 @@
 #include "georace/defaultdb.h"
 #include "georace/sim.h"
 #include "georace/traffic.h"
+#include "gr_test.h"
 
 static gr_addrpool *shared_pool;
 
 static int
 suite_setup(void)
 {
-    char err[256];
-    return gr_addrpool_default(&shared_pool, err, sizeof err);
+    char err[256] = "";
+    int rc = gr_addrpool_default(&shared_pool, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "the default address pool: %s\n", err);
+    return rc;
 }
 
 static int
@@ -209,25 +212,13 @@ test_mmdb_file_backend_draws_from_its_networks(void)
     CU_ASSERT_EQUAL(r.unknown, 0);
 }
 
-int
-main(void)
-{
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("sim", suite_setup, suite_teardown);
-    CU_add_test(s, "bad configurations are refused with a message",
-                test_bad_configurations_are_refused_with_a_message);
-    CU_add_test(s, "request budget is served exactly",
-                test_request_budget_is_served_exactly_and_every_answer_counted);
-    CU_add_test(s, "progress is reported while running", test_progress_is_reported_while_running);
-    CU_add_test(s, "one thread, same seed, same result", test_one_thread_same_seed_same_result);
-    CU_add_test(s, "scan backend over a user CSV matches its truth",
-                test_scan_backend_over_a_user_csv_matches_its_truth);
-    CU_add_test(s, "MMDB file backend draws from its networks",
-                test_mmdb_file_backend_draws_from_its_networks);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
-}
+static CU_TestInfo tests[] = {
+    GR_TEST(test_bad_configurations_are_refused_with_a_message),
+    GR_TEST(test_request_budget_is_served_exactly_and_every_answer_counted),
+    GR_TEST(test_progress_is_reported_while_running),
+    GR_TEST(test_one_thread_same_seed_same_result),
+    GR_TEST(test_scan_backend_over_a_user_csv_matches_its_truth),
+    GR_TEST(test_mmdb_file_backend_draws_from_its_networks),
+    GR_TEST_END};
+
+GR_TEST_MAIN("sim", tests, suite_setup, suite_teardown)

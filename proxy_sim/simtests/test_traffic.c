@@ -3,7 +3,6 @@
  * reproducible streams, the statistics of the mix, and addresses that
  * always lie in a range with the range's country as ground truth.
  */
-#include <CUnit/Basic.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "georace/traffic.h"
+#include "gr_test.h"
 
 /* A small database: three IPv4 ranges of very different sizes, two IPv6. */
 static const char test_csv[] = "# test ranges\n"
@@ -24,7 +24,7 @@ static const char test_csv[] = "# test ranges\n"
 static gr_addrpool *test_pool;
 
 static int
-test_setup(void)
+suite_setup(void)
 {
     char err[256];
     int rc = gr_addrpool_from_csv(test_csv, sizeof test_csv - 1, &test_pool, err, sizeof err);
@@ -34,7 +34,7 @@ test_setup(void)
 }
 
 static int
-test_teardown(void)
+suite_teardown(void)
 {
     gr_addrpool_free(test_pool);
     return 0;
@@ -263,11 +263,13 @@ static void
 test_same_seed_same_stream_different_seed_different(void)
 {
     const char *const *names = gr_profile_builtin_names();
-    for (const char *const *n = names; *n; n++) {
+    size_t profiles = 0;
+    for (const char *const *n = names; *n; n++, profiles++) {
         CU_ASSERT_EQUAL(count_equal(*n, 7, 0, 7, 0, 20000), 20000);
         CU_ASSERT(count_equal(*n, 7, 0, 8, 0, 2000) < 100);
         CU_ASSERT(count_equal(*n, 7, 0, 7, 1, 2000) < 100);
     }
+    CU_ASSERT(profiles >= 4); /* every built-in profile, not none */
 }
 
 static void
@@ -315,6 +317,7 @@ static void
 test_addresses_lie_in_a_range_with_its_country(void)
 {
     const char *const *names = gr_profile_builtin_names();
+    size_t profiles = 0;
     for (const char *const *n = names; *n; n++) {
         gr_profile p;
         char err[256];
@@ -340,7 +343,9 @@ test_addresses_lie_in_a_range_with_its_country(void)
         CU_ASSERT_EQUAL(bad, 0);
         CU_ASSERT(zones > 200);
         gr_traffic_free(t);
+        profiles++;
     }
+    CU_ASSERT(profiles >= 4); /* every built-in profile, not none */
 }
 
 static int
@@ -503,39 +508,23 @@ test_header_spellings_parse_back_to_the_address(void)
     gr_traffic_free(t);
 }
 
-int
-main(void)
-{
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("traffic", test_setup, test_teardown);
-    CU_add_test(s, "builtin profiles parse and carry their names",
-                test_builtin_profiles_parse_and_carry_their_names);
-    CU_add_test(s, "profile keys override defaults",
-                test_profile_keys_override_defaults_and_missing_keys_keep_them);
-    CU_add_test(s, "unknown key is named", test_profile_unknown_key_is_named);
-    CU_add_test(s, "wrong type is named", test_profile_wrong_type_is_named);
-    CU_add_test(s, "out-of-range value is named", test_profile_out_of_range_value_is_named);
-    CU_add_test(s, "malformed JSON is a format error",
-                test_profile_malformed_json_is_a_format_error);
-    CU_add_test(s, "profile from a path; unknown name",
-                test_profile_load_from_path_and_unknown_name);
-    CU_add_test(s, "CSV errors name the line", test_csv_errors_name_the_line);
-    CU_add_test(s, "pool counts ranges, drops overlaps",
-                test_pool_counts_ranges_and_drops_overlaps);
-    CU_add_test(s, "same seed same stream", test_same_seed_same_stream_different_seed_different);
-    CU_add_test(s, "next_burst matches next", test_next_burst_matches_next);
-    CU_add_test(s, "addresses lie in a range with its country",
-                test_addresses_lie_in_a_range_with_its_country);
-    CU_add_test(s, "mix matches the profile", test_mix_matches_the_profile);
-    CU_add_test(s, "flood gives every request a new address",
-                test_flood_gives_every_request_a_new_address);
-    CU_add_test(s, "rate spaces events as a Poisson process",
-                test_rate_spaces_events_as_a_poisson_process);
-    CU_add_test(s, "header spellings parse back", test_header_spellings_parse_back_to_the_address);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
-}
+static CU_TestInfo tests[] = {
+    GR_TEST(test_builtin_profiles_parse_and_carry_their_names),
+    GR_TEST(test_profile_keys_override_defaults_and_missing_keys_keep_them),
+    GR_TEST(test_profile_unknown_key_is_named),
+    GR_TEST(test_profile_wrong_type_is_named),
+    GR_TEST(test_profile_out_of_range_value_is_named),
+    GR_TEST(test_profile_malformed_json_is_a_format_error),
+    GR_TEST(test_profile_load_from_path_and_unknown_name),
+    GR_TEST(test_csv_errors_name_the_line),
+    GR_TEST(test_pool_counts_ranges_and_drops_overlaps),
+    GR_TEST(test_same_seed_same_stream_different_seed_different),
+    GR_TEST(test_next_burst_matches_next),
+    GR_TEST(test_addresses_lie_in_a_range_with_its_country),
+    GR_TEST(test_mix_matches_the_profile),
+    GR_TEST(test_flood_gives_every_request_a_new_address),
+    GR_TEST(test_rate_spaces_events_as_a_poisson_process),
+    GR_TEST(test_header_spellings_parse_back_to_the_address),
+    GR_TEST_END};
+
+GR_TEST_MAIN("traffic", tests, suite_setup, suite_teardown)

@@ -2,13 +2,13 @@
  * test_histogram_netaddr.c - the load generator's latency histogram against
  * an exact sorted reference, and "ADDR:PORT" parsing of the servers.
  */
-#include <CUnit/Basic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "georace/histogram.h"
 #include "georace/netaddr.h"
+#include "gr_test.h"
 
 static int
 cmp_u64(const void *a, const void *b)
@@ -136,21 +136,12 @@ netaddr_listen_port_zero_gets_a_port(void)
     close(fd);
 }
 
-int
-main(void)
-{
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("histogram_netaddr", NULL, NULL);
-    CU_add_test(s, "values below 32 are exact", hist_values_below_32_are_exact);
-    CU_add_test(s, "buckets monotonic, within 3%", hist_buckets_are_monotonic_and_within_3_percent);
-    CU_add_test(s, "quantiles match a sorted reference", hist_quantiles_match_sorted_reference);
-    CU_add_test(s, "empty histogram", hist_empty_is_zero);
-    CU_add_test(s, "ADDR:PORT parsing", netaddr_parses_v4_v6_and_rejects_garbage);
-    CU_add_test(s, "port 0 and SO_REUSEPORT", netaddr_listen_port_zero_gets_a_port);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
-}
+static CU_TestInfo tests[] = {GR_TEST(hist_values_below_32_are_exact),
+                              GR_TEST(hist_buckets_are_monotonic_and_within_3_percent),
+                              GR_TEST(hist_quantiles_match_sorted_reference),
+                              GR_TEST(hist_empty_is_zero),
+                              GR_TEST(netaddr_parses_v4_v6_and_rejects_garbage),
+                              GR_TEST(netaddr_listen_port_zero_gets_a_port),
+                              GR_TEST_END};
+
+GR_TEST_MAIN("histogram_netaddr", tests, NULL, NULL)

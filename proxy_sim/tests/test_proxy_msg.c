@@ -5,11 +5,11 @@
  * their trailing blanks; empty values survive; head and body limits stop
  * the parser with the right error; the hop-by-hop set and header copying.
  */
-#include <CUnit/Basic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proxy_msg.h"
+#include "gr_test.h"
 
 static int
 on_headers(http_parser *hp)
@@ -83,6 +83,7 @@ msg_same_result_for_every_split(void)
         expect_request(&m);
     }
     size_t *every = malloc(len * sizeof *every);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(every);
     for (size_t i = 0; i + 1 < len; i++)
         every[i] = i + 1;
     CU_ASSERT_EQUAL(parse_split(&m, HTTP_REQUEST, request, every, len - 1), HPE_OK);
@@ -226,24 +227,14 @@ buf_appends_numbers_and_grows(void)
     gr_buf_free(&other);
 }
 
-int
-main(void)
-{
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("proxy_msg", NULL, NULL);
-    CU_add_test(s, "same message for every split of the input", msg_same_result_for_every_split);
-    CU_add_test(s, "response reason phrase and chunked body", msg_response_reason_and_chunked_body);
-    CU_add_test(s, "head limit stops the parser", msg_head_limit_stops_the_parser);
-    CU_add_test(s, "body limit stops the parser", msg_body_limit_stops_the_parser);
-    CU_add_test(s, "seal makes a broken message readable",
-                msg_seal_makes_a_broken_message_readable);
-    CU_add_test(s, "hop-by-hop header set", msg_hop_by_hop_set);
-    CU_add_test(s, "copy keeps end-to-end headers only", msg_copy_headers_keeps_end_to_end_only);
-    CU_add_test(s, "buffer appends numbers and grows", buf_appends_numbers_and_grows);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
-}
+static CU_TestInfo tests[] = {GR_TEST(msg_same_result_for_every_split),
+                              GR_TEST(msg_response_reason_and_chunked_body),
+                              GR_TEST(msg_head_limit_stops_the_parser),
+                              GR_TEST(msg_body_limit_stops_the_parser),
+                              GR_TEST(msg_seal_makes_a_broken_message_readable),
+                              GR_TEST(msg_hop_by_hop_set),
+                              GR_TEST(msg_copy_headers_keeps_end_to_end_only),
+                              GR_TEST(buf_appends_numbers_and_grows),
+                              GR_TEST_END};
+
+GR_TEST_MAIN("proxy_msg", tests, NULL, NULL)

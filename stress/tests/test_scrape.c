@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "georace/scrape.h"
-#include "stress_test.h"
+#include "gr_test.h"
 
 static const char *const page = "# HELP georace_cache_hits_total Cache hits.\n"
                                 "# TYPE georace_cache_hits_total counter\n"
@@ -142,15 +142,9 @@ get_fails_when_refused_or_unanswered(void)
     CU_ASSERT_EQUAL(gr_scrape_get("not an address", 2000, &m), -1);
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {
-        {"parse_picks_exact_names_and_sums_labelled_samples",
-         parse_picks_exact_names_and_sums_labelled_samples},
-        {"get_reads_a_chunked_metrics_page", get_reads_a_chunked_metrics_page},
-        {"get_fails_on_an_error_status", get_fails_on_an_error_status},
-        {"get_fails_when_refused_or_unanswered", get_fails_when_refused_or_unanswered},
-        CU_TEST_INFO_NULL};
-    return gr_stress_test_main("metrics_scrape", tests);
-}
+static CU_TestInfo tests[] = {GR_TEST(parse_picks_exact_names_and_sums_labelled_samples),
+                              GR_TEST(get_reads_a_chunked_metrics_page),
+                              GR_TEST(get_fails_on_an_error_status),
+                              GR_TEST(get_fails_when_refused_or_unanswered), GR_TEST_END};
+
+GR_TEST_MAIN("metrics_scrape", tests, NULL, NULL)

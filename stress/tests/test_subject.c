@@ -14,7 +14,7 @@
 
 #include "georace/campaign.h"
 #include "georace/jsonl.h"
-#include "stress_test.h"
+#include "gr_test.h"
 
 /* wait statuses as waitpid() builds them */
 #define FAKE_EXITED(code) (((code)&0xff) << 8)
@@ -234,23 +234,14 @@ unknown_counters_are_null_in_json_and_na_in_the_summary(void)
     CU_ASSERT_EQUAL(sum.rss_max_kb, 4096);
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {{"subject_killed_by_a_signal_is_a_crash_at_its_death",
-                            subject_killed_by_a_signal_is_a_crash_at_its_death},
-                           {"subject_with_go_fatal_error_is_fatal_with_its_status",
-                            subject_with_go_fatal_error_is_fatal_with_its_status},
-                           {"subject_exiting_without_message_before_the_end_is_a_crash",
-                            subject_exiting_without_message_before_the_end_is_a_crash},
-                           {"subject_exiting_cleanly_before_the_end_is_an_error_not_a_survivor",
-                            subject_exiting_cleanly_before_the_end_is_an_error_not_a_survivor},
-                           {"subject_stopped_by_sigterm_survives_with_known_counters",
-                            subject_stopped_by_sigterm_survives_with_known_counters},
-                           {"subject_failing_its_stop_is_a_crash_or_hung",
-                            subject_failing_its_stop_is_a_crash_or_hung},
-                           {"unknown_counters_are_null_in_json_and_na_in_the_summary",
-                            unknown_counters_are_null_in_json_and_na_in_the_summary},
-                           CU_TEST_INFO_NULL};
-    return gr_stress_test_main("trial_subject", tests);
-}
+static CU_TestInfo tests[] = {
+    GR_TEST(subject_killed_by_a_signal_is_a_crash_at_its_death),
+    GR_TEST(subject_with_go_fatal_error_is_fatal_with_its_status),
+    GR_TEST(subject_exiting_without_message_before_the_end_is_a_crash),
+    GR_TEST(subject_exiting_cleanly_before_the_end_is_an_error_not_a_survivor),
+    GR_TEST(subject_stopped_by_sigterm_survives_with_known_counters),
+    GR_TEST(subject_failing_its_stop_is_a_crash_or_hung),
+    GR_TEST(unknown_counters_are_null_in_json_and_na_in_the_summary),
+    GR_TEST_END};
+
+GR_TEST_MAIN("trial_subject", tests, NULL, NULL)

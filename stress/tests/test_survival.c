@@ -4,7 +4,7 @@
 #include <math.h>
 
 #include "georace/survival.h"
-#include "stress_test.h"
+#include "gr_test.h"
 
 static void
 km_without_censoring_is_the_empirical_survival(void)
@@ -63,16 +63,9 @@ km_median_is_unknown_when_most_trials_survive(void)
     CU_ASSERT_EQUAL(gr_km_median(pts, n), -1);
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {
-        {"km_without_censoring_is_the_empirical_survival",
-         km_without_censoring_is_the_empirical_survival},
-        {"km_censored_trials_leave_the_risk_set", km_censored_trials_leave_the_risk_set},
-        {"km_ties_count_failures_before_censoring", km_ties_count_failures_before_censoring},
-        {"km_median_is_unknown_when_most_trials_survive",
-         km_median_is_unknown_when_most_trials_survive},
-        CU_TEST_INFO_NULL};
-    return gr_stress_test_main("survival", tests);
-}
+static CU_TestInfo tests[] = {GR_TEST(km_without_censoring_is_the_empirical_survival),
+                              GR_TEST(km_censored_trials_leave_the_risk_set),
+                              GR_TEST(km_ties_count_failures_before_censoring),
+                              GR_TEST(km_median_is_unknown_when_most_trials_survive), GR_TEST_END};
+
+GR_TEST_MAIN("survival", tests, NULL, NULL)

@@ -13,7 +13,7 @@
 #include "georace/campaign.h"
 #include "georace/jsonl.h"
 #include "georace/merge.h"
-#include "stress_test.h"
+#include "gr_test.h"
 
 static void
 fake_progress(const gr_sim_config *cfg, uint64_t i)
@@ -153,7 +153,7 @@ static void
 exec_trial_sees_sanitizer_report_on_stderr(void)
 {
     char *argv[] = {"/bin/sh", "-c",
-                    "echo '{\"requests\": 42, \"mismatches\": 0}'; sleep 0.05; "
+                    "echo '{\"requests\": 42, \"mismatches\": 0}'; "
                     "echo 'WARNING: ThreadSanitizer: data race (pid=123)' >&2; exit 66",
                     NULL};
     gr_trial_spec spec;
@@ -313,6 +313,7 @@ jsonl_reader_names_the_malformed_line(void)
     int fd = mkstemp(path);
     CU_ASSERT_FATAL(fd >= 0);
     FILE *f = fdopen(fd, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     json_t *o = json_pack("{s:s, s:i}", "type", "trial", "seed", 3);
     CU_ASSERT_EQUAL(gr_jsonl_write(f, o), 0);
     json_decref(o);
@@ -327,24 +328,16 @@ jsonl_reader_names_the_malformed_line(void)
     unlink(path);
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {
-        {"trial_that_finishes_is_survived_with_final_counters",
-         trial_that_finishes_is_survived_with_final_counters},
-        {"trial_with_go_fatal_error_records_message_and_status",
-         trial_with_go_fatal_error_records_message_and_status},
-        {"trial_killed_by_signal_is_a_crash", trial_killed_by_signal_is_a_crash},
-        {"trial_past_its_deadline_is_killed_as_hung", trial_past_its_deadline_is_killed_as_hung},
-        {"trial_with_bad_configuration_is_an_error_with_its_message",
-         trial_with_bad_configuration_is_an_error_with_its_message},
-        {"exec_trial_sees_sanitizer_report_on_stderr", exec_trial_sees_sanitizer_report_on_stderr},
-        {"find_message_prefers_the_go_fatal_error", find_message_prefers_the_go_fatal_error},
-        {"seed_range_and_shard_parse_and_partition", seed_range_and_shard_parse_and_partition},
-        {"merged_shards_equal_the_unsharded_trial_set",
-         merged_shards_equal_the_unsharded_trial_set},
-        {"jsonl_reader_names_the_malformed_line", jsonl_reader_names_the_malformed_line},
-        CU_TEST_INFO_NULL};
-    return gr_stress_test_main("trial", tests);
-}
+static CU_TestInfo tests[] = {GR_TEST(trial_that_finishes_is_survived_with_final_counters),
+                              GR_TEST(trial_with_go_fatal_error_records_message_and_status),
+                              GR_TEST(trial_killed_by_signal_is_a_crash),
+                              GR_TEST(trial_past_its_deadline_is_killed_as_hung),
+                              GR_TEST(trial_with_bad_configuration_is_an_error_with_its_message),
+                              GR_TEST(exec_trial_sees_sanitizer_report_on_stderr),
+                              GR_TEST(find_message_prefers_the_go_fatal_error),
+                              GR_TEST(seed_range_and_shard_parse_and_partition),
+                              GR_TEST(merged_shards_equal_the_unsharded_trial_set),
+                              GR_TEST(jsonl_reader_names_the_malformed_line),
+                              GR_TEST_END};
+
+GR_TEST_MAIN("trial", tests, NULL, NULL)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "georace/ttfmodel.h"
-#include "stress_test.h"
+#include "gr_test.h"
 
 static gr_ttf_point
 synth(const gr_ttf_model *truth, double write_s, double access_s, double pair_s, double window_s,
@@ -137,17 +137,11 @@ traffic_of_returning_visitors_misses_once_per_clear(void)
     CU_ASSERT_DOUBLE_EQUAL(w, 0, 1e-12);
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {
-        {"fit_recovers_parameters_of_synthetic_data", fit_recovers_parameters_of_synthetic_data},
-        {"fit_needs_two_points", fit_needs_two_points},
-        {"hazard_is_linear_in_the_window_and_median_is_ln2_over_hazard",
-         hazard_is_linear_in_the_window_and_median_is_ln2_over_hazard},
-        {"traffic_of_new_visitor_bursts_counts_pairs", traffic_of_new_visitor_bursts_counts_pairs},
-        {"traffic_of_returning_visitors_misses_once_per_clear",
-         traffic_of_returning_visitors_misses_once_per_clear},
-        CU_TEST_INFO_NULL};
-    return gr_stress_test_main("ttfmodel", tests);
-}
+static CU_TestInfo tests[] = {GR_TEST(fit_recovers_parameters_of_synthetic_data),
+                              GR_TEST(fit_needs_two_points),
+                              GR_TEST(hazard_is_linear_in_the_window_and_median_is_ln2_over_hazard),
+                              GR_TEST(traffic_of_new_visitor_bursts_counts_pairs),
+                              GR_TEST(traffic_of_returning_visitors_misses_once_per_clear),
+                              GR_TEST_END};
+
+GR_TEST_MAIN("ttfmodel", tests, NULL, NULL)

@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +11,15 @@
 
 #include "dbt.h"
 
+static _Noreturn void gr_dbt_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void
-gr_dbt_die(const char *fmt, const char *a, size_t line)
+gr_dbt_die(const char *fmt, ...)
 {
-    fprintf(stderr, fmt, a, line);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fputc('\n', stderr);
     exit(2);
 }
@@ -23,13 +29,13 @@ gr_dbt_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        gr_dbt_die("cannot open %s (%zu)", path, 0);
+        gr_dbt_die("cannot open %s", path);
     fseek(f, 0, SEEK_END);
     long sz = ftell(f);
     fseek(f, 0, SEEK_SET);
     char *buf = malloc((size_t)sz + 1);
     if (!buf || fread(buf, 1, (size_t)sz, f) != (size_t)sz)
-        gr_dbt_die("cannot read %s (%zu)", path, 0);
+        gr_dbt_die("cannot read %s", path);
     buf[sz] = '\0';
     fclose(f);
     *len = (size_t)sz;
@@ -43,6 +49,8 @@ gr_dbt_csv_load(const char *path, gr_dbt_csv *out)
     char *text = gr_dbt_read_file(path, &len);
     size_t cap = 1024, n = 0, lineno = 0;
     gr_dbt_range *v = malloc(cap * sizeof *v);
+    if (!v)
+        gr_dbt_die("%s: out of memory", path);
     memset(out, 0, sizeof *out);
     for (char *p = text, *nl; *p; p = nl + 1) {
         nl = strchr(p, '\n');
@@ -53,8 +61,12 @@ gr_dbt_csv_load(const char *path, gr_dbt_csv *out)
         char *c1 = strchr(p, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
         if (!c2 || strlen(c2 + 1) != 2)
             gr_dbt_die("%s:%zu: bad line", path, lineno);
-        if (n == cap)
-            v = realloc(v, (cap *= 2) * sizeof *v);
+        if (n == cap) {
+            gr_dbt_range *more = realloc(v, (cap *= 2) * sizeof *v);
+            if (!more)
+                gr_dbt_die("%s:%zu: out of memory", path, lineno);
+            v = more;
+        }
         gr_dbt_range *r = &v[n++];
         if (gr_ip_parse(p, (size_t)(c1 - p), &r->first) ||
             gr_ip_parse(c1 + 1, (size_t)(c2 - c1 - 1), &r->last))

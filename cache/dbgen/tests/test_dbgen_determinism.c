@@ -84,13 +84,7 @@ test_another_seed_gives_another_database(void)
     remove_dir(d);
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {
-        {"a_second_run_gives_the_bytes_of_the_build",
-         test_a_second_run_gives_the_bytes_of_the_build},
-        {"another_seed_gives_another_database", test_another_seed_gives_another_database},
-        CU_TEST_INFO_NULL};
-    return gr_test_main("dbgen_determinism", tests, NULL, NULL);
-}
+static CU_TestInfo tests[] = {GR_TEST(test_a_second_run_gives_the_bytes_of_the_build),
+                              GR_TEST(test_another_seed_gives_another_database), GR_TEST_END};
+
+GR_TEST_MAIN("dbgen_determinism", tests, NULL, NULL)

@@ -20,7 +20,9 @@ static int
 suite_init(void)
 {
     gr_dbt_csv_load(GEORACE_DEFAULTDB_CSV, &csv);
-    return 0;
+    if (csv.n == 0)
+        fprintf(stderr, "%s has no ranges\n", GEORACE_DEFAULTDB_CSV);
+    return csv.n > 0 ? 0 : 1;
 }
 
 static int
@@ -39,6 +41,7 @@ mmdblookup_all(char (*ips)[GR_IP_STRLEN], size_t n, int *res, char (*cc)[3])
     int fd = mkstemp(list);
     CU_ASSERT_FATAL(fd >= 0);
     FILE *f = fdopen(fd, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "%s\n", ips[i]);
     fclose(f);
@@ -130,11 +133,7 @@ test_mmdblookup_agrees_with_the_csv_on_sampled_addresses(void)
     CU_ASSERT_EQUAL(bad, 0);
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {{"mmdblookup_agrees_with_the_csv_on_sampled_addresses",
-                            test_mmdblookup_agrees_with_the_csv_on_sampled_addresses},
-                           CU_TEST_INFO_NULL};
-    return gr_test_main("defaultdb_mmdblookup", tests, suite_init, suite_cleanup);
-}
+static CU_TestInfo tests[] = {GR_TEST(test_mmdblookup_agrees_with_the_csv_on_sampled_addresses),
+                              GR_TEST_END};
+
+GR_TEST_MAIN("defaultdb_mmdblookup", tests, suite_init, suite_cleanup)

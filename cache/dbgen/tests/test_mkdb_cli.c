@@ -159,17 +159,10 @@ test_the_generated_csv_becomes_the_generated_mmdb_byte_for_byte(void)
     free(b);
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {{"help_and_usage_errors_have_their_statuses",
-                            test_help_and_usage_errors_have_their_statuses},
-                           {"missing_and_malformed_inputs_have_their_statuses",
-                            test_missing_and_malformed_inputs_have_their_statuses},
-                           {"small_csvs_round_trip_and_later_files_win",
-                            test_small_csvs_round_trip_and_later_files_win},
-                           {"the_generated_csv_becomes_the_generated_mmdb_byte_for_byte",
-                            test_the_generated_csv_becomes_the_generated_mmdb_byte_for_byte},
-                           CU_TEST_INFO_NULL};
-    return gr_test_main("mkdb_cli", tests, suite_init, suite_cleanup);
-}
+static CU_TestInfo tests[] = {
+    GR_TEST(test_help_and_usage_errors_have_their_statuses),
+    GR_TEST(test_missing_and_malformed_inputs_have_their_statuses),
+    GR_TEST(test_small_csvs_round_trip_and_later_files_win),
+    GR_TEST(test_the_generated_csv_becomes_the_generated_mmdb_byte_for_byte), GR_TEST_END};
+
+GR_TEST_MAIN("mkdb_cli", tests, suite_init, suite_cleanup)

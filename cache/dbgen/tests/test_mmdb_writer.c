@@ -32,6 +32,11 @@ open_written(gr_mmdbw *w, unsigned record_size, MMDB_s *db, gr_mmdbw_stats *st)
     if (fd < 0)
         return -1;
     FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        close(fd);
+        unlink(path);
+        return -1;
+    }
     int rc = gr_mmdbw_write(w, &meta, f, st);
     fclose(f);
     if (rc == GR_MMDBW_OK)
@@ -358,6 +363,7 @@ test_long_metadata_strings_read_back(void)
     int fd = mkstemp(path);
     CU_ASSERT_FATAL(fd >= 0);
     FILE *f = fdopen(fd, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     CU_ASSERT_EQUAL(gr_mmdbw_write(w, &meta, f, NULL), 0);
     fclose(f);
     gr_mmdbw_destroy(w);
@@ -370,26 +376,17 @@ test_long_metadata_strings_read_back(void)
     MMDB_close(&db);
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {
-        {"every_address_of_a_random_slash16_reads_back_with_24_bit_records",
-         test_every_address_of_a_random_slash16_reads_back_with_24_bit_records},
-        {"every_address_of_a_random_slash16_reads_back_with_28_bit_records",
-         test_every_address_of_a_random_slash16_reads_back_with_28_bit_records},
-        {"every_address_of_a_random_slash16_reads_back_with_32_bit_records",
-         test_every_address_of_a_random_slash16_reads_back_with_32_bit_records},
-        {"later_ranges_win_where_they_overlap", test_later_ranges_win_where_they_overlap},
-        {"whole_spaces_and_ipv6_edges_read_back", test_whole_spaces_and_ipv6_edges_read_back},
-        {"bad_ranges_and_values_are_rejected", test_bad_ranges_and_values_are_rejected},
-        {"malformed_csv_is_rejected_with_its_line_number",
-         test_malformed_csv_is_rejected_with_its_line_number},
-        {"csv_rows_of_both_families_read_back_with_folded_codes",
-         test_csv_rows_of_both_families_read_back_with_folded_codes},
-        {"records_and_control_bytes_encode_per_the_spec",
-         test_records_and_control_bytes_encode_per_the_spec},
-        {"long_metadata_strings_read_back", test_long_metadata_strings_read_back},
-        CU_TEST_INFO_NULL};
-    return gr_test_main("mmdb_writer", tests, NULL, NULL);
-}
+static CU_TestInfo tests[] = {
+    GR_TEST(test_every_address_of_a_random_slash16_reads_back_with_24_bit_records),
+    GR_TEST(test_every_address_of_a_random_slash16_reads_back_with_28_bit_records),
+    GR_TEST(test_every_address_of_a_random_slash16_reads_back_with_32_bit_records),
+    GR_TEST(test_later_ranges_win_where_they_overlap),
+    GR_TEST(test_whole_spaces_and_ipv6_edges_read_back),
+    GR_TEST(test_bad_ranges_and_values_are_rejected),
+    GR_TEST(test_malformed_csv_is_rejected_with_its_line_number),
+    GR_TEST(test_csv_rows_of_both_families_read_back_with_folded_codes),
+    GR_TEST(test_records_and_control_bytes_encode_per_the_spec),
+    GR_TEST(test_long_metadata_strings_read_back),
+    GR_TEST_END};
+
+GR_TEST_MAIN("mmdb_writer", tests, NULL, NULL)

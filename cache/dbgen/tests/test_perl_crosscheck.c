@@ -103,6 +103,7 @@ test_georace_and_maxmind_writers_answer_alike(void)
     CU_ASSERT_EQUAL_FATAL(gr_csvr_load_file(w, csv_path, &counts, err, sizeof err), 0);
     CU_ASSERT_EQUAL(counts.v4 + counts.v6, n);
     FILE *f = fopen(ours, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     gr_mmdbw_meta meta = {.database_type = "georace-test", .build_epoch = 1};
     CU_ASSERT_EQUAL_FATAL(gr_mmdbw_write(w, &meta, f, NULL), 0);
     fclose(f);
@@ -164,11 +165,6 @@ test_georace_and_maxmind_writers_answer_alike(void)
     rmdir(dir);
 }
 
-int
-main(void)
-{
-    CU_TestInfo tests[] = {
-        {"georace_and_maxmind_writers_answer_alike", test_georace_and_maxmind_writers_answer_alike},
-        CU_TEST_INFO_NULL};
-    return gr_test_main("perl_crosscheck", tests, NULL, NULL);
-}
+static CU_TestInfo tests[] = {GR_TEST(test_georace_and_maxmind_writers_answer_alike), GR_TEST_END};
+
+GR_TEST_MAIN("perl_crosscheck", tests, NULL, NULL)

@@ -51,6 +51,10 @@ int gr_resolver_create(const gr_resolver_config *cfg, gr_resolver **out);
 /* Starts the clear ticker if an interval and a cache were set; a second call is a no-op. */
 int gr_resolver_start(gr_resolver *r);
 void gr_resolver_destroy(gr_resolver *r); /* stops and joins the ticker */
+/* Whether the ticker is asleep waiting for its next tick (read under the
+ * ticker's mutex, so a true answer stays true until the tick is due or
+ * the resolver is destroyed). For tests that must know the ticker sleeps. */
+bool gr_resolver_ticker_waiting(gr_resolver *r);
 gr_answer gr_resolve(gr_resolver *r, const gr_ip *ip);
 void gr_resolver_clear_now(gr_resolver *r);
 void gr_resolver_stats_get(gr_resolver *r, gr_resolver_stats *out);

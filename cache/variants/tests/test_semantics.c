@@ -9,9 +9,13 @@
  *    Range while another thread Stores, CompareAndSwap/CompareAndDelete
  *    results, EBR reclaiming what was retired;
  *  - gomap: growth with incremental evacuation keeps every key; with the
- *    detector, two writers forced to overlap (window_ns) in a child process
- *    die with Go's exact message and status 2, and so does a reader that
- *    overlaps a writer; without it the same overlap does not die.
+ *    detector, two writers made to overlap in a child process die with Go's
+ *    exact message and status 2, and so does a reader that overlaps a
+ *    writer; without it the same overlap does not die. The overlap is made,
+ *    not hoped for: gomap's window hook tells the child that the first
+ *    writer is inside its write window and holds it there until the second
+ *    access has returned (both waits bounded), so the child can say whether
+ *    the overlap happened, and the no-detector test fails if it did not.
  *  - syncmap+naive-reset: the reset zeroes the map's mutex under its
  *    holder, and a second thread takes it (child process).
  *
@@ -19,23 +23,44 @@
  * they can run with their own sanitizer options: under TSan the overlap is
  * a data race by design, and the child must get to the detector.
  */
-#include <CUnit/Basic.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ebr.h"
 #include "georace/cache.h"
+#include "georace/clock.h"
 #include "gomap.h"
+#include "gr_test.h"
 #include "hashmap.h"
 #include "syncmap.h"
 #include "syncmap_naive.h"
 
 #define NKEYS 3000
+
+/* How long a thread waits for another to reach a point before the test
+ * gives up and fails: long enough for a late thread on a loaded machine
+ * under a sanitizer; nothing is asserted about how long it really took. */
+#define WAIT_BOUND_NS (60ull * 1000000000ull)
+
+/* Waits, yielding the CPU, until *flag is set or WAIT_BOUND_NS have passed;
+ * whether it was set. The acquire load pairs with the setter's release. */
+static bool
+wait_for_flag(atomic_bool *flag)
+{
+    uint64_t until = gr_clock_now_ns() + WAIT_BOUND_NS;
+    while (!atomic_load_explicit(flag, memory_order_acquire)) {
+        if (gr_clock_now_ns() > until)
+            return false;
+        sched_yield();
+    }
+    return true;
+}
 
 static uint64_t
 rnd(uint64_t *s)
@@ -68,6 +93,7 @@ run_model(const char *variant, unsigned stripes, uint64_t seed, unsigned ops, un
     cfg.stripes = stripes;
     CU_ASSERT_EQUAL_FATAL(gr_cache_create(variant, &cfg, &c), GR_CACHE_OK);
     gr_country *model = calloc(nkeys, sizeof *model);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(model);
     size_t len = 0;
     unsigned wrong = 0;
     bool none = !strcmp(variant, "none");
@@ -111,14 +137,16 @@ static void
 test_every_variant_matches_model(void)
 {
     const char *const *names = gr_cache_variant_names();
-    for (size_t i = 0; names[i]; i++) {
+    size_t i;
+    for (i = 0; names[i]; i++) {
         run_model(names[i], 64, 0x1234567ULL + i, 120000, NKEYS);
         run_model(names[i], 1, 0xfeedbeefULL + i, 100000, 200);
     }
+    CU_ASSERT_EQUAL(i, 7); /* every variant, not none */
 }
 
 static void
-test_sharded_stripes(void)
+test_sharded_stripes_any_power_of_two(void)
 {
     gr_cache_config cfg;
     gr_cache *c = NULL;
@@ -132,7 +160,7 @@ test_sharded_stripes(void)
 }
 
 static void
-test_registry(void)
+test_registry_names_and_errors(void)
 {
     const char *const *names = gr_cache_variant_names();
     size_t n = 0;
@@ -389,21 +417,29 @@ test_syncmap_compare_and_swap_and_delete_results(void)
     gr_syncmap_destroy(&m);
 }
 
+/* Stores keys from..to-1 over and over: at least 20 rounds, and on until
+ * told to stop, so that it is still storing during every Range the test
+ * makes after it has started. */
 struct storer {
     gr_syncmap *m;
     unsigned from, to;
+    atomic_bool started, stop;
+    unsigned rounds;
 };
 
 static void *
 storer_main(void *arg)
 {
     struct storer *s = arg;
-    for (unsigned round = 0; round < 20; round++)
+    for (s->rounds = 0; s->rounds < 20 || !atomic_load(&s->stop); s->rounds++) {
         for (unsigned i = s->from; i < s->to; i++) {
             gr_ip ip;
             key_of(i, &ip);
             gr_syncmap_store(s->m, &ip, i);
+            if (i == s->from && s->rounds == 0)
+                atomic_store_explicit(&s->started, true, memory_order_release);
         }
+    }
     return NULL;
 }
 
@@ -436,19 +472,29 @@ test_syncmap_range_while_another_thread_stores(void)
         key_of(i, &ip);
         gr_syncmap_store(&m, &ip, i);
     }
-    struct storer st = {&m, 1000, 4000};
+    struct storer st = {.m = &m, .from = 1000, .to = 4000};
     pthread_t t;
     CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, storer_main, &st), 0);
+    /* every Range below runs while the storer is storing: it has started
+     * and cannot finish before it is told to stop */
+    bool started = wait_for_flag(&st.started);
+    CU_ASSERT_TRUE(started);
     unsigned bad = 0, missing = 0;
-    for (unsigned r = 0; r < 50; r++) {
+    for (unsigned r = 0; started && r < 50; r++) {
         struct range_check *rc = calloc(1, sizeof *rc);
+        if (!rc) {
+            CU_FAIL("out of memory");
+            break;
+        }
         gr_syncmap_range(&m, range_check_fn, rc);
         bad += rc->bad;
         for (unsigned i = 0; i < 1000; i++)
             missing += !rc->seen[i];
         free(rc);
     }
+    atomic_store(&st.stop, true);
     pthread_join(t, NULL);
+    CU_ASSERT(st.rounds >= 20);
     CU_ASSERT_EQUAL(bad, 0);     /* each key at most once, with its own value */
     CU_ASSERT_EQUAL(missing, 0); /* keys present all along are always visited */
     CU_ASSERT_EQUAL(gr_syncmap_len(&m), 4000);
@@ -529,6 +575,28 @@ test_gomap_grows_and_keeps_every_key(void)
     gr_cache_destroy(c);
 }
 
+/* The first writer's stay in gomap's write window, run by the window hook:
+ * it says it is inside, then stays until the main thread's overlapping
+ * access has returned (or the wait's bound passes). Later writes, the main
+ * thread's own among them, pass straight through. */
+struct window_gate {
+    atomic_bool writer_inside;  /* the first writer is in its window */
+    atomic_bool overlap_done;   /* the main thread's access has returned */
+    atomic_bool writer_gave_up; /* the first writer left without it */
+    atomic_uint entries;
+};
+
+static void
+window_gate_hook(void *arg)
+{
+    struct window_gate *g = arg;
+    if (atomic_fetch_add(&g->entries, 1) != 0)
+        return;
+    atomic_store_explicit(&g->writer_inside, true, memory_order_release);
+    if (!wait_for_flag(&g->overlap_done))
+        atomic_store(&g->writer_gave_up, true);
+}
+
 struct gomap_writer {
     gr_cache *c;
     gr_ip key;
@@ -542,9 +610,12 @@ gomap_writer_main(void *arg)
     return NULL;
 }
 
-/* Child: writer A enters gomap's write section and stays 0.5 s (window_ns);
- * 0.1 s later the main thread writes ("writes") or reads ("read") another
- * key. Exits 0 if it survives (detector off). */
+/* Child: writer A enters gomap's write section and is held there by the
+ * window hook; once it is inside, the main thread writes ("writes") or
+ * reads ("read") another key. With the detector on, that access dies with
+ * Go's message and status 2. Without it the child survives, says on stderr
+ * whether the access ran inside A's window, and exits 0 only if it did
+ * (4: A never entered its window, 5: A left before the access returned). */
 static int
 gomap_child(const char *mode, bool detector)
 {
@@ -552,7 +623,7 @@ gomap_child(const char *mode, bool detector)
     gr_cache *c;
     gr_cache_config_default(&cfg);
     cfg.detector = detector;
-    cfg.window_ns = 500000000u;
+    cfg.window_ns = 1; /* turns the window (and its hook) on; the hook holds it open */
     if (gr_cache_create("gomap", &cfg, &c))
         return 3;
     gr_ip b;
@@ -560,19 +631,31 @@ gomap_child(const char *mode, bool detector)
     key_of(2, &b);
     if (!strcmp(mode, "read"))
         gr_cache_put(c, &b, 7); /* count > 0, or the reader returns before the check */
+    static struct window_gate gate;
+    gr_gomap_set_window_hook(c, window_gate_hook, &gate);
     struct gomap_writer w = {.c = c};
     key_of(1, &w.key);
     pthread_t t;
     if (pthread_create(&t, NULL, gomap_writer_main, &w))
         return 3;
-    struct timespec pause = {0, 100000000};
-    nanosleep(&pause, NULL);
+    if (!wait_for_flag(&gate.writer_inside)) {
+        fprintf(stderr, "no overlap: the first writer never entered its write window\n");
+        return 4;
+    }
     if (!strcmp(mode, "read"))
         (void)gr_cache_get(c, &b, &v);
     else
         gr_cache_put(c, &b, 0x4445);
+    atomic_store_explicit(&gate.overlap_done, true, memory_order_release);
     pthread_join(t, NULL);
-    printf("survived: len=%zu\n", gr_cache_len(c));
+    if (atomic_load(&gate.writer_gave_up)) {
+        fprintf(stderr, "no overlap: the first writer left its window before the %s returned\n",
+                mode);
+        return 5;
+    }
+    fprintf(stderr,
+            "overlap: the %s ran inside the first writer's write window; survived, len=%zu\n", mode,
+            gr_cache_len(c));
     gr_cache_destroy(c);
     return 0;
 }
@@ -670,6 +753,8 @@ test_gomap_detector_read_during_write_dies_with_go_message(void)
     int st = run_child("read", "on", err, sizeof err);
     CU_ASSERT_EQUAL(st, 2);
     CU_ASSERT(!strncmp(err, "fatal error: concurrent map read and map write\n", 47));
+    if (st != 2)
+        fprintf(stderr, "\nchild status %d, stderr:\n%s\n", st, err);
 }
 
 static void
@@ -691,7 +776,29 @@ test_gomap_without_detector_overlap_does_not_die(void)
     int st = run_child("writes", "off", err, sizeof err);
     CU_ASSERT_EQUAL(st, 0);
     CU_ASSERT_PTR_NULL(strstr(err, "fatal error"));
+    /* and the overlap did happen: surviving without one proves nothing */
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "overlap: the writes ran inside the first writer's"));
+    if (st != 0)
+        fprintf(stderr, "\nchild status %d, stderr:\n%s\n", st, err);
 }
+
+static CU_TestInfo tests[] = {
+    GR_TEST(test_registry_names_and_errors),
+    GR_TEST(test_every_variant_matches_model),
+    GR_TEST(test_sharded_stripes_any_power_of_two),
+    GR_TEST(test_hashmap_remove_keeps_probe_chains),
+    GR_TEST(test_syncmap_api_matches_model),
+    GR_TEST(test_syncmap_promotes_after_enough_misses),
+    GR_TEST(test_syncmap_expunges_on_dirty_rebuild_and_load_or_store_revives),
+    GR_TEST(test_syncmap_compare_and_swap_and_delete_results),
+    GR_TEST(test_syncmap_range_while_another_thread_stores),
+    GR_TEST(test_ebr_frees_after_two_epochs),
+    GR_TEST(test_gomap_grows_and_keeps_every_key),
+    GR_TEST(test_gomap_detector_overlapping_writers_die_with_go_message),
+    GR_TEST(test_gomap_detector_read_during_write_dies_with_go_message),
+    GR_TEST(test_gomap_without_detector_overlap_does_not_die),
+    GR_TEST(test_naive_reset_zeroes_a_held_mutex),
+    GR_TEST_END};
 
 int
 main(int argc, char **argv)
@@ -699,34 +806,5 @@ main(int argc, char **argv)
     if (argc == 3 && !strncmp(argv[1], "--child-", 8))
         return !strcmp(argv[1], "--child-naive") ? naive_child()
                                                  : gomap_child(argv[1] + 8, !strcmp(argv[2], "on"));
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("cache_variants", NULL, NULL);
-    CU_add_test(s, "registry_names_and_errors", test_registry);
-    CU_add_test(s, "every_variant_matches_model", test_every_variant_matches_model);
-    CU_add_test(s, "sharded_stripes_any_power_of_two", test_sharded_stripes);
-    CU_add_test(s, "hashmap_remove_keeps_probe_chains", test_hashmap_remove_keeps_probe_chains);
-    CU_add_test(s, "syncmap_api_matches_model", test_syncmap_api_matches_model);
-    CU_add_test(s, "syncmap_promotes_after_enough_misses",
-                test_syncmap_promotes_after_enough_misses);
-    CU_add_test(s, "syncmap_expunges_on_rebuild_load_or_store_revives",
-                test_syncmap_expunges_on_dirty_rebuild_and_load_or_store_revives);
-    CU_add_test(s, "syncmap_compare_and_swap_delete_results",
-                test_syncmap_compare_and_swap_and_delete_results);
-    CU_add_test(s, "syncmap_range_while_another_thread_stores",
-                test_syncmap_range_while_another_thread_stores);
-    CU_add_test(s, "ebr_frees_after_two_epochs", test_ebr_frees_after_two_epochs);
-    CU_add_test(s, "gomap_grows_and_keeps_every_key", test_gomap_grows_and_keeps_every_key);
-    CU_add_test(s, "gomap_detector_overlapping_writers_die_with_go_message",
-                test_gomap_detector_overlapping_writers_die_with_go_message);
-    CU_add_test(s, "gomap_detector_read_during_write_dies_with_go_message",
-                test_gomap_detector_read_during_write_dies_with_go_message);
-    CU_add_test(s, "gomap_without_detector_overlap_does_not_die",
-                test_gomap_without_detector_overlap_does_not_die);
-    CU_add_test(s, "naive_reset_zeroes_a_held_mutex", test_naive_reset_zeroes_a_held_mutex);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+    return gr_test_run(&(gr_test_suite){"cache_variants", tests, NULL, NULL});
 }
