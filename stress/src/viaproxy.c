@@ -1,17 +1,18 @@
 /*
- * viaproxy.c - see viaproxy.h. Runs inside a trial's child process:
- *   1. upstream on 127.0.0.1:0, read the bound address from its stdout
- *   2. proxy on 127.0.0.1:0 in front of it, same
+ * viaproxy.c - see viaproxy.h. Runs inside a trial's child process, which
+ * starts three children of its own (viaproxy_children.h):
+ *   1. the origin server on 127.0.0.1:0, read the bound address it reports
+ *   2. the proxy on 127.0.0.1:0 in front of it, same
  *   3. load against the proxy for the trial's duration; meanwhile one poll()
- *      loop watches the load's stdout (its JSON summary) and a pidfd of the
- *      proxy, so the proxy's death is seen when it happens (waitpid), and
+ *      loop collects the load's report (its result) and watches a pidfd of
+ *      the proxy, so the proxy's death is seen when it happens (waitpid), and
  *      samples the proxy's RSS from /proc/PID/status
  *   4. the proxy's counters from GET /-/metrics, if it is still alive
- *   5. SIGTERM to proxy and upstream, reap them
+ *   5. SIGTERM to proxy and origin, reap them
  *   6. the proxy's end (wait status, time, what is unknown) goes to the
  *      trial runner as a subject record (trial.h), which judges the trial by it
  * Requests, mismatches and request errors come from the load generator's
- * summary (it checks every answer against ground truth); hits, misses,
+ * result (it checks every answer against ground truth); hits, misses,
  * clears and the cache length from the proxy's metrics.
  *
  * The cache gauge of a buggy variant is a plain read racing with its
@@ -21,16 +22,12 @@
  * own; the counters are then unknown.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +37,7 @@
 #include "georace/scrape.h"
 #include "georace/trial.h"
 #include "georace/viaproxy.h"
+#include "viaproxy_children.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define GR_VIAPROXY_TSAN 1
@@ -58,61 +56,6 @@ enum {
     GR_VIAPROXY_SCRAPE_MS = 2000,     /* one metrics request */
     GR_VIAPROXY_STOP_TRIES = 100      /* x 50 ms after SIGTERM, then SIGKILL */
 };
-
-/* Start argv with stdout on a pipe; returns pid or -1. */
-static pid_t
-gr_viaproxy_spawn(char *const *argv, int *out_fd)
-{
-    int p[2];
-    if (pipe2(p, O_CLOEXEC))
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(p[0]), close(p[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with the trial */
-        dup2(p[1], STDOUT_FILENO);
-        execv(argv[0], argv);
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(p[1]);
-    *out_fd = p[0];
-    return pid;
-}
-
-/* Read stdout until "listening on ADDR" appears (10 s at most). */
-static int
-gr_viaproxy_address(int fd, char *addr, size_t cap)
-{
-    char buf[1024];
-    size_t len = 0;
-    for (int waited = 0; waited < 10000 && len < sizeof buf - 1;) {
-        struct pollfd pf = {fd, POLLIN, 0};
-        if (poll(&pf, 1, 100) <= 0) {
-            waited += 100;
-            continue;
-        }
-        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
-        if (n <= 0)
-            return -1;
-        len += (size_t)n;
-        buf[len] = '\0';
-        const char *p = strstr(buf, "listening on ");
-        if (p && strchr(p, '\n')) {
-            p += strlen("listening on ");
-            size_t n2 = strcspn(p, " \n");
-            if (n2 >= cap)
-                return -1;
-            memcpy(addr, p, n2);
-            addr[n2] = '\0';
-            return 0;
-        }
-    }
-    return -1;
-}
 
 /* SIGTERM, then SIGKILL if it is still there after ~5 s; true if SIGKILL
  * was needed. */
@@ -220,10 +163,11 @@ gr_viaproxy_sample(struct gr_viaproxy_watch *w, bool force)
     c->progress(&p, c->progress_ctx);
 }
 
-/* Collect the load generator's stdout until it closes, watching the proxy
- * meanwhile; a load still running long after the proxy died is killed. */
+/* Collect the load generator's report until its pipe closes, watching the
+ * proxy meanwhile; a load still running long after the proxy died is
+ * killed. The bytes read, NUL-terminated, their count in *len. */
 static char *
-gr_viaproxy_follow(struct gr_viaproxy_watch *w, pid_t ld, int fd)
+gr_viaproxy_follow(struct gr_viaproxy_watch *w, pid_t ld, int fd, size_t *len_out)
 {
     char *text = NULL;
     size_t len = 0;
@@ -257,45 +201,19 @@ gr_viaproxy_follow(struct gr_viaproxy_watch *w, pid_t ld, int fd)
             load_killed = true;
         }
     }
+    *len_out = len;
     return text;
 }
 
-static uint64_t
-gr_viaproxy_u64(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? (uint64_t)json_number_value(v) : 0;
-}
-
+/* The load generator's counters into the trial's result. */
 static void
-gr_viaproxy_fmt(char *buf, size_t cap, const char *fmt, uint64_t v)
+gr_viaproxy_take_load(const gr_load_result *r, gr_sim_result *out)
 {
-    snprintf(buf, cap, fmt, v);
-}
-
-/* The load generator's JSON summary into out; 0 or -1. */
-static int
-gr_viaproxy_load_summary(char *text, gr_sim_result *out)
-{
-    json_error_t jerr;
-    json_t *o = text && strchr(text, '{') ? json_loads(strchr(text, '{'), 0, &jerr) : NULL;
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return -1;
-    }
-    out->requests = gr_viaproxy_u64(o, "requests");
-    out->mismatches = gr_viaproxy_u64(o, "mismatches");
-    json_t *errs = json_object_get(o, "errors");
-    if (json_is_object(errs)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(errs, k, v) out->errors +=
-            json_is_number(v) ? (uint64_t)json_number_value(v) : 0;
-    }
-    json_t *rps = json_object_get(o, "req_per_s");
-    out->req_per_s = json_is_number(rps) ? json_number_value(rps) : 0;
-    json_decref(o);
-    return 0;
+    out->requests = r->requests;
+    out->mismatches = r->mismatches;
+    for (int k = 0; k < GR_LOAD_ERR_COUNT; k++)
+        out->errors += r->errors[k];
+    out->req_per_s = r->req_per_s;
 }
 
 /* After the load: the proxy's counters if it lives, then stop it. The
@@ -330,65 +248,34 @@ gr_viaproxy_finish(struct gr_viaproxy_watch *w, gr_sim_result *out)
     w->subject.rss_unknown = w->rss_max_kb == 0;
 }
 
+/* SIGTERM to the servers that started, and reap them. */
+static void
+gr_viaproxy_stop_servers(pid_t px, pid_t origin)
+{
+    int st;
+    gr_viaproxy_stop(px, &st);
+    gr_viaproxy_stop(origin, &st);
+}
+
 int
 gr_viaproxy_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errcap)
 {
     memset(out, 0, sizeof *out);
-    char self[4096];
-    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (sl <= 0) {
-        snprintf(err, errcap, "cannot locate the georace binary");
+    char origin_addr[128], px_addr[128], target[160];
+    int origin_fd = -1, px_fd = -1, st = 0;
+    pid_t origin = gr_viaproxy_start_origin(&origin_fd);
+    if (origin < 0 || gr_viaproxy_read_address(origin_fd, origin_addr, sizeof origin_addr)) {
+        snprintf(err, errcap, "the origin server did not start");
+        gr_viaproxy_stop_servers(-1, origin);
         return -1;
     }
-    self[sl] = '\0';
-    char up_addr[128], px_addr[128], upstream_opt[160], target[200];
-    char workers[32], window[32], clear[48], dur[48], seed[32], conns[32], rate[48];
-    int up_fd = -1, px_fd = -1, st = 0;
-    char *up_argv[] = {self, "upstream", "--listen", "127.0.0.1:0", NULL};
-    pid_t up = gr_viaproxy_spawn(up_argv, &up_fd);
-    if (up < 0 || gr_viaproxy_address(up_fd, up_addr, sizeof up_addr)) {
-        snprintf(err, errcap, "the upstream did not start");
-        gr_viaproxy_stop(up, &st);
-        return -1;
-    }
-    snprintf(upstream_opt, sizeof upstream_opt, "%s", up_addr);
-    gr_viaproxy_fmt(workers, sizeof workers, "%" PRIu64, cfg->threads ? cfg->threads : 2);
-    gr_viaproxy_fmt(window, sizeof window, "%" PRIu64, cfg->cache.window_ns);
-    gr_viaproxy_fmt(clear, sizeof clear, "%" PRIu64 "ms", cfg->clear_interval_ns / 1000000);
-    const char *px_argv[24] = {
-        self,          "proxy",     "--listen",      "127.0.0.1:0", "--upstream",
-        upstream_opt,  "--workers", workers,         "--variant",   cfg->variant,
-        "--window-ns", window,      "--cache-clear", clear,         "--trusted-proxies",
-        "127.0.0.0/8"};
-    int n = 16;
-    if (!cfg->cache.detector)
-        px_argv[n++] = "--no-detector";
-    if (cfg->block)
-        px_argv[n++] = "--block", px_argv[n++] = cfg->block;
-    px_argv[n] = NULL;
-    pid_t px = gr_viaproxy_spawn((char *const *)px_argv, &px_fd);
-    if (px < 0 || gr_viaproxy_address(px_fd, px_addr, sizeof px_addr)) {
+    pid_t px = gr_viaproxy_start_proxy(cfg, origin_addr, &px_fd);
+    if (px < 0 || gr_viaproxy_read_address(px_fd, px_addr, sizeof px_addr)) {
         snprintf(err, errcap, "the proxy did not start");
-        gr_viaproxy_stop(px, &st);
-        gr_viaproxy_stop(up, &st);
+        gr_viaproxy_stop_servers(px, origin);
         return -1;
     }
     snprintf(target, sizeof target, "http://%s/", px_addr);
-    gr_viaproxy_fmt(dur, sizeof dur, "%" PRIu64 "ms",
-                    cfg->duration_ns ? cfg->duration_ns / 1000000 : 10000);
-    gr_viaproxy_fmt(seed, sizeof seed, "%" PRIu64, cfg->seed);
-    gr_viaproxy_fmt(conns, sizeof conns, "%" PRIu64, cfg->threads ? 4ull * cfg->threads : 8);
-    const char *ld_argv[20] = {
-        self, "load",   "--target", target,          "--profile", cfg->profile, "--duration",
-        dur,  "--seed", seed,       "--connections", conns,       "--json"};
-    n = 13;
-    if (cfg->rate > 0) {
-        snprintf(rate, sizeof rate, "%.3f", cfg->rate);
-        ld_argv[n++] = "--rate", ld_argv[n++] = rate;
-    } else if (cfg->rate < 0) {
-        ld_argv[n++] = "--rate", ld_argv[n++] = "profile";
-    }
-    ld_argv[n] = NULL;
 
     struct gr_viaproxy_watch w;
     memset(&w, 0, sizeof w);
@@ -399,25 +286,29 @@ gr_viaproxy_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t 
     w.live_metrics = !gr_cache_variant_is_buggy(cfg->variant);
     w.t0 = gr_clock_now_ns();
     int ld_fd = -1;
-    pid_t ld = gr_viaproxy_spawn((char *const *)ld_argv, &ld_fd);
+    pid_t ld = gr_viaproxy_start_load(cfg, target, &ld_fd);
     gr_viaproxy_sample(&w, true); /* t = 0: the runner's origin of time */
-    char *text = NULL;
+    char *report = NULL;
+    size_t report_len = 0;
     if (ld > 0) {
-        text = gr_viaproxy_follow(&w, ld, ld_fd);
+        report = gr_viaproxy_follow(&w, ld, ld_fd, &report_len);
         close(ld_fd);
         waitpid(ld, &st, 0);
     }
     uint64_t load_ns = gr_viaproxy_since(&w);
     gr_viaproxy_finish(&w, out);
-    gr_viaproxy_stop(up, &st);
-    close(px_fd), close(up_fd);
+    gr_viaproxy_stop(origin, &st);
+    close(px_fd), close(origin_fd);
     if (w.pidfd >= 0)
         close(w.pidfd);
     out->elapsed_ns = w.subject.died && w.subject.end_ns < load_ns ? w.subject.end_ns : load_ns;
     gr_trial_report_subject(&w.subject);
-    int rc = gr_viaproxy_load_summary(text, out);
-    free(text);
+    gr_load_result r;
+    int rc = gr_viaproxy_load_report(report, report_len, &r);
+    free(report);
     if (rc)
-        snprintf(err, errcap, "the load generator printed no JSON summary");
+        snprintf(err, errcap, "the load generator reported no result");
+    else
+        gr_viaproxy_take_load(&r, out);
     return rc;
 }

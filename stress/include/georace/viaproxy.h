@@ -1,9 +1,13 @@
 /*
  * viaproxy.h - a trial workload that runs the real thing instead of the
- * in-process simulator: 'georace upstream', 'georace proxy' (with the
- * variant under test) and 'georace load' as processes on loopback, started
- * from this very binary (/proc/self/exe). The proxy's stderr is the trial's
- * stderr, so its Go-style fatal error is recorded like the simulator's.
+ * in-process simulator: the origin server, the HTTP proxy (with the
+ * variant under test) and the load generator as processes of their own on
+ * loopback, each a fork that calls its library directly with a
+ * configuration made from the gr_sim_config (variant, threads, write
+ * window, detector, clear interval, profile, seed, rate, duration). The
+ * proxy's stderr is the trial's stderr, so its Go-style fatal error is
+ * recorded like the simulator's; the trial is judged by how the proxy
+ * itself ended.
  */
 #ifndef GEORACE_VIAPROXY_H
 #define GEORACE_VIAPROXY_H
