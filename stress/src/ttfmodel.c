@@ -1,12 +1,13 @@
 /*
  * ttfmodel.c - the time-to-failure model of ttfmodel.h: hazard, Poisson
  * maximum-likelihood fit (EM for the three linear coefficients, a log grid
- * for the one non-linear ratio sigma/d0), and the traffic arithmetic for
- * predictions.
+ * for the one non-linear ratio sigma/d0), the traffic arithmetic, and the
+ * prediction for Zoraxy.
  */
 #include <math.h>
 #include <string.h>
 
+#include "georace/traffic.h"
 #include "georace/ttfmodel.h"
 
 double
@@ -35,6 +36,22 @@ double
 gr_ttf_median(double hazard)
 {
     return hazard > 0 ? log(2.0) / hazard : INFINITY;
+}
+
+double
+gr_ttf_heldout_error(const gr_ttf_model *m, const gr_ttf_point *pts, size_t n, int *n_out)
+{
+    double sum = 0;
+    int k = 0;
+    for (size_t i = 0; i < n; i++) {
+        double meas = gr_ttf_measured(&pts[i]), pred = gr_ttf_point_hazard(m, &pts[i]);
+        if (!pts[i].holdout || meas <= 0 || pred <= 0)
+            continue;
+        sum += fabs(log10(pred / meas));
+        k++;
+    }
+    *n_out = k;
+    return k ? sum / k : 0;
 }
 
 /* Poisson log-likelihood of the fitting points (constant terms dropped). */
@@ -203,4 +220,31 @@ gr_ttf_traffic_rates(const gr_ttf_traffic *t, double *write_s, double *access_s,
     double gets_s = t->req_s * (1 - t->reserved_share);
     *access_s = gets_s + *write_s;
     *pair_s = missing_pv_s * m * (m - 1);
+}
+
+void
+gr_ttf_traffic_of_profile(const struct gr_profile *p, double req_s, gr_ttf_traffic *t)
+{
+    memset(t, 0, sizeof *t);
+    t->req_s = req_s;
+    t->requests_per_event = gr_profile_mean_requests_per_event(p);
+    t->pageview_share = 1 - p->scanner_share - p->spray_share - p->reserved_share;
+    t->new_share = p->new_visitor_share;
+    t->scanner_share = p->scanner_share;
+    t->reserved_share = p->reserved_share;
+    t->burst = p->burst_mean;
+    t->population = p->population;
+    t->zipf_s = p->zipf_s;
+}
+
+void
+gr_ttf_predict(const gr_ttf_model *m, const gr_ttf_traffic *t, double window_s,
+               gr_ttf_prediction *out)
+{
+    gr_ttf_traffic_rates(t, &out->write_s, &out->access_s, &out->pair_s);
+    gr_ttf_model go = *m;
+    go.d0_s = t->arrival_s;
+    out->hazard =
+        gr_ttf_hazard(&go, out->write_s, out->access_s, out->pair_s, window_s, t->miss_cost_s);
+    out->median_s = gr_ttf_median(out->hazard);
 }

@@ -1,11 +1,13 @@
 /*
  * test_ttfmodel.c - the time-to-failure model: the fit recovers known
- * parameters from synthetic measurements drawn from the model itself, and
- * the traffic arithmetic matches hand-computed cases.
+ * parameters from synthetic measurements drawn from the model itself; the
+ * traffic arithmetic, the prediction for Zoraxy and the held-out error match
+ * hand-computed cases.
  */
 #include <math.h>
 #include <string.h>
 
+#include "georace/traffic.h"
 #include "georace/ttfmodel.h"
 #include "gr_test.h"
 
@@ -137,11 +139,101 @@ traffic_of_returning_visitors_misses_once_per_clear(void)
     CU_ASSERT_DOUBLE_EQUAL(w, 0, 1e-12);
 }
 
-static CU_TestInfo tests[] = {GR_TEST(fit_recovers_parameters_of_synthetic_data),
-                              GR_TEST(fit_needs_two_points),
-                              GR_TEST(hazard_is_linear_in_the_window_and_median_is_ln2_over_hazard),
-                              GR_TEST(traffic_of_new_visitor_bursts_counts_pairs),
-                              GR_TEST(traffic_of_returning_visitors_misses_once_per_clear),
-                              GR_TEST_END};
+static void
+prediction_spreads_a_burst_over_the_network_arrival_not_the_fitted_d0(void)
+{
+    /* the new-visitor bursts above: 60 writes/s, 300 pairs/s, 120 accesses/s;
+     * only the burst term (k_bg = k_p = 0) with sigma 0.5 and a fitted d0 of
+     * a whole second that the prediction must replace by the 2 ms arrival */
+    gr_ttf_model m = {.k_bg = 0, .k_p = 0, .d0_s = 1.0, .sigma = 0.5};
+    gr_ttf_traffic t = {.req_s = 60,
+                        .requests_per_event = 6,
+                        .pageview_share = 1,
+                        .new_share = 1,
+                        .burst = 6,
+                        .population = 10,
+                        .zipf_s = 1,
+                        .clear_s = 900,
+                        .miss_cost_s = 0.03,
+                        .arrival_s = 0.002};
+    gr_ttf_prediction pr;
+    gr_ttf_predict(&m, &t, 50e-9, &pr);
+    CU_ASSERT_DOUBLE_EQUAL(pr.write_s, 60, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(pr.access_s, 120, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(pr.pair_s, 300, 1e-9);
+    double want = 50e-9 * 300 / (0.002 + 0.5 * 0.03);
+    CU_ASSERT_DOUBLE_EQUAL(pr.hazard, want, want * 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(pr.median_s, log(2) / want, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(m.d0_s, 1.0, 0); /* the model itself is left alone */
+    /* no traffic: no hazard, never fails */
+    t.req_s = 0;
+    gr_ttf_predict(&m, &t, 50e-9, &pr);
+    CU_ASSERT_DOUBLE_EQUAL(pr.hazard, 0, 0);
+    CU_ASSERT(isinf(pr.median_s));
+}
+
+static void
+traffic_of_a_profile_takes_its_shares_burst_and_population(void)
+{
+    gr_profile p;
+    gr_profile_default(&p);
+    p.scanner_share = 0.1;
+    p.spray_share = 0.05;
+    p.reserved_share = 0.05;
+    p.new_visitor_share = 0.3;
+    p.burst_mean = 6;
+    p.population = 500;
+    p.zipf_s = 1.2;
+    gr_ttf_traffic t;
+    gr_ttf_traffic_of_profile(&p, 24, &t);
+    CU_ASSERT_DOUBLE_EQUAL(t.req_s, 24, 0);
+    /* 20% single-request events, 80% page views of 6 */
+    CU_ASSERT_DOUBLE_EQUAL(t.requests_per_event, 0.2 + 0.8 * 6, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(t.pageview_share, 0.8, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(t.new_share, 0.3, 0);
+    CU_ASSERT_DOUBLE_EQUAL(t.scanner_share, 0.1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(t.reserved_share, 0.05, 0);
+    CU_ASSERT_DOUBLE_EQUAL(t.burst, 6, 0);
+    CU_ASSERT_EQUAL(t.population, 500);
+    CU_ASSERT_DOUBLE_EQUAL(t.zipf_s, 1.2, 0);
+    /* the cache and the network are the caller's */
+    CU_ASSERT_DOUBLE_EQUAL(t.clear_s, 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(t.miss_cost_s, 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(t.arrival_s, 0, 0);
+}
+
+static void
+heldout_error_averages_only_held_out_points_with_failures(void)
+{
+    /* hazard = window * k_p * writes = 1e-3 * 100 * 10 = 1 failure/s */
+    gr_ttf_model m = {.k_bg = 0, .k_p = 100, .d0_s = 1, .sigma = 0};
+    gr_ttf_point pts[4];
+    memset(pts, 0, sizeof pts);
+    for (int i = 0; i < 4; i++) {
+        pts[i].write_s = 10;
+        pts[i].window_s = 1e-3;
+        pts[i].exposure_s = 100;
+    }
+    pts[0].failures = 1000;                         /* fit point, off by x10: not counted */
+    pts[1].failures = 10, pts[1].holdout = true;    /* measured 0.1/s: |log10| = 1 */
+    pts[2].failures = 10000, pts[2].holdout = true; /* measured 100/s: |log10| = 2 */
+    pts[3].failures = 0, pts[3].holdout = true;     /* no failure: not counted */
+    int n = -1;
+    CU_ASSERT_DOUBLE_EQUAL(gr_ttf_heldout_error(&m, pts, 4, &n), 1.5, 1e-12);
+    CU_ASSERT_EQUAL(n, 2);
+    CU_ASSERT_DOUBLE_EQUAL(gr_ttf_heldout_error(&m, pts, 1, &n), 0, 0);
+    CU_ASSERT_EQUAL(n, 0);
+}
+
+static CU_TestInfo tests[] = {
+    GR_TEST(fit_recovers_parameters_of_synthetic_data),
+    GR_TEST(fit_needs_two_points),
+    GR_TEST(hazard_is_linear_in_the_window_and_median_is_ln2_over_hazard),
+    GR_TEST(traffic_of_new_visitor_bursts_counts_pairs),
+    GR_TEST(traffic_of_returning_visitors_misses_once_per_clear),
+    GR_TEST(prediction_spreads_a_burst_over_the_network_arrival_not_the_fitted_d0),
+    GR_TEST(traffic_of_a_profile_takes_its_shares_burst_and_population),
+    GR_TEST(heldout_error_averages_only_held_out_points_with_failures),
+    GR_TEST_END};
 
 GR_TEST_MAIN("ttfmodel", tests, NULL, NULL)

@@ -27,6 +27,13 @@
  * k_bg, k_p, d0 and sigma are fitted by maximum likelihood (Poisson: F failures
  * in E seconds of exposure) over measured points; the fit quality is shown
  * as the log10 error of predicted versus measured hazard.
+ *
+ * Predicting Zoraxy: a traffic profile at a request rate gives the rates of
+ * writes, other accesses and burst pairs (gr_ttf_traffic_rates); the fitted
+ * model turns them into a hazard with Go's write window instead of the C
+ * gomap's, and with the burst spread starting at the network arrival spread
+ * of a page view instead of the simulator's d0: in Zoraxy every request is
+ * a goroutine of its own, so nothing serializes a burst but the network.
  */
 #ifndef GEORACE_TTFMODEL_H
 #define GEORACE_TTFMODEL_H
@@ -34,6 +41,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct gr_profile; /* traffic.h */
 
 typedef struct gr_ttf_point {
     /* conditions */
@@ -74,6 +83,9 @@ double gr_ttf_measured(const gr_ttf_point *p);
 int gr_ttf_fit(const gr_ttf_point *pts, size_t n, gr_ttf_model *m);
 /* Median time-to-failure in seconds for a hazard (inf for 0). */
 double gr_ttf_median(double hazard);
+/* Mean |log10(predicted / measured)| over the held-out points where both
+ * are positive; their number in *n_out. 0 when there are none. */
+double gr_ttf_heldout_error(const gr_ttf_model *m, const gr_ttf_point *pts, size_t n, int *n_out);
 
 /* A traffic mix described by a profile's numbers, at req_s requests/s. */
 typedef struct gr_ttf_traffic {
@@ -96,5 +108,20 @@ typedef struct gr_ttf_traffic {
  * clear interval); a burst's m writers = 1 + (b-1)*min(1, c/arrival). */
 void gr_ttf_traffic_rates(const gr_ttf_traffic *t, double *write_s, double *access_s,
                           double *pair_s);
+/* The mix of a traffic profile at req_s requests/s: its shares, burst,
+ * population and Zipf exponent. The cache and network fields (clear_s,
+ * miss_cost_s, arrival_s) are the caller's: zero here. */
+void gr_ttf_traffic_of_profile(const struct gr_profile *p, double req_s, gr_ttf_traffic *t);
+
+typedef struct gr_ttf_prediction {
+    double write_s, access_s, pair_s; /* the mix's rates (gr_ttf_traffic_rates) */
+    double hazard;                    /* failures/s */
+    double median_s;                  /* median time-to-failure, inf when hazard is 0 */
+} gr_ttf_prediction;
+
+/* Zoraxy's hazard under traffic t for a fitted model m and Go's write
+ * window window_s: m with d0 = t->arrival_s (see the top of this file). */
+void gr_ttf_predict(const gr_ttf_model *m, const gr_ttf_traffic *t, double window_s,
+                    gr_ttf_prediction *out);
 
 #endif
