@@ -72,6 +72,14 @@ enum stress_expect {
     STRESS_EXPECT_ANY
 };
 
+struct stress_opts {
+    gr_campaign c; /* the campaign as the options describe it */
+    gr_cli_db db;
+    const char *out_path;
+    bool json, have_duration;
+    enum stress_expect expect;
+};
+
 static bool
 stress_variant_known(const char *v)
 {
@@ -143,11 +151,10 @@ stress_summary_json(const gr_campaign *c, const gr_campaign_summary *s)
     return o;
 }
 
-int
-gr_cmd_stress(int argc, char **argv)
+/* GR_CLI_RUN, or the exit status (help printed, bad usage). */
+static int
+parse_stress_options(int argc, char **argv, struct stress_opts *o)
 {
-    if (argc > 1 && (!strcmp(argv[1], "model") || !strcmp(argv[1], "measure")))
-        return gr_cmd_stress_model(argc - 1, argv + 1);
     static const struct option opts[] = {{"variant", required_argument, 0, 'v'},
                                          {"profile", required_argument, 0, 'p'},
                                          {"duration", required_argument, 0, 'd'},
@@ -173,20 +180,17 @@ gr_cmd_stress(int argc, char **argv)
                                          {"csv", required_argument, 0, 'C'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    gr_campaign c;
-    gr_campaign_init(&c);
-    gr_sim_config_default(&c.sim);
-    c.variant = "gomap";
-    c.profile = "zoraxy-home";
-    c.sim.threads = 4;
-    c.sim.rate = -1; /* the profile's */
-    c.sim.clear_interval_ns = 15ull * 60 * 1000000000ull;
-    c.seed_first = 1;
-    gr_cli_db db;
-    gr_cli_db_init(&db);
-    const char *out_path = NULL;
-    bool json = false, have_duration = false;
-    enum stress_expect expect = STRESS_EXPECT_DEFAULT;
+    memset(o, 0, sizeof *o);
+    gr_campaign_init(&o->c);
+    gr_sim_config_default(&o->c.sim);
+    o->c.variant = "gomap";
+    o->c.profile = "zoraxy-home";
+    o->c.sim.threads = 4;
+    o->c.sim.rate = -1; /* the profile's */
+    o->c.sim.clear_interval_ns = 15ull * 60 * 1000000000ull;
+    o->c.seed_first = 1;
+    gr_cli_db_init(&o->db);
+    o->expect = STRESS_EXPECT_DEFAULT;
     uint64_t u;
     int ch, idx;
     optind = 1;
@@ -194,98 +198,98 @@ gr_cmd_stress(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
         switch (ch) {
         case 'v':
-            c.variant = optarg;
+            o->c.variant = optarg;
             break;
         case 'p':
-            c.profile = optarg;
+            o->c.profile = optarg;
             break;
         case 'd':
-            if (gr_cli_parse_duration(optarg, &c.duration_ns) || !c.duration_ns)
+            if (gr_cli_parse_duration(optarg, &o->c.duration_ns) || !o->c.duration_ns)
                 goto bad;
-            have_duration = true;
+            o->have_duration = true;
             break;
         case 'n':
-            if (gr_cli_parse_u64(optarg, &c.trials) || !c.trials)
+            if (gr_cli_parse_u64(optarg, &o->c.trials) || !o->c.trials)
                 goto bad;
             break;
         case 'D':
-            if (gr_cli_parse_duration(optarg, &c.trial_duration_ns) || !c.trial_duration_ns)
+            if (gr_cli_parse_duration(optarg, &o->c.trial_duration_ns) || !o->c.trial_duration_ns)
                 goto bad;
             break;
         case 'V':
             if (strcmp(optarg, "sim") && strcmp(optarg, "proxy"))
                 goto bad;
-            c.via = optarg;
+            o->c.via = optarg;
             break;
         case 't':
             if (gr_cli_parse_u64(optarg, &u) || !u || u > 1024)
                 goto bad;
-            c.sim.threads = (unsigned)u;
+            o->c.sim.threads = (unsigned)u;
             break;
         case 'r': {
             char *end;
-            c.sim.rate = strtod(optarg, &end);
-            if (*end || c.sim.rate < 0)
+            o->c.sim.rate = strtod(optarg, &end);
+            if (*end || o->c.sim.rate < 0)
                 goto bad;
             break;
         }
         case 's':
-            if (gr_cli_parse_u64(optarg, &c.seed_first))
+            if (gr_cli_parse_u64(optarg, &o->c.seed_first))
                 goto bad;
             break;
         case 'S':
-            if (gr_campaign_parse_seed_range(optarg, &c.seed_first, &c.seed_last))
+            if (gr_campaign_parse_seed_range(optarg, &o->c.seed_first, &o->c.seed_last))
                 goto bad;
-            c.has_seed_last = true;
+            o->c.has_seed_last = true;
             break;
         case 'H':
-            if (gr_campaign_parse_shard(optarg, &c.shard_index, &c.shard_count))
+            if (gr_campaign_parse_shard(optarg, &o->c.shard_index, &o->c.shard_count))
                 goto bad;
             break;
         case 'w':
-            if (gr_cli_parse_u64(optarg, &c.sim.cache.window_ns))
+            if (gr_cli_parse_u64(optarg, &o->c.sim.cache.window_ns))
                 goto bad;
             break;
         case 'N':
-            c.sim.cache.detector = false;
+            o->c.sim.cache.detector = false;
             break;
         case 'x':
             if (gr_cli_parse_u64(optarg, &u) || u > 65536)
                 goto bad;
-            c.sim.cache.stripes = (unsigned)u;
+            o->c.sim.cache.stripes = (unsigned)u;
             break;
         case 'm':
-            if (gr_cli_parse_duration(optarg, &c.sim.miss_cost_ns))
+            if (gr_cli_parse_duration(optarg, &o->c.sim.miss_cost_ns))
                 goto bad;
             break;
         case 'c':
-            if (gr_cli_parse_duration(optarg, &c.sim.clear_interval_ns))
+            if (gr_cli_parse_duration(optarg, &o->c.sim.clear_interval_ns))
                 goto bad;
             break;
         case 'o':
-            out_path = optarg;
+            o->out_path = optarg;
             break;
         case 'i':
-            if (gr_cli_parse_duration(optarg, &c.sample_interval_ns) || !c.sample_interval_ns)
+            if (gr_cli_parse_duration(optarg, &o->c.sample_interval_ns) || !o->c.sample_interval_ns)
                 goto bad;
             break;
         case 'e':
             if (!strcmp(optarg, "survive"))
-                expect = STRESS_EXPECT_SURVIVE;
+                o->expect = STRESS_EXPECT_SURVIVE;
             else if (!strcmp(optarg, "fail"))
-                expect = STRESS_EXPECT_FAIL;
+                o->expect = STRESS_EXPECT_FAIL;
             else if (!strcmp(optarg, "any"))
-                expect = STRESS_EXPECT_ANY;
+                o->expect = STRESS_EXPECT_ANY;
             else
                 goto bad;
             break;
         case 'j':
-            json = true;
+            o->json = true;
             break;
         case 'B':
         case 'b':
         case 'C':
-            if (gr_cli_db_arg("stress", &db, opts[idx].name, optarg))
+            if (gr_cli_db_arg("stress", &o->db, opts[idx].name, optarg))
                 return GR_EXIT_USAGE;
             break;
         case 'h':
@@ -302,53 +306,92 @@ gr_cmd_stress(int argc, char **argv)
     }
     if (gr_cli_no_operands("stress", argc, argv))
         return GR_EXIT_USAGE;
-    if (have_duration && c.trials) {
+    if (o->have_duration && o->c.trials) {
         gr_cli_error("stress", "give --duration or --trials, not both");
         return GR_EXIT_USAGE;
     }
-    if (!stress_variant_known(c.variant)) {
-        gr_cli_error("stress", "unknown variant '%s'", c.variant);
+    if (!stress_variant_known(o->c.variant)) {
+        gr_cli_error("stress", "unknown variant '%s'", o->c.variant);
         return GR_EXIT_USAGE;
     }
+    return GR_CLI_RUN;
+}
+
+/* The campaign the options describe, ready to run: the profile checked,
+ * the trial counts and the simulator template filled in, and (simulator,
+ * embedded database) the address pool built once for every trial to
+ * inherit. GR_CLI_RUN, or the exit status. */
+static int
+stress_prepare(const struct stress_opts *o, gr_campaign *c, gr_addrpool **pool)
+{
     gr_profile prof;
     char err[512];
-    int prc = gr_profile_load(c.profile, &prof, err, sizeof err);
+    *c = o->c;
+    *pool = NULL;
+    int prc = gr_profile_load(c->profile, &prof, err, sizeof err);
     if (prc) {
         gr_cli_error("stress", "%s", err);
         return prc == GR_TRAFFIC_ENOENT ? GR_EXIT_NOINPUT : GR_EXIT_DATAERR;
     }
-    if (!have_duration && !c.trials)
-        c.trials = c.has_seed_last ? c.seed_last - c.seed_first + 1 : 10;
-    if (c.trials && !c.trial_duration_ns)
-        c.trial_duration_ns = 10ull * 1000000000ull;
-    c.sim.profile = c.profile;
-    c.sim.variant = c.variant;
-    c.sim.backend = db.kind;
-    c.sim.mmdb_path = db.mmdb_path;
-    c.sim.csv_path = db.n_csv ? db.csv_paths[0] : NULL;
-    c.workload = strcmp(c.via, "proxy") ? gr_sim_run : gr_viaproxy_run;
-    /* the embedded database's address pool: built once, inherited by trials */
-    gr_addrpool *pool = NULL;
-    if (c.workload == gr_sim_run && !db.mmdb_path && !db.n_csv &&
-        gr_addrpool_default(&pool, err, sizeof err) == 0)
-        c.sim.pool = pool;
-    if (expect == STRESS_EXPECT_DEFAULT)
-        expect = gr_cache_variant_is_buggy(c.variant) ? STRESS_EXPECT_ANY : STRESS_EXPECT_SURVIVE;
+    if (!o->have_duration && !c->trials)
+        c->trials = c->has_seed_last ? c->seed_last - c->seed_first + 1 : 10;
+    if (c->trials && !c->trial_duration_ns)
+        c->trial_duration_ns = 10ull * 1000000000ull;
+    c->sim.profile = c->profile;
+    c->sim.variant = c->variant;
+    c->sim.backend = o->db.kind;
+    c->sim.mmdb_path = o->db.mmdb_path;
+    c->sim.csv_path = o->db.n_csv ? o->db.csv_paths[0] : NULL;
+    c->workload = strcmp(c->via, "proxy") ? gr_sim_run : gr_viaproxy_run;
+    if (c->workload == gr_sim_run && !o->db.mmdb_path && !o->db.n_csv &&
+        gr_addrpool_default(pool, err, sizeof err) == 0)
+        c->sim.pool = *pool;
+    return GR_CLI_RUN;
+}
 
+/* The exit status of a finished campaign under its expectation. */
+static int
+stress_verdict(const struct stress_opts *o, const gr_campaign_summary *sum)
+{
+    enum stress_expect expect = o->expect;
+    if (expect == STRESS_EXPECT_DEFAULT)
+        expect =
+            gr_cache_variant_is_buggy(o->c.variant) ? STRESS_EXPECT_ANY : STRESS_EXPECT_SURVIVE;
+    uint64_t errors = sum->by_outcome[GR_TRIAL_ERROR];
+    if (errors && errors == sum->trials) {
+        gr_cli_error("stress", "no trial could run: %s", sum->n_messages ? sum->messages[0] : "?");
+        return GR_EXIT_FAIL;
+    }
+    switch (expect) {
+    case STRESS_EXPECT_SURVIVE:
+        return sum->failures || sum->mismatches || errors ? GR_EXIT_FAIL : GR_EXIT_OK;
+    case STRESS_EXPECT_FAIL:
+        return sum->failures ? GR_EXIT_OK : GR_EXIT_FAIL;
+    default:
+        return errors ? GR_EXIT_FAIL : GR_EXIT_OK;
+    }
+}
+
+static int
+run_stress(const struct stress_opts *o)
+{
+    gr_campaign c;
+    gr_addrpool *pool;
+    int rc = stress_prepare(o, &c, &pool);
+    if (rc != GR_CLI_RUN)
+        return rc;
     FILE *out = NULL;
-    if (out_path) {
-        out = fopen(out_path, "a");
-        if (!out) {
-            gr_cli_error("stress", "cannot open %s for writing", out_path);
-            return GR_EXIT_NOINPUT;
-        }
+    if (o->out_path && !(out = fopen(o->out_path, "a"))) {
+        gr_cli_error("stress", "cannot open %s for writing", o->out_path);
+        gr_addrpool_free(pool);
+        return GR_EXIT_NOINPUT;
     }
     c.out = out;
     gr_campaign_display disp = {stderr, gr_cli_is_tty(stderr), 10.0, 0, 0};
     c.on_status = gr_campaign_display_status;
     c.ctx = &disp;
     gr_campaign_summary sum;
-    int rc = gr_campaign_run(&c, &sum);
+    rc = gr_campaign_run(&c, &sum);
     gr_campaign_display_end(&disp);
     gr_addrpool_free(pool);
     if (rc) {
@@ -362,24 +405,22 @@ gr_cmd_stress(int argc, char **argv)
         gr_jsonl_write(out, sj);
         fclose(out);
     }
-    if (json) {
+    if (o->json) {
         json_dumpf(sj, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
     } else {
         stress_print_summary(stdout, &c, &sum);
     }
     json_decref(sj);
-    uint64_t errors = sum.by_outcome[GR_TRIAL_ERROR];
-    if (errors && errors == sum.trials) {
-        gr_cli_error("stress", "no trial could run: %s", sum.n_messages ? sum.messages[0] : "?");
-        return GR_EXIT_FAIL;
-    }
-    switch (expect) {
-    case STRESS_EXPECT_SURVIVE:
-        return sum.failures || sum.mismatches || errors ? GR_EXIT_FAIL : GR_EXIT_OK;
-    case STRESS_EXPECT_FAIL:
-        return sum.failures ? GR_EXIT_OK : GR_EXIT_FAIL;
-    default:
-        return errors ? GR_EXIT_FAIL : GR_EXIT_OK;
-    }
+    return stress_verdict(o, &sum);
+}
+
+int
+gr_cmd_stress(int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "model") || !strcmp(argv[1], "measure")))
+        return gr_cmd_stress_model(argc - 1, argv + 1);
+    struct stress_opts o;
+    int rc = parse_stress_options(argc, argv, &o);
+    return rc == GR_CLI_RUN ? run_stress(&o) : rc;
 }
