@@ -1,12 +1,19 @@
 /*
- * upstream.c - the tiny upstream: N event loops, each with its own evhttp
- * and its own SO_REUSEPORT listening socket, answering every request with a
- * fixed body.
+ * upstream.c - 'georace upstream', the tiny test server the proxy forwards
+ * to (the proxy's own connections to it are proxy_pool.c): N event loops,
+ * each with its own evhttp and its own SO_REUSEPORT listening socket,
+ * answering every request 200 with a fixed body - after a delay, when one
+ * is configured (a one-shot timer on the loop, never a sleep), and chunked
+ * for a path under /chunked - and echoing what the proxy added
+ * (X-Echo-Forwarded-For, X-Echo-Body-Length, X-Echo-Method).
  *
- * Threads share only the read-only body and one request counter (a relaxed
- * atomic: a statistic, not synchronization). Stopping uses
- * event_base_loopexit from the controlling thread, which libevent makes safe
- * through evthread_use_pthreads().
+ * Threading: the configuration and the body are written before the worker
+ * threads are created and only read after, so pthread_create publishes
+ * them; each loop and its pending delayed answers belong to its thread.
+ * The one shared datum is the request counter, a relaxed atomic (a
+ * statistic, not synchronization). Stopping uses event_base_loopexit from
+ * the controlling thread, which libevent makes safe through
+ * evthread_use_pthreads(); the threads are joined before anything is freed.
  */
 #include <pthread.h>
 #include <stdbool.h>

@@ -5,8 +5,9 @@
  * shared resolver and cache. The shared cache is the point: it is what races.
  *
  * Per request: requester IP (requester.h, trusted proxies) -> resolver ->
- * access rule -> 403, or forward to the upstream over a per-worker pool of
- * keep-alive connections. Every response carries X-Geo-Country (a country
+ * access rule, decided by gr_decide (decide.h, the simulator's judge too)
+ * -> 403, or forward to the upstream over a per-worker pool of keep-alive
+ * connections. Every response carries X-Geo-Country (a country
  * code, a reserved zone name, or "-" when unknown), including the proxy's
  * answers to requests it cannot parse.
  *
