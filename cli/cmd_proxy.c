@@ -68,6 +68,14 @@ usage(FILE *f)
             gr_cli_db_help(dbh, sizeof dbh, 25));
 }
 
+struct proxy_opts {
+    gr_proxy_config cfg; /* everything but the database and the access log */
+    gr_cli_db db;
+    const char *block, *allow, *trusted, *logpath;
+    bool trust_all;
+    gr_cidr cidrs[GR_PROXY_MAX_TRUSTED]; /* cfg.policy.trusted points here */
+};
+
 static int
 parse_size(const char *opt, const char *v, size_t *out)
 {
@@ -91,8 +99,9 @@ parse_dur(const char *opt, const char *v, uint64_t *out, bool zero_ok)
     return 0;
 }
 
-int
-gr_cmd_proxy(int argc, char **argv)
+/* GR_CLI_RUN, or the exit status (help printed, bad usage). */
+static int
+parse_proxy_options(int argc, char **argv, struct proxy_opts *o)
 {
     enum {
         O_LISTEN = 256,
@@ -145,38 +154,35 @@ gr_cmd_proxy(int argc, char **argv)
         {"shutdown-timeout", required_argument, NULL, O_STO},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    gr_proxy_config cfg;
-    gr_cli_db dbsel;
-    const char *block = NULL, *allow = NULL, *trusted = "127.0.0.0/8,::1/128", *logpath = NULL;
-    bool trust_all = false;
-    gr_cidr cidrs[GR_PROXY_MAX_TRUSTED];
     uint64_t v;
     int c;
 
-    gr_proxy_config_default(&cfg);
-    gr_cli_db_init(&dbsel);
+    memset(o, 0, sizeof *o);
+    gr_proxy_config_default(&o->cfg);
+    gr_cli_db_init(&o->db);
+    o->trusted = "127.0.0.0/8,::1/128";
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case O_LISTEN:
-            cfg.listen = optarg;
+            o->cfg.listen = optarg;
             break;
         case O_UPSTREAM:
-            cfg.upstream = optarg;
+            o->cfg.upstream = optarg;
             break;
         case O_WORKERS:
             if (gr_cli_opt_range(CMD, "workers", optarg, 1, 256, &v))
                 return GR_EXIT_USAGE;
-            cfg.workers = (unsigned)v;
+            o->cfg.workers = (unsigned)v;
             break;
         case O_VARIANT:
-            cfg.variant = optarg;
+            o->cfg.variant = optarg;
             break;
         case O_NODET:
-            cfg.cache.detector = false;
+            o->cfg.cache.detector = false;
             break;
         case O_WINDOW:
-            if (gr_cli_parse_u64(optarg, &cfg.cache.window_ns)) {
+            if (gr_cli_parse_u64(optarg, &o->cfg.cache.window_ns)) {
                 gr_cli_error(CMD, "--window-ns: '%s' is not a number", optarg);
                 return GR_EXIT_USAGE;
             }
@@ -186,59 +192,59 @@ gr_cmd_proxy(int argc, char **argv)
                 gr_cli_error(CMD, "--stripes: '%s' is not a power of two up to 65536", optarg);
                 return GR_EXIT_USAGE;
             }
-            cfg.cache.stripes = (unsigned)v;
+            o->cfg.cache.stripes = (unsigned)v;
             break;
         case O_BACKEND:
         case O_DB:
         case O_CSV:
-            if (gr_cli_db_arg(CMD, &dbsel, longopts[c - O_LISTEN].name, optarg))
+            if (gr_cli_db_arg(CMD, &o->db, longopts[c - O_LISTEN].name, optarg))
                 return GR_EXIT_USAGE;
             break;
         case O_BLOCK:
-            block = optarg;
+            o->block = optarg;
             break;
         case O_ALLOW:
-            allow = optarg;
+            o->allow = optarg;
             break;
         case O_TRUSTED:
-            trusted = optarg;
+            o->trusted = optarg;
             break;
         case O_TRUSTALL:
-            trust_all = true;
+            o->trust_all = true;
             break;
         case O_CLEAR:
-            if (parse_dur("cache-clear", optarg, &cfg.cache_clear_ns, true))
+            if (parse_dur("cache-clear", optarg, &o->cfg.cache_clear_ns, true))
                 return GR_EXIT_USAGE;
             break;
         case O_LOG:
-            logpath = optarg;
+            o->logpath = optarg;
             break;
         case O_MAXHDR:
-            if (parse_size("max-header-size", optarg, &cfg.max_header_size))
+            if (parse_size("max-header-size", optarg, &o->cfg.max_header_size))
                 return GR_EXIT_USAGE;
             break;
         case O_MAXBODY:
-            if (parse_size("max-body-size", optarg, &cfg.max_body_size))
+            if (parse_size("max-body-size", optarg, &o->cfg.max_body_size))
                 return GR_EXIT_USAGE;
             break;
         case O_RTO:
-            if (parse_dur("read-timeout", optarg, &cfg.read_timeout_ns, false))
+            if (parse_dur("read-timeout", optarg, &o->cfg.read_timeout_ns, false))
                 return GR_EXIT_USAGE;
             break;
         case O_WTO:
-            if (parse_dur("write-timeout", optarg, &cfg.write_timeout_ns, false))
+            if (parse_dur("write-timeout", optarg, &o->cfg.write_timeout_ns, false))
                 return GR_EXIT_USAGE;
             break;
         case O_ITO:
-            if (parse_dur("idle-timeout", optarg, &cfg.idle_timeout_ns, false))
+            if (parse_dur("idle-timeout", optarg, &o->cfg.idle_timeout_ns, false))
                 return GR_EXIT_USAGE;
             break;
         case O_UTO:
-            if (parse_dur("upstream-timeout", optarg, &cfg.upstream_timeout_ns, false))
+            if (parse_dur("upstream-timeout", optarg, &o->cfg.upstream_timeout_ns, false))
                 return GR_EXIT_USAGE;
             break;
         case O_STO:
-            if (parse_dur("shutdown-timeout", optarg, &cfg.shutdown_timeout_ns, false))
+            if (parse_dur("shutdown-timeout", optarg, &o->cfg.shutdown_timeout_ns, false))
                 return GR_EXIT_USAGE;
             break;
         case 'h':
@@ -251,57 +257,89 @@ gr_cmd_proxy(int argc, char **argv)
     }
     if (gr_cli_no_operands(CMD, argc, argv))
         return GR_EXIT_USAGE;
-    if (gr_cli_block_or_allow(CMD, block, allow))
+    if (gr_cli_block_or_allow(CMD, o->block, o->allow))
         return GR_EXIT_USAGE;
     char err[512];
-    if (gr_access_parse(&cfg.access, allow ? GR_ACCESS_ALLOW : GR_ACCESS_BLOCK,
-                        allow ? allow : block, err, sizeof err)) {
-        gr_cli_error(CMD, "--%s: %s", allow ? "allow" : "block", err);
+    if (gr_access_parse(&o->cfg.access, o->allow ? GR_ACCESS_ALLOW : GR_ACCESS_BLOCK,
+                        o->allow ? o->allow : o->block, err, sizeof err)) {
+        gr_cli_error(CMD, "--%s: %s", o->allow ? "allow" : "block", err);
         return GR_EXIT_USAGE;
     }
-    int n = gr_cidr_list_parse(trusted, cidrs, GR_PROXY_MAX_TRUSTED);
+    int n = gr_cidr_list_parse(o->trusted, o->cidrs, GR_PROXY_MAX_TRUSTED);
     if (n < 0) {
-        gr_cli_error(CMD, "--trusted-proxies: '%s': %s", trusted, gr_ip_strerror(n));
+        gr_cli_error(CMD, "--trusted-proxies: '%s': %s", o->trusted, gr_ip_strerror(n));
         return GR_EXIT_USAGE;
     }
-    cfg.policy.trust = trust_all ? GR_REQ_TRUST_ALL : GR_REQ_TRUST_LIST;
-    cfg.policy.trusted = cidrs;
-    cfg.policy.n_trusted = (size_t)n;
+    o->cfg.policy.trust = o->trust_all ? GR_REQ_TRUST_ALL : GR_REQ_TRUST_LIST;
+    o->cfg.policy.trusted = o->cidrs;
+    o->cfg.policy.n_trusted = (size_t)n;
 
-    int rc = gr_cli_db_open(&dbsel, &cfg.db);
-    if (rc != GR_EXIT_OK)
-        return rc;
-    FILE *log = NULL;
-    if (logpath) {
-        log = strcmp(logpath, "-") ? fopen(logpath, "a") : stdout;
-        if (!log) {
-            gr_cli_error(CMD, "--access-log: cannot open '%s': %s", logpath, strerror(errno));
-            gr_geodb_close(cfg.db);
-            return GR_EXIT_FAIL;
-        }
-        setvbuf(log, NULL, _IOLBF, 0); /* readable while the proxy runs */
-        cfg.access_log = log;
+    return GR_CLI_RUN;
+}
+
+/* The access log of --access-log ('-': stdout), line-buffered so that it
+ * is readable while the proxy runs; NULL without the option. 0, or -1 with
+ * a message. */
+static int
+open_access_log(const char *path, FILE **out)
+{
+    *out = NULL;
+    if (!path)
+        return 0;
+    FILE *log = strcmp(path, "-") ? fopen(path, "a") : stdout;
+    if (!log) {
+        gr_cli_error(CMD, "--access-log: cannot open '%s': %s", path, strerror(errno));
+        return -1;
     }
+    setvbuf(log, NULL, _IOLBF, 0);
+    *out = log;
+    return 0;
+}
 
+/* Start, print the bound address, serve until SIGINT/SIGTERM, stop. */
+static int
+serve(const gr_proxy_config *cfg)
+{
     gr_proxy *p;
+    char err[512];
     gr_signals_block();
-    if (gr_proxy_start(&cfg, &p, err, sizeof err)) {
+    if (gr_proxy_start(cfg, &p, err, sizeof err)) {
         gr_cli_error(CMD, "%s", err);
-        if (log && log != stdout)
-            fclose(log);
-        gr_geodb_close(cfg.db);
         return strstr(err, "listen") ? GR_EXIT_UNAVAIL : GR_EXIT_USAGE;
     }
     printf("georace proxy: listening on %s (variant %s, %u workers, upstream %s)\n",
-           gr_proxy_address(p), cfg.variant, cfg.workers, cfg.upstream);
+           gr_proxy_address(p), cfg->variant, cfg->workers, cfg->upstream);
     fflush(stdout);
     int sig = gr_signals_wait();
     fprintf(stderr, "georace proxy: signal %d, finishing requests in flight\n", sig);
     unsigned left = gr_proxy_stop(p);
     if (left)
         fprintf(stderr, "georace proxy: %u requests still in flight at the deadline\n", left);
-    if (log && log != stdout)
-        fclose(log);
-    gr_geodb_close(cfg.db);
     return GR_EXIT_OK;
+}
+
+static int
+run_proxy(const struct proxy_opts *o)
+{
+    gr_proxy_config cfg = o->cfg;
+    int rc = gr_cli_db_open(&o->db, &cfg.db);
+    if (rc != GR_EXIT_OK)
+        return rc;
+    if (open_access_log(o->logpath, &cfg.access_log)) {
+        gr_geodb_close(cfg.db);
+        return GR_EXIT_FAIL;
+    }
+    rc = serve(&cfg);
+    if (cfg.access_log && cfg.access_log != stdout)
+        fclose(cfg.access_log);
+    gr_geodb_close(cfg.db);
+    return rc;
+}
+
+int
+gr_cmd_proxy(int argc, char **argv)
+{
+    struct proxy_opts o;
+    int rc = parse_proxy_options(argc, argv, &o);
+    return rc == GR_CLI_RUN ? run_proxy(&o) : rc;
 }
