@@ -16,7 +16,9 @@
 static void
 usage(FILE *f)
 {
-    char dbh[1024];
+    char names[256], text[400], prof[512], dbh[1024];
+    snprintf(text, sizeof text, "traffic profile: %s or a JSON file (default zoraxy-home)",
+             gr_cli_profile_names(names, sizeof names));
     fprintf(f,
             "usage: georace load --target URL [--profile P] [--connections C] [--rate R]\n"
             "                    [--duration D] [--seed S] [--threads T] [--timeout D]\n"
@@ -27,8 +29,7 @@ usage(FILE *f)
             "database: X-Geo-Country must be right, and the status 403 exactly when the\n"
             "country is blocked. A mismatch is a geo-block bypass and is always printed.\n\n"
             "  --target URL        http://ADDR:PORT/path of the target (required)\n"
-            "  --profile P         traffic profile: zoraxy-home, flood, steady, spray-v6\n"
-            "                      or a JSON file (default zoraxy-home)\n"
+            "%s"
             "  --connections C     keep-alive connections in total (default 16)\n"
             "  --rate R            requests/s in total, open loop (latency measured from\n"
             "                      the intended send time); 'profile' = the profile's\n"
@@ -51,8 +52,15 @@ usage(FILE *f)
             "exit status: 0 every answer right and no errors, 1 mismatches, errors or\n"
             "the target died during the run, 64 usage, 65/66 bad or missing database or\n"
             "profile, 69 the target never answered.\n",
+            gr_cli_help_wrap(prof, sizeof prof, 22, "--profile P", text),
             gr_cli_db_help(dbh, sizeof dbh, 22));
 }
+
+struct load_opts {
+    gr_load_config cfg; /* with the database the options select */
+    gr_cli_db db;
+    bool json, have_target;
+};
 
 struct progress_ctx {
     bool tty;
@@ -145,8 +153,9 @@ print_json(const gr_load_config *cfg, const gr_load_result *r)
     return rc;
 }
 
-int
-gr_cmd_load(int argc, char **argv)
+/* GR_CLI_RUN, or the exit status (help printed, bad usage). */
+static int
+parse_load_options(int argc, char **argv, struct load_opts *o)
 {
     enum {
         O_TARGET = 256,
@@ -184,92 +193,91 @@ gr_cmd_load(int argc, char **argv)
                                              {"canonical", no_argument, NULL, O_CANON},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    gr_load_config cfg;
-    gr_cli_db dbsel;
-    bool json = false, have_target = false;
     uint64_t v;
     int c;
 
-    gr_load_config_default(&cfg);
-    gr_cli_db_init(&dbsel);
+    memset(o, 0, sizeof *o);
+    gr_load_config_default(&o->cfg);
+    gr_cli_db_init(&o->db);
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case O_TARGET:
-            cfg.target = optarg;
-            have_target = true;
+            o->cfg.target = optarg;
+            o->have_target = true;
             break;
         case O_PROFILE:
-            cfg.profile = optarg;
+            o->cfg.profile = optarg;
             break;
         case O_CONN:
             if (gr_cli_opt_range(CMD, "connections", optarg, 1, 100000, &v))
                 return GR_EXIT_USAGE;
-            cfg.connections = (unsigned)v;
+            o->cfg.connections = (unsigned)v;
             break;
         case O_RATE:
             if (!strcmp(optarg, "profile")) {
-                cfg.rate = -1;
+                o->cfg.rate = -1;
             } else if (gr_cli_parse_u64(optarg, &v) || v > 10000000) {
                 gr_cli_error(CMD, "--rate: '%s' is not a rate in requests/s or 'profile'", optarg);
                 return GR_EXIT_USAGE;
             } else {
-                cfg.rate = (double)v;
+                o->cfg.rate = (double)v;
             }
             break;
         case O_DUR:
-            if (gr_cli_parse_duration(optarg, &cfg.duration_ns) || cfg.duration_ns < 1000000) {
+            if (gr_cli_parse_duration(optarg, &o->cfg.duration_ns) ||
+                o->cfg.duration_ns < 1000000) {
                 gr_cli_error(CMD, "--duration: '%s' is not a duration of at least 1ms", optarg);
                 return GR_EXIT_USAGE;
             }
             break;
         case O_SEED:
-            if (gr_cli_parse_u64(optarg, &cfg.seed)) {
+            if (gr_cli_parse_u64(optarg, &o->cfg.seed)) {
                 gr_cli_error(CMD, "--seed: '%s' is not a number", optarg);
                 return GR_EXIT_USAGE;
             }
-            cfg.seed_set = true;
+            o->cfg.seed_set = true;
             break;
         case O_THREADS:
             if (gr_cli_opt_range(CMD, "threads", optarg, 1, 64, &v))
                 return GR_EXIT_USAGE;
-            cfg.threads = (unsigned)v;
+            o->cfg.threads = (unsigned)v;
             break;
         case O_TIMEOUT:
-            if (gr_cli_parse_duration(optarg, &cfg.timeout_ns) || cfg.timeout_ns < 1000000) {
+            if (gr_cli_parse_duration(optarg, &o->cfg.timeout_ns) || o->cfg.timeout_ns < 1000000) {
                 gr_cli_error(CMD, "--timeout: '%s' is not a duration of at least 1ms", optarg);
                 return GR_EXIT_USAGE;
             }
             break;
         case O_HEADER:
             if (!strcmp(optarg, "xff"))
-                cfg.header = GR_LOAD_XFF;
+                o->cfg.header = GR_LOAD_XFF;
             else if (!strcmp(optarg, "real-ip"))
-                cfg.header = GR_LOAD_REAL_IP;
+                o->cfg.header = GR_LOAD_REAL_IP;
             else if (!strcmp(optarg, "mixed"))
-                cfg.header = GR_LOAD_MIXED;
+                o->cfg.header = GR_LOAD_MIXED;
             else {
                 gr_cli_error(CMD, "--header: '%s' is not xff, real-ip or mixed", optarg);
                 return GR_EXIT_USAGE;
             }
             break;
         case O_JSON:
-            json = true;
+            o->json = true;
             break;
         case O_BACKEND:
         case O_DB:
         case O_CSV:
-            if (gr_cli_db_arg(CMD, &dbsel, longopts[c - O_TARGET].name, optarg))
+            if (gr_cli_db_arg(CMD, &o->db, longopts[c - O_TARGET].name, optarg))
                 return GR_EXIT_USAGE;
             break;
         case O_BLOCK:
-            cfg.block = optarg;
+            o->cfg.block = optarg;
             break;
         case O_ALLOW:
-            cfg.allow = optarg;
+            o->cfg.allow = optarg;
             break;
         case O_CANON:
-            cfg.canonical = true;
+            o->cfg.canonical = true;
             break;
         case 'h':
             usage(stdout);
@@ -281,19 +289,25 @@ gr_cmd_load(int argc, char **argv)
     }
     if (gr_cli_no_operands(CMD, argc, argv))
         return GR_EXIT_USAGE;
-    if (!have_target) {
+    if (!o->have_target) {
         gr_cli_error(CMD, "--target URL is required");
         return GR_EXIT_USAGE;
     }
-    if (gr_cli_block_or_allow(CMD, cfg.block, cfg.allow))
+    if (gr_cli_block_or_allow(CMD, o->cfg.block, o->cfg.allow))
         return GR_EXIT_USAGE;
-    if (dbsel.kind == GR_GEODB_MMDB && dbsel.mmdb_path)
-        cfg.mmdb_path = dbsel.mmdb_path;
-    else if (dbsel.n_csv > 0) {
-        cfg.csv_paths = dbsel.csv_paths;
-        cfg.n_csv = (size_t)dbsel.n_csv;
+    if (o->db.kind == GR_GEODB_MMDB && o->db.mmdb_path)
+        o->cfg.mmdb_path = o->db.mmdb_path;
+    else if (o->db.n_csv > 0) {
+        o->cfg.csv_paths = o->db.csv_paths;
+        o->cfg.n_csv = (size_t)o->db.n_csv;
     }
+    return GR_CLI_RUN;
+}
 
+static int
+run_load(const struct load_opts *o)
+{
+    gr_load_config cfg = o->cfg;
     struct progress_ctx pc = {gr_cli_is_tty(stderr)};
     cfg.progress = on_progress;
     cfg.progress_ctx = &pc;
@@ -311,7 +325,7 @@ gr_cmd_load(int argc, char **argv)
     }
     if (pc.tty)
         fputc('\n', stderr);
-    if (json)
+    if (o->json)
         print_json(&cfg, &r);
     else
         print_text(&cfg, &r);
@@ -325,4 +339,12 @@ gr_cmd_load(int argc, char **argv)
     else if (r.errors_total)
         gr_cli_error(CMD, "%llu requests failed", (unsigned long long)r.errors_total);
     return r.mismatches || r.target_died || r.errors_total ? GR_EXIT_FAIL : GR_EXIT_OK;
+}
+
+int
+gr_cmd_load(int argc, char **argv)
+{
+    struct load_opts o;
+    int rc = parse_load_options(argc, argv, &o);
+    return rc == GR_CLI_RUN ? run_load(&o) : rc;
 }

@@ -14,43 +14,51 @@
 #include "georace/sim.h"
 #include "georace/traffic.h"
 
-static const char gr_sim_usage[] =
-    "usage: georace sim [OPTIONS]\n"
-    "\n"
-    "Runs the proxy's request path (requester IP from X-Forwarded-For, geo\n"
-    "resolver with the chosen cache variant and its clear ticker, country\n"
-    "access rule) in worker threads, without sockets, on a seeded traffic\n"
-    "profile, and checks every answer against the ground truth of the\n"
-    "address drawn.\n"
-    "\n"
-    "  --profile P       built-in profile (zoraxy-home, flood, flood-burst, steady,\n"
-    "                    spray-v6) or a JSON file; default zoraxy-home\n"
-    "  --variant V       cache variant: gomap, syncmap+naive-reset, syncmap, mutex,\n"
-    "                    rwlock, sharded, none; default syncmap\n"
-    "  --threads T       worker threads (1..1024); default 4\n"
-    "  --duration D      run time (\"500ms\", \"10s\", \"2m\"); default 5s\n"
-    "  --max-requests N  stop after N requests (with --duration: whichever first)\n"
-    "  --rate R          requests/s over all threads, open-loop; 0 = flat out\n"
-    "                    (default), 'profile' = the profile's rate\n"
-    "  --seed S          traffic seed; default: the profile's\n"
-    "  --cache-clear D   clear the cache every D (Zoraxy v3.1.4: 15m); default 15m,\n"
-    "                    0 = never\n"
-    "  --miss-cost D     extra busy time per backend lookup (Zoraxy's slow scan:\n"
-    "                    ~30ms); default 0\n"
-    "  --window-ns N     gomap: widen the write critical section by N ns\n"
-    "  --no-detector     gomap: switch Go's concurrent-write detector off\n"
-    "  --stripes N       sharded: number of stripes (power of two)\n"
-    "  --block CC,...    refuse these countries (block-list)\n"
-    "  --allow CC,...    refuse all but these countries (allow-list)\n"
-    "  --progress D      progress every D (default 1s on a terminal, 5s otherwise;\n"
-    "                    0 = none)\n"
-    "  --json            print the summary as JSON\n"
-    "  --help            this text\n"
-    "%s"
-    "\n"
-    "exit status: 0 no mismatch and no error, 1 mismatches or errors, 2 the gomap\n"
-    "detector fired (Go's 'fatal error: concurrent map writes'), 64 usage,\n"
-    "65 malformed profile or database, 66 missing file, 70 internal error.\n";
+static void
+usage(FILE *f)
+{
+    char names[256], text[400], prof[512], dbh[1024];
+    snprintf(text, sizeof text, "built-in profile (%s) or a JSON file; default zoraxy-home",
+             gr_cli_profile_names(names, sizeof names));
+    fprintf(f,
+            "usage: georace sim [OPTIONS]\n"
+            "\n"
+            "Runs the proxy's request path (requester IP from X-Forwarded-For, geo\n"
+            "resolver with the chosen cache variant and its clear ticker, country\n"
+            "access rule) in worker threads, without sockets, on a seeded traffic\n"
+            "profile, and checks every answer against the ground truth of the\n"
+            "address drawn.\n"
+            "\n"
+            "%s"
+            "  --variant V       cache variant: gomap, syncmap+naive-reset, syncmap, mutex,\n"
+            "                    rwlock, sharded, none; default syncmap\n"
+            "  --threads T       worker threads (1..1024); default 4\n"
+            "  --duration D      run time (\"500ms\", \"10s\", \"2m\"); default 5s\n"
+            "  --max-requests N  stop after N requests (with --duration: whichever first)\n"
+            "  --rate R          requests/s over all threads, open-loop; 0 = flat out\n"
+            "                    (default), 'profile' = the profile's rate\n"
+            "  --seed S          traffic seed; default: the profile's\n"
+            "  --cache-clear D   clear the cache every D (Zoraxy v3.1.4: 15m); default 15m,\n"
+            "                    0 = never\n"
+            "  --miss-cost D     extra busy time per backend lookup (Zoraxy's slow scan:\n"
+            "                    ~30ms); default 0\n"
+            "  --window-ns N     gomap: widen the write critical section by N ns\n"
+            "  --no-detector     gomap: switch Go's concurrent-write detector off\n"
+            "  --stripes N       sharded: number of stripes (power of two)\n"
+            "  --block CC,...    refuse these countries (block-list)\n"
+            "  --allow CC,...    refuse all but these countries (allow-list)\n"
+            "  --progress D      progress every D (default 1s on a terminal, 5s otherwise;\n"
+            "                    0 = none)\n"
+            "  --json            print the summary as JSON\n"
+            "  --help            this text\n"
+            "%s"
+            "\n"
+            "exit status: 0 no mismatch and no error, 1 mismatches or errors, 2 the gomap\n"
+            "detector fired (Go's 'fatal error: concurrent map writes'), 64 usage,\n"
+            "65 malformed profile or database, 66 missing file, 70 internal error.\n",
+            gr_cli_help_wrap(prof, sizeof prof, 20, "--profile P", text),
+            gr_cli_db_help(dbh, sizeof dbh, 20));
+}
 
 enum {
     GR_SIM_OPT_PROFILE = 1000,
@@ -73,6 +81,14 @@ enum {
     GR_SIM_OPT_BACKEND,
     GR_SIM_OPT_DB,
     GR_SIM_OPT_CSV
+};
+
+struct sim_opts {
+    gr_sim_config cfg; /* seed, rate and database filled in by run_sim */
+    gr_cli_db db;
+    bool json, seed_set, duration_set, tty;
+    uint64_t progress_ns;
+    const char *rate_arg; /* a number, or 'profile' (read once the profile is) */
 };
 
 struct gr_sim_cli_progress {
@@ -165,8 +181,9 @@ gr_sim_cli_print(const gr_sim_config *cfg, const char *profile, double rate, con
            r->cache_len_max, r->rss_max_kb);
 }
 
-int
-gr_cmd_sim(int argc, char **argv)
+/* GR_CLI_RUN, or the exit status (help printed, bad usage). */
+static int
+parse_sim_options(int argc, char **argv, struct sim_opts *o)
 {
     static const struct option opts[] = {
         {"profile", required_argument, NULL, GR_SIM_OPT_PROFILE},
@@ -191,108 +208,103 @@ gr_cmd_sim(int argc, char **argv)
         {"csv", required_argument, NULL, GR_SIM_OPT_CSV},
         {NULL, 0, NULL, 0},
     };
-    gr_sim_config cfg;
-    gr_sim_config_default(&cfg);
-    cfg.duration_ns = 5000000000ull;
-    cfg.clear_interval_ns = 15ull * 60 * 1000000000ull;
-    gr_cli_db db;
-    gr_cli_db_init(&db);
-    bool json = false, seed_set = false, duration_set = false;
-    bool tty = gr_cli_is_tty(stderr);
-    uint64_t progress_ns = tty ? 1000000000ull : 5000000000ull;
+    memset(o, 0, sizeof *o);
+    gr_sim_config_default(&o->cfg);
+    o->cfg.duration_ns = 5000000000ull;
+    o->cfg.clear_interval_ns = 15ull * 60 * 1000000000ull;
+    gr_cli_db_init(&o->db);
+    o->tty = gr_cli_is_tty(stderr);
+    o->progress_ns = o->tty ? 1000000000ull : 5000000000ull;
     uint64_t v;
-    const char *rate_arg = NULL;
     int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         const char *name = NULL;
         switch (c) {
-        case GR_SIM_OPT_HELP: {
-            char dbh[1024];
-            printf(gr_sim_usage, gr_cli_db_help(dbh, sizeof dbh, 20));
+        case GR_SIM_OPT_HELP:
+            usage(stdout);
             return GR_EXIT_OK;
-        }
         case GR_SIM_OPT_PROFILE:
-            cfg.profile = optarg;
+            o->cfg.profile = optarg;
             break;
         case GR_SIM_OPT_VARIANT:
-            cfg.variant = optarg;
+            o->cfg.variant = optarg;
             break;
         case GR_SIM_OPT_THREADS:
             if (gr_cli_parse_u64(optarg, &v) || v < 1 || v > 1024) {
                 gr_cli_error("sim", "--threads wants 1..1024, not '%s'", optarg);
                 return GR_EXIT_USAGE;
             }
-            cfg.threads = (unsigned)v;
+            o->cfg.threads = (unsigned)v;
             break;
         case GR_SIM_OPT_DURATION:
-            if (gr_cli_parse_duration(optarg, &cfg.duration_ns)) {
+            if (gr_cli_parse_duration(optarg, &o->cfg.duration_ns)) {
                 gr_cli_error("sim", "--duration: bad duration '%s'", optarg);
                 return GR_EXIT_USAGE;
             }
-            duration_set = true;
+            o->duration_set = true;
             break;
         case GR_SIM_OPT_MAXREQ:
-            if (gr_cli_parse_u64(optarg, &cfg.max_requests) || cfg.max_requests == 0) {
+            if (gr_cli_parse_u64(optarg, &o->cfg.max_requests) || o->cfg.max_requests == 0) {
                 gr_cli_error("sim", "--max-requests wants a positive count, not '%s'", optarg);
                 return GR_EXIT_USAGE;
             }
             break;
         case GR_SIM_OPT_RATE:
-            rate_arg = optarg;
+            o->rate_arg = optarg;
             break;
         case GR_SIM_OPT_SEED:
-            if (gr_cli_parse_u64(optarg, &cfg.seed)) {
+            if (gr_cli_parse_u64(optarg, &o->cfg.seed)) {
                 gr_cli_error("sim", "--seed wants an unsigned integer, not '%s'", optarg);
                 return GR_EXIT_USAGE;
             }
-            seed_set = true;
+            o->seed_set = true;
             break;
         case GR_SIM_OPT_CLEAR:
-            if (gr_cli_parse_duration(optarg, &cfg.clear_interval_ns)) {
+            if (gr_cli_parse_duration(optarg, &o->cfg.clear_interval_ns)) {
                 gr_cli_error("sim", "--cache-clear: bad duration '%s'", optarg);
                 return GR_EXIT_USAGE;
             }
             break;
         case GR_SIM_OPT_MISSCOST:
-            if (gr_cli_parse_duration(optarg, &cfg.miss_cost_ns) ||
-                cfg.miss_cost_ns > 10000000000ull) {
+            if (gr_cli_parse_duration(optarg, &o->cfg.miss_cost_ns) ||
+                o->cfg.miss_cost_ns > 10000000000ull) {
                 gr_cli_error("sim", "--miss-cost: bad duration '%s' (at most 10s)", optarg);
                 return GR_EXIT_USAGE;
             }
             break;
         case GR_SIM_OPT_WINDOW:
-            if (gr_cli_parse_u64(optarg, &cfg.cache.window_ns) ||
-                cfg.cache.window_ns > 1000000000ull) {
+            if (gr_cli_parse_u64(optarg, &o->cfg.cache.window_ns) ||
+                o->cfg.cache.window_ns > 1000000000ull) {
                 gr_cli_error("sim", "--window-ns wants 0..1000000000, not '%s'", optarg);
                 return GR_EXIT_USAGE;
             }
             break;
         case GR_SIM_OPT_NODETECTOR:
-            cfg.cache.detector = false;
+            o->cfg.cache.detector = false;
             break;
         case GR_SIM_OPT_STRIPES:
             if (gr_cli_parse_u64(optarg, &v) || v < 1 || v > 65536 || (v & (v - 1))) {
                 gr_cli_error("sim", "--stripes wants a power of two up to 65536, not '%s'", optarg);
                 return GR_EXIT_USAGE;
             }
-            cfg.cache.stripes = (unsigned)v;
+            o->cfg.cache.stripes = (unsigned)v;
             break;
         case GR_SIM_OPT_BLOCK:
-            cfg.block = optarg;
+            o->cfg.block = optarg;
             break;
         case GR_SIM_OPT_ALLOW:
-            cfg.allow = optarg;
+            o->cfg.allow = optarg;
             break;
         case GR_SIM_OPT_PROGRESS:
-            if (gr_cli_parse_duration(optarg, &progress_ns)) {
+            if (gr_cli_parse_duration(optarg, &o->progress_ns)) {
                 gr_cli_error("sim", "--progress: bad duration '%s'", optarg);
                 return GR_EXIT_USAGE;
             }
             break;
         case GR_SIM_OPT_JSON:
-            json = true;
+            o->json = true;
             break;
         case GR_SIM_OPT_BACKEND:
             name = "backend";
@@ -309,18 +321,44 @@ gr_cmd_sim(int argc, char **argv)
                          argv[optind - 1]);
             return GR_EXIT_USAGE;
         }
-        if (name && gr_cli_db_arg("sim", &db, name, optarg))
+        if (name && gr_cli_db_arg("sim", &o->db, name, optarg))
             return GR_EXIT_USAGE;
     }
     if (optind < argc) {
         gr_cli_error("sim", "unexpected argument '%s' (see --help)", argv[optind]);
         return GR_EXIT_USAGE;
     }
-    if (gr_cli_block_or_allow("sim", cfg.block, cfg.allow))
+    if (gr_cli_block_or_allow("sim", o->cfg.block, o->cfg.allow))
         return GR_EXIT_USAGE;
-    if (cfg.max_requests && !duration_set)
-        cfg.duration_ns = 0;
+    if (o->cfg.max_requests && !o->duration_set)
+        o->cfg.duration_ns = 0;
 
+    return GR_CLI_RUN;
+}
+
+/* The rate of --rate: a number, or 'profile' for the profile's; -1 with a
+ * message when it is neither. */
+static int
+sim_rate(const char *arg, const gr_profile *profile, double *rate)
+{
+    *rate = 0;
+    if (arg && !strcmp(arg, "profile")) {
+        *rate = profile->rate;
+    } else if (arg) {
+        char *end;
+        *rate = strtod(arg, &end);
+        if (*arg == '\0' || *end || !(*rate >= 0 && *rate <= 1e9)) {
+            gr_cli_error("sim", "--rate wants requests/s (0..1e9) or 'profile', not '%s'", arg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+run_sim(const struct sim_opts *o)
+{
+    gr_sim_config cfg = o->cfg;
     /* Load the profile here too: its seed and rate are the defaults, and a
      * bad profile is reported with the right exit status before any work. */
     gr_profile profile;
@@ -330,41 +368,37 @@ gr_cmd_sim(int argc, char **argv)
         gr_cli_error("sim", "%s", err);
         return rc == GR_TRAFFIC_ENOENT ? GR_EXIT_NOINPUT : GR_EXIT_DATAERR;
     }
-    if (!seed_set)
+    if (!o->seed_set)
         cfg.seed = profile.seed;
-    double rate = 0;
-    if (rate_arg && !strcmp(rate_arg, "profile")) {
-        rate = profile.rate;
-    } else if (rate_arg) {
-        char *end;
-        rate = strtod(rate_arg, &end);
-        if (*rate_arg == '\0' || *end || !(rate >= 0 && rate <= 1e9)) {
-            gr_cli_error("sim", "--rate wants requests/s (0..1e9) or 'profile', not '%s'",
-                         rate_arg);
-            return GR_EXIT_USAGE;
-        }
-    }
-    cfg.rate = rate;
+    if (sim_rate(o->rate_arg, &profile, &cfg.rate))
+        return GR_EXIT_USAGE;
+    cfg.backend = o->db.kind;
+    cfg.mmdb_path = o->db.mmdb_path;
+    cfg.csv_paths = o->db.csv_paths;
+    cfg.n_csv = (size_t)o->db.n_csv;
 
-    cfg.backend = db.kind;
-    cfg.mmdb_path = db.mmdb_path;
-    cfg.csv_paths = db.csv_paths;
-    cfg.n_csv = (size_t)db.n_csv;
-
-    struct gr_sim_cli_progress pc = {tty, false};
-    if (progress_ns) {
+    struct gr_sim_cli_progress pc = {o->tty, false};
+    if (o->progress_ns) {
         cfg.progress = gr_sim_cli_progress;
         cfg.progress_ctx = &pc;
-        cfg.progress_interval_ns = progress_ns;
+        cfg.progress_interval_ns = o->progress_ns;
     }
     gr_sim_result res;
     rc = gr_sim_run(&cfg, &res, err, sizeof err);
-    if (pc.printed && tty)
+    if (pc.printed && o->tty)
         fputc('\n', stderr);
     if (rc) {
         gr_cli_error("sim", "%s", err);
         return gr_sim_cli_exit_for(rc);
     }
-    gr_sim_cli_print(&cfg, profile.name, rate, &res, json);
+    gr_sim_cli_print(&cfg, profile.name, cfg.rate, &res, o->json);
     return res.mismatches == 0 && res.errors == 0 ? GR_EXIT_OK : GR_EXIT_FAIL;
+}
+
+int
+gr_cmd_sim(int argc, char **argv)
+{
+    struct sim_opts o;
+    int rc = parse_sim_options(argc, argv, &o);
+    return rc == GR_CLI_RUN ? run_sim(&o) : rc;
 }

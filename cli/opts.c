@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "georace/defaultdb.h"
+#include "georace/traffic.h"
 
 /* Help text wrapping (gr_cli_help_wrap): a line being filled in buf. */
 enum { GR_CLI_HELP_WIDTH = 79 };
@@ -268,6 +269,20 @@ gr_cli_db_help(char *buf, size_t cap, int col)
     for (size_t i = 0; i < sizeof opts / sizeof opts[0] && len + 1 < cap; i++) {
         gr_cli_help_wrap(buf + len, cap - len, col, opts[i][0], opts[i][1]);
         len += strlen(buf + len);
+    }
+    return buf;
+}
+
+const char *
+gr_cli_profile_names(char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (const char *const *n = gr_profile_builtin_names(); *n && len + 1 < cap; n++) {
+        int w = snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", *n);
+        if (w < 0)
+            break;
+        len += (size_t)w;
     }
     return buf;
 }
