@@ -24,12 +24,14 @@ gr_dbgen_list_emit(gr_dbgen_list *l, gr_dbgen_u128 first, gr_dbgen_u128 last, co
         }
     }
     if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 65536;
-        l->v = realloc(l->v, l->cap * sizeof *l->v);
-        if (!l->v) {
+        size_t cap = l->cap ? l->cap * 2 : 65536;
+        gr_dbgen_range *v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
             fprintf(stderr, "georace-dbgen: out of memory\n");
             exit(1);
         }
+        l->v = v;
+        l->cap = cap;
     }
     gr_dbgen_range *r = &l->v[l->n++];
     r->first = first;
