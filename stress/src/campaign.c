@@ -12,6 +12,7 @@
 
 #include "georace/campaign.h"
 #include "georace/jsonl.h"
+#include "georace/rate.h"
 
 int
 gr_campaign_parse_seed_range(const char *s, uint64_t *first, uint64_t *last)
@@ -116,6 +117,7 @@ struct gr_campaign_run_state {
     uint64_t k, seed;
     uint64_t prev_requests;
     double prev_t;
+    gr_rate_ewma rate; /* the progress line's rate, across trials */
     double *ttfs;
     size_t n_ttfs, cap_ttfs;
     double offset_hint_s; /* child start-up time seen in the last trial */
@@ -145,6 +147,7 @@ gr_campaign_on_sample(const gr_sim_progress *p, void *ctx)
     double rps = 0;
     if (t > s->prev_t && p->requests >= s->prev_requests)
         rps = (double)(p->requests - s->prev_requests) / (t - s->prev_t);
+    s->st.req_per_s = gr_rate_ewma_add(&s->rate, rps, t - s->prev_t);
     s->prev_t = t;
     s->prev_requests = p->requests;
     if (s->c->out && s->c->write_samples) {
@@ -157,7 +160,6 @@ gr_campaign_on_sample(const gr_sim_progress *p, void *ctx)
         s->sum->rss_max_kb = p->rss_kb;
     if (p->cache_len > s->sum->cache_len_max)
         s->sum->cache_len_max = p->cache_len;
-    s->st.req_per_s = rps;
     s->st.hit_ratio = p->requests ? (double)p->hits / (double)p->requests : 0;
     s->st.cache_len = p->cache_len;
     s->st.rss_kb = p->rss_kb;
@@ -251,6 +253,7 @@ gr_campaign_run(const gr_campaign *c, gr_campaign_summary *sum)
     s.c = c;
     s.sum = sum;
     s.t0 = gr_campaign_now();
+    gr_rate_ewma_init(&s.rate, GR_CAMPAIGN_RATE_TAU_S);
     unsigned count = c->shard_count ? c->shard_count : 1;
     uint64_t limit = c->trials;
     if (c->has_seed_last) {

@@ -1,6 +1,8 @@
 /*
  * display.c - the live progress of a campaign: one line rewritten in place
- * on a terminal, a plain line every few seconds in CI logs.
+ * on a terminal, a plain line every few seconds in CI logs. Its request
+ * rate is a moving average over the last few seconds (the campaign's,
+ * rate.h), so a slow steady run reads its real rate.
  */
 #include <stdio.h>
 #include <time.h>
@@ -48,10 +50,10 @@ gr_campaign_display_status(const gr_campaign_status *st, bool trial_ended, void 
         snprintf(trials, sizeof trials, "%llu", (unsigned long long)st->trials_done);
     char line[256];
     int n = snprintf(line, sizeof line,
-                     "elapsed %s eta %s | trials %s | %.0f req/s | hit %.1f%% | cache %zu | "
-                     "rss %.1f MiB | failures %llu | mismatches %llu",
-                     el, eta, trials, st->req_per_s, st->hit_ratio * 100, st->cache_len,
-                     (double)st->rss_kb / 1024, (unsigned long long)st->failures,
+                     "elapsed %s eta %s | trials %s | %.0f req/s (%.0fs avg) | hit %.1f%% | "
+                     "cache %zu | rss %.1f MiB | failures %llu | mismatches %llu",
+                     el, eta, trials, st->req_per_s, GR_CAMPAIGN_RATE_TAU_S, st->hit_ratio * 100,
+                     st->cache_len, (double)st->rss_kb / 1024, (unsigned long long)st->failures,
                      (unsigned long long)st->mismatches);
     if (d->tty) {
         int pad = d->last_len > n ? d->last_len - n : 0;

@@ -5,7 +5,10 @@
  *
  * Time axis of the throughput and RSS charts: campaign time per variant,
  * i.e. the trials laid end to end in seed order (a 40-minute single-trial
- * job is its own time; a campaign of short trials is their sum).
+ * job is its own time; a campaign of short trials is their sum). The
+ * throughput chart draws each sample as a dot and, as a line, the moving
+ * average over a window of about a sixtieth of the campaign (rate.h): the
+ * rate of one 250 ms sample says little at tens of requests/s.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "georace/jsonl.h"
+#include "georace/rate.h"
 #include "georace/report.h"
 #include "georace/survival.h"
 
@@ -130,40 +134,97 @@ gr_report_survival(const char *dir, struct gr_report_variant *v)
     return np;
 }
 
-/* Throughput and RSS over campaign time; returns samples written. */
-static size_t
-gr_report_timeline(const char *dir, struct gr_report_variant *v)
+/* A variant's samples in campaign time: sorted by seed, then time, the
+ * trials laid end to end. */
+struct gr_report_timeline {
+    size_t n;
+    json_t **s;   /* the sample records, in that order */
+    double *t;    /* campaign time of each */
+    double *rate; /* its request rate (over its own interval) */
+    double *avg;  /* the moving average of the rate (rate.h) */
+};
+
+static void
+gr_report_timeline_free(struct gr_report_timeline *tl)
+{
+    free(tl->s), free(tl->t), free(tl->rate), free(tl->avg);
+    memset(tl, 0, sizeof *tl);
+}
+
+/* 0, or -1 when out of memory (tl empty). */
+static int
+gr_report_timeline_load(const struct gr_report_variant *v, struct gr_report_timeline *tl)
 {
     size_t n = json_array_size(v->samples);
+    memset(tl, 0, sizeof *tl);
     if (n == 0)
         return 0;
-    json_t **s = malloc(n * sizeof *s);
-    for (size_t i = 0; i < n; i++)
-        s[i] = json_array_get(v->samples, i);
-    qsort(s, n, sizeof *s, gr_report_cmp_sample);
-    char name[128];
-    snprintf(name, sizeof name, "data/timeline-%s.dat", v->file);
-    FILE *f = gr_report_open(dir, name, "w");
-    if (!f) {
-        free(s);
-        return 0;
+    tl->s = malloc(n * sizeof *tl->s);
+    tl->t = malloc(n * sizeof *tl->t);
+    tl->rate = malloc(n * sizeof *tl->rate);
+    tl->avg = malloc(n * sizeof *tl->avg);
+    if (!tl->s || !tl->t || !tl->rate || !tl->avg) {
+        gr_report_timeline_free(tl);
+        return -1;
     }
-    fprintf(f, "# campaign_s req_per_s rss_mib cache_len seed (%s)\n", v->name);
+    for (size_t i = 0; i < n; i++)
+        tl->s[i] = json_array_get(v->samples, i);
+    qsort(tl->s, n, sizeof *tl->s, gr_report_cmp_sample);
     double offset = 0, last_t = 0, seed = -1;
     for (size_t i = 0; i < n; i++) {
-        double sd = gr_jsonl_num(s[i], "seed", 0), t = gr_jsonl_num(s[i], "t_s", 0);
+        double sd = gr_jsonl_num(tl->s[i], "seed", 0), t = gr_jsonl_num(tl->s[i], "t_s", 0);
         if (sd != seed) {
             offset += last_t;
             last_t = 0;
             seed = sd;
         }
         last_t = t;
-        fprintf(f, "%.3f %.1f %.2f %.0f %.0f\n", offset + t, gr_jsonl_num(s[i], "req_per_s", 0),
-                gr_jsonl_num(s[i], "rss_kb", 0) / 1024, gr_jsonl_num(s[i], "cache_len", 0), sd);
+        tl->t[i] = offset + t;
+        tl->rate[i] = gr_jsonl_num(tl->s[i], "req_per_s", 0);
     }
+    tl->n = n;
+    return 0;
+}
+
+/* The throughput chart's averaging window: about a sixtieth of the longest
+ * campaign, on a round number of seconds from 5 to 60 (an hour-long run is
+ * averaged over a minute). */
+static double
+gr_report_avg_window(const struct gr_report_timeline *tl, size_t nv)
+{
+    static const double steps[] = {5, 10, 15, 30, 60};
+    double span = 0;
+    for (size_t i = 0; i < nv; i++)
+        if (tl[i].n)
+            span = fmax(span, tl[i].t[tl[i].n - 1]);
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        if (steps[i] >= span / 60)
+            return steps[i];
+    return steps[sizeof steps / sizeof steps[0] - 1];
+}
+
+/* Throughput and RSS over campaign time into data/timeline-VARIANT.dat;
+ * returns samples written. */
+static size_t
+gr_report_timeline(const char *dir, const struct gr_report_variant *v,
+                   struct gr_report_timeline *tl, double window_s)
+{
+    if (tl->n == 0)
+        return 0;
+    gr_rate_trailing_mean(tl->t, tl->rate, tl->n, window_s, tl->avg);
+    char name[128];
+    snprintf(name, sizeof name, "data/timeline-%s.dat", v->file);
+    FILE *f = gr_report_open(dir, name, "w");
+    if (!f)
+        return 0;
+    fprintf(f, "# campaign_s req_per_s rss_mib cache_len seed req_per_s_avg_%.0fs (%s)\n", window_s,
+            v->name);
+    for (size_t i = 0; i < tl->n; i++)
+        fprintf(f, "%.3f %.1f %.2f %.0f %.0f %.1f\n", tl->t[i], tl->rate[i],
+                gr_jsonl_num(tl->s[i], "rss_kb", 0) / 1024, gr_jsonl_num(tl->s[i], "cache_len", 0),
+                gr_jsonl_num(tl->s[i], "seed", 0), tl->avg[i]);
     fclose(f);
-    free(s);
-    return n;
+    return tl->n;
 }
 
 static size_t
@@ -204,6 +265,26 @@ gr_report_plot_list(FILE *g, struct gr_report *r, const char *prefix, const char
     fprintf(g, "\n");
 }
 
+/* Each variant's samples as dots and their moving average (column 6) as a
+ * line of the same colour, titled with the window. */
+static void
+gr_report_plot_smoothed(FILE *g, struct gr_report *r, size_t *counts, double window_s)
+{
+    int k = 0;
+    for (size_t i = 0; i < r->nv; i++) {
+        if (!counts[i])
+            continue;
+        k++;
+        fprintf(g,
+                "%s'data/timeline-%s.dat' using 1:2 with points pt 7 ps 0.25 lc %d notitle, \\\n"
+                "     'data/timeline-%s.dat' using 1:6 with lines lw 2 lc %d "
+                "title '%s (%.0f s average)'",
+                k == 1 ? "plot " : ", \\\n     ", r->v[i].file, k, r->v[i].file, k, r->v[i].name,
+                window_s);
+    }
+    fprintf(g, "\n");
+}
+
 /* A chart goes straight into the script: SVG output, then the chart's own
  * commands (ending in a plot), then the same plot again as PNG. */
 static void
@@ -223,8 +304,8 @@ gr_report_chart_end(FILE *g, const char *name, char names[4][32], int *nc)
 
 /* Write charts.gp; returns the number of charts in it. */
 static int
-gr_report_script(const char *dir, struct gr_report *r, size_t *km, size_t *tl, size_t nmeas,
-                 char names[4][32])
+gr_report_script(const char *dir, struct gr_report *r, size_t *km, size_t *tl, double window_s,
+                 size_t nmeas, char names[4][32])
 {
     FILE *g = gr_report_open(dir, "charts.gp", "w");
     if (!g)
@@ -246,9 +327,12 @@ gr_report_script(const char *dir, struct gr_report *r, size_t *km, size_t *tl, s
     }
     if (any_tl) {
         gr_report_chart_begin(g, "throughput");
-        fprintf(g, "set title 'Throughput over time'\nset xlabel 'campaign time (s)'\n"
-                   "set ylabel 'requests/s'\nset grid\nset key outside right\n");
-        gr_report_plot_list(g, r, "timeline", "1:2", "with lines", tl);
+        fprintf(g,
+                "set title 'Throughput over time: moving average over %.0f s (lines), each "
+                "sample (dots)'\nset xlabel 'campaign time (s)'\n"
+                "set ylabel 'requests/s'\nset grid\nset key outside right\n",
+                window_s);
+        gr_report_plot_smoothed(g, r, tl, window_s);
         gr_report_chart_end(g, "throughput", names, &nc);
         gr_report_chart_begin(g, "rss");
         fprintf(g, "set title 'Resident memory over time'\nset xlabel 'campaign time (s)'\n"
@@ -429,15 +513,21 @@ gr_report_build(const char *const *inputs, size_t n, const char *dir, const char
     }
     if (!rc) {
         size_t km[32] = {0}, tl[32] = {0};
+        struct gr_report_timeline lines[32];
+        for (size_t v = 0; v < r.nv; v++)
+            if (gr_report_timeline_load(&r.v[v], &lines[v]))
+                fprintf(stderr, "report: no memory for the timeline of %s\n", r.v[v].name);
+        double window_s = gr_report_avg_window(lines, r.nv);
         for (size_t v = 0; v < r.nv; v++) {
             km[v] = gr_report_survival(dir, &r.v[v]);
-            tl[v] = gr_report_timeline(dir, &r.v[v]);
+            tl[v] = gr_report_timeline(dir, &r.v[v], &lines[v], window_s);
+            gr_report_timeline_free(&lines[v]);
             st->trials += json_array_size(r.v[v].trials);
             st->samples += json_array_size(r.v[v].samples);
         }
         size_t nmeas = gr_report_measures(dir, r.measures);
         char charts[4][32];
-        int nc = gr_report_script(dir, &r, km, tl, nmeas, charts);
+        int nc = gr_report_script(dir, &r, km, tl, window_s, nmeas, charts);
         int plot_rc = 0;
         if (nc > 0) {
             plot_rc = gr_report_gnuplot(dir, gnuplot ? gnuplot : "gnuplot", err, errcap);

@@ -48,11 +48,16 @@ typedef struct gr_campaign_summary {
     int n_messages;
 } gr_campaign_summary;
 
+/* Time constant of the live request rate (rate.h): a moving average over
+ * the last few seconds, not the last sample interval. */
+#define GR_CAMPAIGN_RATE_TAU_S 5.0
+
 /* Live state passed to the display after every sample and trial. */
 typedef struct gr_campaign_status {
     double elapsed_s, eta_s;                           /* eta -1: unknown */
     uint64_t trial_index, trials_done, trials_planned; /* planned 0: duration mode */
-    double req_per_s, hit_ratio;
+    double req_per_s;                                  /* moving average, GR_CAMPAIGN_RATE_TAU_S */
+    double hit_ratio;
     size_t cache_len, rss_kb;
     uint64_t failures, mismatches;
 } gr_campaign_status;
