@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git golang-go
   clang libclang-rt-14-dev llvm-14 clang-format
   libmaxminddb-dev mmdb-bin libmaxmind-db-writer-perl
   libcunit1-dev libevent-dev libjansson-dev libuv1-dev libhttp-parser-dev

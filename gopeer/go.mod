@@ -1,0 +1,3 @@
+module georace/gopeer
+
+go 1.19

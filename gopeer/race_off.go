@@ -1,0 +1,6 @@
+//go:build !race
+
+package main
+
+// raceBuild tells the reports that this binary runs under Go's race detector.
+const raceBuild = false
