@@ -1,14 +1,14 @@
 /*
  * viaproxy.c - see viaproxy.h. Runs inside a trial's child process, which
  * starts three children of its own (viaproxy_children.h):
- *   1. the origin server on 127.0.0.1:0, read the bound address it reports
+ *   1. the upstream on 127.0.0.1:0, read the bound address it reports
  *   2. the proxy on 127.0.0.1:0 in front of it, same
  *   3. load against the proxy for the trial's duration; meanwhile one poll()
  *      loop collects the load's report (its result) and watches a pidfd of
  *      the proxy, so the proxy's death is seen when it happens (waitpid), and
  *      samples the proxy's RSS from /proc/PID/status
  *   4. the proxy's counters from GET /-/metrics, if it is still alive
- *   5. SIGTERM to proxy and origin, reap them
+ *   5. SIGTERM to proxy and upstream, reap them
  *   6. the proxy's end (wait status, time, what is unknown) goes to the
  *      trial runner as a subject record (trial.h), which judges the trial by it
  * Requests, mismatches and request errors come from the load generator's
@@ -250,29 +250,29 @@ gr_viaproxy_finish(struct gr_viaproxy_watch *w, gr_sim_result *out)
 
 /* SIGTERM to the servers that started, and reap them. */
 static void
-gr_viaproxy_stop_servers(pid_t px, pid_t origin)
+gr_viaproxy_stop_servers(pid_t px, pid_t up)
 {
     int st;
     gr_viaproxy_stop(px, &st);
-    gr_viaproxy_stop(origin, &st);
+    gr_viaproxy_stop(up, &st);
 }
 
 int
 gr_viaproxy_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errcap)
 {
     memset(out, 0, sizeof *out);
-    char origin_addr[128], px_addr[128], target[160];
-    int origin_fd = -1, px_fd = -1, st = 0;
-    pid_t origin = gr_viaproxy_start_origin(&origin_fd);
-    if (origin < 0 || gr_viaproxy_read_address(origin_fd, origin_addr, sizeof origin_addr)) {
-        snprintf(err, errcap, "the origin server did not start");
-        gr_viaproxy_stop_servers(-1, origin);
+    char up_addr[128], px_addr[128], target[160];
+    int up_fd = -1, px_fd = -1, st = 0;
+    pid_t up = gr_viaproxy_start_upstream(&up_fd);
+    if (up < 0 || gr_viaproxy_read_address(up_fd, up_addr, sizeof up_addr)) {
+        snprintf(err, errcap, "the upstream did not start");
+        gr_viaproxy_stop_servers(-1, up);
         return -1;
     }
-    pid_t px = gr_viaproxy_start_proxy(cfg, origin_addr, &px_fd);
+    pid_t px = gr_viaproxy_start_proxy(cfg, up_addr, &px_fd);
     if (px < 0 || gr_viaproxy_read_address(px_fd, px_addr, sizeof px_addr)) {
         snprintf(err, errcap, "the proxy did not start");
-        gr_viaproxy_stop_servers(px, origin);
+        gr_viaproxy_stop_servers(px, up);
         return -1;
     }
     snprintf(target, sizeof target, "http://%s/", px_addr);
@@ -297,8 +297,8 @@ gr_viaproxy_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t 
     }
     uint64_t load_ns = gr_viaproxy_since(&w);
     gr_viaproxy_finish(&w, out);
-    gr_viaproxy_stop(origin, &st);
-    close(px_fd), close(origin_fd);
+    gr_viaproxy_stop(up, &st);
+    close(px_fd), close(up_fd);
     if (w.pidfd >= 0)
         close(w.pidfd);
     out->elapsed_ns = w.subject.died && w.subject.end_ns < load_ns ? w.subject.end_ns : load_ns;

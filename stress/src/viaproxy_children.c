@@ -84,10 +84,10 @@ gr_viaproxy_report_address(int fd, const char *addr)
     close(fd);
 }
 
-/* ---- the origin server ---- */
+/* ---- the upstream ---- */
 
 static void
-gr_viaproxy_origin_main(const void *arg, int fd)
+gr_viaproxy_upstream_main(const void *arg, int fd)
 {
     gr_upstream_config cfg;
     gr_upstream *u;
@@ -97,7 +97,7 @@ gr_viaproxy_origin_main(const void *arg, int fd)
     cfg.listen = "127.0.0.1:0";
     gr_signals_block();
     if (gr_upstream_start(&cfg, &u, err, sizeof err)) {
-        fprintf(stderr, "georace origin: %s\n", err);
+        fprintf(stderr, "georace upstream: %s\n", err);
         _exit(GR_VIAPROXY_EXIT_UNAVAIL);
     }
     gr_viaproxy_report_address(fd, gr_upstream_address(u));
@@ -107,16 +107,16 @@ gr_viaproxy_origin_main(const void *arg, int fd)
 }
 
 pid_t
-gr_viaproxy_start_origin(int *fd)
+gr_viaproxy_start_upstream(int *fd)
 {
-    return gr_viaproxy_fork("georace-origin", gr_viaproxy_origin_main, NULL, fd);
+    return gr_viaproxy_fork("gr-upstream", gr_viaproxy_upstream_main, NULL, fd);
 }
 
 /* ---- the proxy under test ---- */
 
 struct gr_viaproxy_proxy_arg {
     const gr_sim_config *cfg;
-    const char *origin;
+    const char *upstream;
 };
 
 /* The proxy of a trial: the variant and its knobs, the clear ticker and
@@ -129,7 +129,7 @@ gr_viaproxy_proxy_config(const struct gr_viaproxy_proxy_arg *a, gr_proxy_config 
     const gr_sim_config *cfg = a->cfg;
     gr_proxy_config_default(pc);
     pc->listen = "127.0.0.1:0";
-    pc->upstream = a->origin;
+    pc->upstream = a->upstream;
     pc->workers = cfg->threads ? cfg->threads : 2;
     pc->variant = cfg->variant;
     pc->cache.window_ns = cfg->cache.window_ns;
@@ -171,10 +171,10 @@ gr_viaproxy_proxy_main(const void *arg, int fd)
 }
 
 pid_t
-gr_viaproxy_start_proxy(const gr_sim_config *cfg, const char *origin, int *fd)
+gr_viaproxy_start_proxy(const gr_sim_config *cfg, const char *upstream, int *fd)
 {
-    struct gr_viaproxy_proxy_arg a = {cfg, origin};
-    return gr_viaproxy_fork("georace-proxy", gr_viaproxy_proxy_main, &a, fd);
+    struct gr_viaproxy_proxy_arg a = {cfg, upstream};
+    return gr_viaproxy_fork("gr-proxy", gr_viaproxy_proxy_main, &a, fd);
 }
 
 /* ---- the load generator ---- */
@@ -221,7 +221,7 @@ pid_t
 gr_viaproxy_start_load(const gr_sim_config *cfg, const char *target, int *fd)
 {
     struct gr_viaproxy_load_arg a = {cfg, target};
-    return gr_viaproxy_fork("georace-load", gr_viaproxy_load_main, &a, fd);
+    return gr_viaproxy_fork("gr-load", gr_viaproxy_load_main, &a, fd);
 }
 
 int

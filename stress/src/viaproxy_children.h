@@ -1,16 +1,16 @@
 /*
  * viaproxy_children.h - the three processes of a via-proxy trial (private
- * to stress/): the origin server, the proxy under test and the load
- * generator. Each is a fork of the trial's process that calls its library's
- * entry point (upstream.h, proxy.h, loadgen.h) with a configuration made
- * from the trial's gr_sim_config; no command line is built or parsed.
+ * to stress/): the upstream, the proxy under test and the load generator.
+ * Each is a fork of the trial's process that calls its library's entry
+ * point (upstream.h, proxy.h, loadgen.h) with a configuration made from
+ * the trial's gr_sim_config; no command line is built or parsed.
  *
  * Every child dies with the trial (PR_SET_PDEATHSIG), is named for ps
- * ("georace-origin", "georace-proxy", "georace-load"), keeps the trial's
- * stderr (so the proxy's Go-style fatal error or sanitizer report is the
- * trial's) and reports to the trial over a pipe: the servers write the
- * address they bound, one line, then serve until SIGTERM and exit 0; the
- * load generator writes its gr_load_result when the run is over.
+ * ("gr-upstream", "gr-proxy", "gr-load"), keeps the trial's stderr (so the
+ * proxy's Go-style fatal error or sanitizer report is the trial's) and
+ * reports to the trial over a pipe: the servers write the address they
+ * bound, one line, then serve until SIGTERM and exit 0; the load generator
+ * writes its gr_load_result when the run is over.
  */
 #ifndef GEORACE_VIAPROXY_CHILDREN_H
 #define GEORACE_VIAPROXY_CHILDREN_H
@@ -23,8 +23,8 @@
 
 /* Each returns the child's pid and the read end of its report pipe in
  * *fd, or -1 when it could not fork. */
-pid_t gr_viaproxy_start_origin(int *fd);
-pid_t gr_viaproxy_start_proxy(const gr_sim_config *cfg, const char *origin, int *fd);
+pid_t gr_viaproxy_start_upstream(int *fd);
+pid_t gr_viaproxy_start_proxy(const gr_sim_config *cfg, const char *upstream, int *fd);
 pid_t gr_viaproxy_start_load(const gr_sim_config *cfg, const char *target, int *fd);
 
 /* The address line a server child reports (10 s at most); 0 or -1. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# 'georace stress --via proxy': each trial starts a real origin server and proxy
-# on 127.0.0.1 port 0 and drives the proxy with the load generator (answers
+# 'georace stress --via proxy': each trial starts a real upstream and proxy on
+# 127.0.0.1 port 0 and drives the proxy with the load generator (answers
 # checked against ground truth); the trial records go to --out as JSON lines.
 #
 #   via_proxy.sh GEORACE fixed   syncmap behind the proxy, flood-burst, four
@@ -76,11 +76,11 @@ killed)
     --profile flood-burst --trial-duration 20s --cache-clear 250ms --sample-interval 100ms \
     --expect fail --out "$out" >"$work/stress.out" 2>"$work/stress.err" &
   stress_pid=$!
-  # The proxy: the child of the trial process (child of stress) named georace-proxy.
+  # The proxy: the child of the trial process (child of stress) named gr-proxy.
   px=
   for _ in $(seq 300); do
     for trial in $(ps -o pid= --ppid "$stress_pid"); do
-      px=$(ps -o pid=,comm= --ppid "$trial" | awk '$2 == "georace-proxy" { print $1 }')
+      px=$(ps -o pid=,comm= --ppid "$trial" | awk '$2 == "gr-proxy" { print $1 }')
       [ -n "$px" ] && break
     done
     # mid-trial: once a sample shows the proxy has answered requests

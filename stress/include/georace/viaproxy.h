@@ -1,9 +1,9 @@
 /*
  * viaproxy.h - a trial workload that runs the real thing instead of the
- * in-process simulator: the origin server, the HTTP proxy (with the
- * variant under test) and the load generator as processes of their own on
- * loopback, each a fork that calls its library directly with a
- * configuration made from the gr_sim_config (variant, threads, write
+ * in-process simulator: the upstream (the test server), the HTTP proxy
+ * (with the variant under test) and the load generator as processes of
+ * their own on loopback, each a fork that calls its library directly with
+ * a configuration made from the gr_sim_config (variant, threads, write
  * window, detector, clear interval, profile, seed, rate, duration). The
  * proxy's stderr is the trial's stderr, so its Go-style fatal error is
  * recorded like the simulator's; the trial is judged by how the proxy
