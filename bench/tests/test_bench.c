@@ -1,0 +1,159 @@
+/*
+ * test_bench.c - the benchmark engines on tiny inputs: every target is
+ * known and listed in order, a cell of a fixed variant measures the mix it
+ * was asked for, the unsafe variants refuse to run concurrently, unknown
+ * targets are errors, and the lookup benchmark's rows all run and agree
+ * with the reference on the embedded database. Speed is never asserted.
+ */
+#include <string.h>
+
+#include "georace/bench_cache.h"
+#include "georace/bench_lookup.h"
+#include "georace/defaultdb.h"
+#include "gr_test.h"
+
+static void
+targets_are_the_variants_then_the_peers(void)
+{
+    static const char *const want[] = {
+        "gomap",   "syncmap+naive-reset", "syncmap", "mutex", "rwlock",
+        "sharded", "rculfhash",           "ck_ht",   "mmdb"};
+    const char *const *t = gr_bench_targets();
+    size_t n = 0;
+    while (t[n])
+        n++;
+    CU_ASSERT_EQUAL_FATAL(n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < n; i++) {
+        CU_ASSERT_STRING_EQUAL(t[i], want[i]);
+        CU_ASSERT(gr_bench_known(t[i]));
+        CU_ASSERT_EQUAL(gr_bench_is_peer(t[i]), i >= 6);
+    }
+    CU_ASSERT(!gr_bench_known("nope"));
+    CU_ASSERT_STRING_EQUAL(gr_bench_unavailable("nope"), "unknown target");
+    CU_ASSERT_PTR_NULL(gr_bench_unavailable("mutex"));
+    CU_ASSERT(!gr_bench_has_hits("mmdb"));
+    CU_ASSERT(gr_bench_has_hits("ck_ht"));
+    CU_ASSERT_STRING_EQUAL(gr_bench_mix_name(GR_BENCH_RESET_STORM), "reset-storm");
+}
+
+static gr_bench_cell
+tiny_cell(const char *target, gr_bench_mix mix, unsigned threads)
+{
+    gr_bench_cell c = {.target = target,
+                       .mix = mix,
+                       .threads = threads,
+                       .duration_ns = 5000000,
+                       .keys = 2000,
+                       .zipf_s = 1.0,
+                       .reset_ns = 500000,
+                       .seed = 1};
+    return c;
+}
+
+static void
+cell_of_a_fixed_variant_measures_its_mix(void)
+{
+    gr_bench_cell c = tiny_cell("mutex", GR_BENCH_MIXED, 2);
+    c.duration_ns = 20000000; /* enough operations for the ratio, even under a sanitizer */
+    gr_bench_result r;
+    char err[256] = "";
+    CU_ASSERT_EQUAL_FATAL(gr_bench_run_cell(&c, &r, err, sizeof err), 0);
+    CU_ASSERT_PTR_NULL(r.skipped);
+    CU_ASSERT(r.ops > 0);
+    CU_ASSERT_EQUAL(r.hits + r.misses, r.ops);
+    CU_ASSERT(r.seconds > 0);
+    CU_ASSERT(r.ops_per_s > 0);
+    CU_ASSERT(r.mem_bytes > 0);
+    /* 10% fresh keys; the hot ones were prefilled: about 90% hits */
+    double hit = (double)r.hits / (double)r.ops;
+    CU_ASSERT(hit > 0.8 && hit < 0.97);
+    CU_ASSERT_EQUAL(r.clears, 0);
+}
+
+static void
+reset_storm_clears_and_unsafe_variants_run_alone(void)
+{
+    gr_bench_cell c = tiny_cell("gomap", GR_BENCH_RESET_STORM, 1);
+    gr_bench_result r;
+    char err[256] = "";
+    CU_ASSERT_EQUAL_FATAL(gr_bench_run_cell(&c, &r, err, sizeof err), 0);
+    CU_ASSERT_PTR_NULL(r.skipped);
+    CU_ASSERT(r.clears > 0);
+    c.threads = 2;
+    CU_ASSERT_EQUAL_FATAL(gr_bench_run_cell(&c, &r, err, sizeof err), 0);
+    CU_ASSERT_PTR_NOT_NULL(r.skipped);
+    CU_ASSERT_EQUAL(r.ops, 0);
+}
+
+static void
+unknown_target_and_bad_cell_are_errors(void)
+{
+    gr_bench_cell c = tiny_cell("nope", GR_BENCH_MIXED, 1);
+    gr_bench_result r;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(gr_bench_run_cell(&c, &r, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "nope"));
+    c = tiny_cell("mutex", GR_BENCH_MIXED, 0);
+    CU_ASSERT_EQUAL(gr_bench_run_cell(&c, &r, err, sizeof err), -1);
+}
+
+static int
+open_embedded(gr_geodb_kind kind, gr_geodb **out, void *ctx)
+{
+    char err[256];
+    (void)ctx;
+    return gr_defaultdb_open(kind, out, err, sizeof err) ? 66 : 0;
+}
+
+static void
+lookup_rows_all_run_and_agree_with_the_reference(void)
+{
+    gr_bench_lookup_config cfg = {.samples = 2000,
+                                  .seed = GR_BENCH_LOOKUP_SEED,
+                                  .cap_ns = 5000000000ull,
+                                  .open = open_embedded};
+    gr_bench_lookup_report r;
+    CU_ASSERT_EQUAL_FATAL(gr_bench_lookup_run(&cfg, &r), GR_BENCH_LOOKUP_OK);
+    CU_ASSERT_EQUAL(r.samples, 2000);
+    CU_ASSERT(r.samples_v6 > 0 && r.samples_v6 < 2000);
+    CU_ASSERT_EQUAL(r.linear_samples, 2); /* samples / 1000 */
+    for (int i = 0; i < GR_BENCH_LOOKUP_ROWS; i++) {
+        CU_ASSERT(r.rows[i].ran);
+        CU_ASSERT(r.rows[i].lookups > 0);
+        CU_ASSERT_EQUAL(r.rows[i].agree, r.rows[i].lookups);
+        CU_ASSERT_EQUAL(r.rows[i].found, r.rows[i].lookups);
+    }
+    CU_ASSERT_EQUAL(r.rows[GR_BENCH_LOOKUP_LINEAR].lookups, 2);
+    CU_ASSERT_EQUAL(gr_bench_lookup_disagreeing_row(&r), -1);
+    /* a disagreement is found */
+    r.rows[GR_BENCH_LOOKUP_CACHE_HIT].agree--;
+    CU_ASSERT_EQUAL(gr_bench_lookup_disagreeing_row(&r), GR_BENCH_LOOKUP_CACHE_HIT);
+}
+
+static int
+open_fails(gr_geodb_kind kind, gr_geodb **out, void *ctx)
+{
+    (void)kind, (void)out, (void)ctx;
+    return 65;
+}
+
+static void
+lookup_hands_back_the_status_of_a_failed_open(void)
+{
+    gr_bench_lookup_config cfg = {.samples = 10, .seed = 1, .cap_ns = 1000000, .open = open_fails};
+    gr_bench_lookup_report r;
+    CU_ASSERT_EQUAL(gr_bench_lookup_run(&cfg, &r), GR_BENCH_LOOKUP_EOPEN);
+    CU_ASSERT_EQUAL(r.open_status, 65);
+    for (int i = 0; i < GR_BENCH_LOOKUP_ROWS; i++)
+        CU_ASSERT(!r.rows[i].ran);
+}
+
+static CU_TestInfo tests[] = {GR_TEST(targets_are_the_variants_then_the_peers),
+                              GR_TEST(cell_of_a_fixed_variant_measures_its_mix),
+                              GR_TEST(reset_storm_clears_and_unsafe_variants_run_alone),
+                              GR_TEST(unknown_target_and_bad_cell_are_errors),
+                              GR_TEST(lookup_rows_all_run_and_agree_with_the_reference),
+                              GR_TEST(lookup_hands_back_the_status_of_a_failed_open),
+                              GR_TEST_END};
+
+GR_TEST_MAIN("bench", tests, NULL, NULL)
