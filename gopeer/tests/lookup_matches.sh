@@ -12,7 +12,9 @@ addrs=(0.0.0.0 0.255.255.255 1.0.0.0 8.8.8.8 9.9.9.9 10.1.2.3 100.64.0.1 100.128
        240.0.0.1 255.255.255.254 255.255.255.255
        :: ::1 ::2 ::ffff:8.8.8.8 64:ff9b::1 100::1 2001::1 2001:db8::1 2001:4860:4860::8888
        2400:cb00::1 2a00:1450::1 3fff::1 fc00::1 fd12:3456::1 fe80::1 fec0::1 ff02::1
-       2c00:637d:1004::5 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff)
+       2c00:637d:1004::5 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 172.31.255.255
+       198.19.255.255 100:0:0:1::1 2001:1ff::1 2001:200::1 3fff:fff::1 3fff:1000::1 fdff::1
+       febf::1)
 # Sampled rows: every Nth IPv4 row gives start, end, start-1 and end+1;
 # every Nth IPv6 row its start and end.
 mapfile -t sampled < <(awk -F, -v n="$samples" '

@@ -75,39 +75,13 @@ test_requests_are_golden(void)
     r.at_ns = 0x1122334455667788ull;
     uint8_t b[GR_WIRE_RECORD_SIZE];
     gr_wire_encode(&r, b);
-    static const uint8_t want[GR_WIRE_RECORD_SIZE] = {0x88,
-                                                      0x77,
-                                                      0x66,
-                                                      0x55,
-                                                      0x44,
-                                                      0x33,
-                                                      0x22,
-                                                      0x11, /* at_ns */
-                                                      0,
-                                                      0,
-                                                      0,
-                                                      0,
-                                                      0,
-                                                      0,
-                                                      0,
-                                                      0,
-                                                      0,
-                                                      0,
-                                                      0xff,
-                                                      0xff,
-                                                      1,
-                                                      2,
-                                                      3,
-                                                      4, /* addr */
-                                                      'U',
-                                                      'S', /* answer */
-                                                      GR_WIRE_PARALLEL | GR_WIRE_NEW_ADDRESS,
-                                                      1,
-                                                      6,
-                                                      2,
-                                                      0x45,
-                                                      0x23};
-    CU_ASSERT_EQUAL(memcmp(b, want, sizeof want), 0);
+    static const uint8_t at[8] = {0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11};
+    static const uint8_t addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4};
+    static const uint8_t tail[8] = {'U',  'S', GR_WIRE_PARALLEL | GR_WIRE_NEW_ADDRESS, 1, 6, 2,
+                                    0x45, 0x23}; /* answer, flags, kind, length, index, tag */
+    CU_ASSERT_EQUAL(memcmp(b, at, 8), 0);
+    CU_ASSERT_EQUAL(memcmp(b + 8, addr, 16), 0);
+    CU_ASSERT_EQUAL(memcmp(b + 24, tail, 8), 0);
 
     /* a reserved IPv6 scanner request: zone code, no letters */
     memset(&r, 0, sizeof r);
