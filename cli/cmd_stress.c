@@ -121,36 +121,6 @@ stress_print_summary(FILE *f, const gr_campaign *c, const gr_campaign_summary *s
         fprintf(f, "  max cache   %zu entries, max RSS n/a\n", s->cache_len_max);
 }
 
-static json_t *
-stress_summary_json(const gr_campaign *c, const gr_campaign_summary *s)
-{
-    json_t *msgs = json_array();
-    for (int i = 0; i < s->n_messages; i++)
-        json_array_append_new(msgs, json_string(s->messages[i]));
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:o}", "type",
-                          "summary", "variant", c->variant, "profile", c->profile, "via", c->via,
-                          "trials", (json_int_t)s->trials, "failures", (json_int_t)s->failures,
-                          "mismatches", (json_int_t)s->mismatches, "errors", (json_int_t)s->errors,
-                          "requests", (json_int_t)s->requests, "elapsed_s", s->elapsed_s,
-                          "exposure_s", s->exposure_s, "messages", msgs);
-    json_t *outc = json_object();
-    for (int i = 0; i <= GR_TRIAL_ERROR; i++)
-        json_object_set_new(outc, gr_trial_outcome_name((gr_trial_outcome)i),
-                            json_integer((json_int_t)s->by_outcome[i]));
-    json_object_set_new(o, "outcomes", outc);
-    if (s->failures) {
-        json_object_set_new(o, "ttf_median_s", json_real(s->ttf_median_s));
-        json_object_set_new(o, "ttf_min_s", json_real(s->ttf_min_s));
-        json_object_set_new(o, "ttf_max_s", json_real(s->ttf_max_s));
-    }
-    json_object_set_new(o, "cache_len_max", json_integer((json_int_t)s->cache_len_max));
-    json_object_set_new(o, "rss_max_kb",
-                        s->rss_known ? json_integer((json_int_t)s->rss_max_kb) : json_null());
-    double hr = gr_campaign_hit_ratio(s);
-    json_object_set_new(o, "hit_ratio", hr < 0 ? json_null() : json_real(hr));
-    return o;
-}
-
 /* GR_CLI_RUN, or the exit status (help printed, bad usage). */
 static int
 parse_stress_options(int argc, char **argv, struct stress_opts *o)
@@ -400,7 +370,7 @@ run_stress(const struct stress_opts *o)
         gr_cli_error("stress", "cannot start trials (fork/pipe failed)");
         return GR_EXIT_SOFTWARE;
     }
-    json_t *sj = stress_summary_json(&c, &sum);
+    json_t *sj = gr_campaign_summary_json(&c, &sum);
     if (out) {
         gr_jsonl_write(out, sj);
         fclose(out);

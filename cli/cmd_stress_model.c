@@ -359,11 +359,8 @@ model_print_predictions(const struct model_opts *o, const gr_ttf_model *model,
         model_fmt_time(ttf, sizeof ttf, pr.median_s);
         fprintf(con, "  %8" PRIu64 " %10.3f %10.3f %12.3g %16s\n", o->rates[i], pr.write_s,
                 pr.pair_s, pr.hazard, ttf);
-        json_t *j = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f}", "type", "prediction",
-                              "profile", "zoraxy-home", "req_per_s", (double)o->rates[i],
-                              "miss_cost_s", o->miss_cost_s, "go_window_ns", o->go_window_ns,
-                              "writes_per_s", pr.write_s, "hazard_per_s", pr.hazard, "median_ttf_s",
-                              isfinite(pr.median_s) ? pr.median_s : -1);
+        json_t *j = gr_measure_prediction_json("zoraxy-home", (double)o->rates[i], o->miss_cost_s,
+                                               o->go_window_ns, &pr);
         if (out)
             gr_jsonl_write(out, j);
         json_array_append_new(jpred, j);

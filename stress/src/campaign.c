@@ -108,6 +108,36 @@ gr_campaign_job_json(const gr_campaign *c)
     return o;
 }
 
+json_t *
+gr_campaign_summary_json(const gr_campaign *c, const gr_campaign_summary *s)
+{
+    json_t *msgs = json_array();
+    for (int i = 0; i < s->n_messages; i++)
+        json_array_append_new(msgs, json_string(s->messages[i]));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:o}", "type",
+                          "summary", "variant", c->variant, "profile", c->profile, "via", c->via,
+                          "trials", (json_int_t)s->trials, "failures", (json_int_t)s->failures,
+                          "mismatches", (json_int_t)s->mismatches, "errors", (json_int_t)s->errors,
+                          "requests", (json_int_t)s->requests, "elapsed_s", s->elapsed_s,
+                          "exposure_s", s->exposure_s, "messages", msgs);
+    json_t *outc = json_object();
+    for (int i = 0; i <= GR_TRIAL_ERROR; i++)
+        json_object_set_new(outc, gr_trial_outcome_name((gr_trial_outcome)i),
+                            json_integer((json_int_t)s->by_outcome[i]));
+    json_object_set_new(o, "outcomes", outc);
+    if (s->failures) {
+        json_object_set_new(o, "ttf_median_s", json_real(s->ttf_median_s));
+        json_object_set_new(o, "ttf_min_s", json_real(s->ttf_min_s));
+        json_object_set_new(o, "ttf_max_s", json_real(s->ttf_max_s));
+    }
+    json_object_set_new(o, "cache_len_max", json_integer((json_int_t)s->cache_len_max));
+    json_object_set_new(o, "rss_max_kb",
+                        s->rss_known ? json_integer((json_int_t)s->rss_max_kb) : json_null());
+    double hr = gr_campaign_hit_ratio(s);
+    json_object_set_new(o, "hit_ratio", hr < 0 ? json_null() : json_real(hr));
+    return o;
+}
+
 /* Sample handler state: one trial's view of the campaign. */
 struct gr_campaign_run_state {
     const gr_campaign *c;

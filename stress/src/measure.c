@@ -223,3 +223,13 @@ gr_measure_model_json(const gr_ttf_model *m)
                      "k_p", m->k_p, "d0_s", m->d0_s, "sigma", m->sigma, "w0_ns", m->w0_ns,
                      "rms_log10", m->rms_log10, "n_fit", (json_int_t)m->n_fit);
 }
+
+json_t *
+gr_measure_prediction_json(const char *profile, double req_s, double miss_cost_s,
+                           double go_window_ns, const gr_ttf_prediction *p)
+{
+    return json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f}", "type", "prediction", "profile",
+                     profile, "req_per_s", req_s, "miss_cost_s", miss_cost_s, "go_window_ns",
+                     go_window_ns, "writes_per_s", p->write_s, "hazard_per_s", p->hazard,
+                     "median_ttf_s", isfinite(p->median_s) ? p->median_s : -1);
+}

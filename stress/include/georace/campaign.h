@@ -93,6 +93,10 @@ double gr_campaign_hit_ratio(const gr_campaign_summary *s);
 int gr_campaign_run(const gr_campaign *c, gr_campaign_summary *sum);
 /* The "job" header line of a campaign. */
 json_t *gr_campaign_job_json(const gr_campaign *c);
+/* The "summary" line of a finished campaign (also what 'stress --json'
+ * prints): counts per outcome, time-to-failure, messages, hit ratio and
+ * RSS (null when no trial knew them). */
+json_t *gr_campaign_summary_json(const gr_campaign *c, const gr_campaign_summary *s);
 
 /* Displays: a \r-refreshed line on a terminal, a plain line every
  * `period_s` otherwise. ctx is a gr_campaign_display. */

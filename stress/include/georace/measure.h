@@ -36,5 +36,10 @@ json_t *gr_measure_point_json(const gr_ttf_point *p, const gr_ttf_model *m);
 /* Read a "measure" record back; 0 or -1. */
 int gr_measure_point_from_json(json_t *o, gr_ttf_point *p);
 json_t *gr_measure_model_json(const gr_ttf_model *m);
+/* A "prediction" record: Zoraxy's hazard and median time-to-failure under
+ * a profile at req_s, with this miss cost and Go write window (median -1:
+ * never). */
+json_t *gr_measure_prediction_json(const char *profile, double req_s, double miss_cost_s,
+                                   double go_window_ns, const gr_ttf_prediction *p);
 
 #endif
