@@ -32,7 +32,7 @@ struct gr_buf {
 
 int gr_buf_reserve(struct gr_buf *b, size_t extra);
 int gr_buf_add(struct gr_buf *b, const void *data, size_t n);
-/* A string of the proxy's own (never one a peer sent: those have lengths). */
+/* Append a NUL-terminated string. */
 int gr_buf_adds(struct gr_buf *b, const char *s);
 int gr_buf_addu(struct gr_buf *b, unsigned long long v);
 void gr_buf_swap(struct gr_buf *a, struct gr_buf *b);
