@@ -1,8 +1,9 @@
 /*
  * sim.h - the in-process traffic simulator: the proxy's request path
- * (requester IP -> resolver -> access decision) run by worker threads
- * directly, without sockets. The fastest way to hammer the cache, and the
- * engine of 'georace sim', 'georace stress --via sim' and 'georace repro'.
+ * (requester IP -> resolver -> access decision, through the proxy's own
+ * gr_decide, decide.h) run by worker threads directly, without sockets.
+ * The fastest way to hammer the cache, and the engine of 'georace sim',
+ * 'georace stress --via sim' and 'georace repro'.
  *
  * Every answer is checked against ground truth that does not go through the
  * cache (the country of the range the address was drawn from); a difference
@@ -71,7 +72,9 @@ typedef struct gr_sim_config {
 } gr_sim_config;
 
 typedef struct gr_sim_result {
-    uint64_t requests, hits, misses, zones, unknown, blocked, allowed;
+    uint64_t requests, hits, misses, zones, unknown;
+    uint64_t blocked, allowed;     /* the proxy's 403 and forward; a backend error (its 500)
+                                      counts in errors only */
     uint64_t mismatches;           /* answer differs from ground truth */
     uint64_t bypasses;             /* mismatches that let a request through that the truth blocks */
     uint64_t requester_mismatches; /* requester IP differs from the client (subset of mismatches) */
