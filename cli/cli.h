@@ -96,9 +96,10 @@ int gr_cli_block_or_allow(const char *cmd, const char *block, const char *allow)
  * for a line breaks after one of its commas. */
 const char *gr_cli_help_wrap(char *buf, size_t cap, int col, const char *name, const char *text);
 
-/* The built-in traffic profiles (the JSON files of proxy_sim/profiles,
- * embedded), "a, b, c", into buf (returned): what every help text lists. */
-const char *gr_cli_profile_names(char *buf, size_t cap);
+/* Help text of --profile into buf (returned), text at column col: the
+ * built-in traffic profiles as embedded from proxy_sim/profiles, so every
+ * help text lists exactly those. */
+const char *gr_cli_profile_help(char *buf, size_t cap, int col);
 
 /* Print "georace CMD: msg" to stderr. */
 void gr_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

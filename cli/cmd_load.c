@@ -16,9 +16,7 @@
 static void
 usage(FILE *f)
 {
-    char names[256], text[400], prof[512], dbh[1024];
-    snprintf(text, sizeof text, "traffic profile: %s or a JSON file (default zoraxy-home)",
-             gr_cli_profile_names(names, sizeof names));
+    char prof[512], dbh[1024];
     fprintf(f,
             "usage: georace load --target URL [--profile P] [--connections C] [--rate R]\n"
             "                    [--duration D] [--seed S] [--threads T] [--timeout D]\n"
@@ -52,8 +50,7 @@ usage(FILE *f)
             "exit status: 0 every answer right and no errors, 1 mismatches, errors or\n"
             "the target died during the run, 64 usage, 65/66 bad or missing database or\n"
             "profile, 69 the target never answered.\n",
-            gr_cli_help_wrap(prof, sizeof prof, 22, "--profile P", text),
-            gr_cli_db_help(dbh, sizeof dbh, 22));
+            gr_cli_profile_help(prof, sizeof prof, 22), gr_cli_db_help(dbh, sizeof dbh, 22));
 }
 
 struct load_opts {

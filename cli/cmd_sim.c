@@ -17,9 +17,7 @@
 static void
 usage(FILE *f)
 {
-    char names[256], text[400], prof[512], dbh[1024];
-    snprintf(text, sizeof text, "built-in profile (%s) or a JSON file; default zoraxy-home",
-             gr_cli_profile_names(names, sizeof names));
+    char prof[512], dbh[1024];
     fprintf(f,
             "usage: georace sim [OPTIONS]\n"
             "\n"
@@ -56,8 +54,7 @@ usage(FILE *f)
             "exit status: 0 no mismatch and no error, 1 mismatches or errors, 2 the gomap\n"
             "detector fired (Go's 'fatal error: concurrent map writes'), 64 usage,\n"
             "65 malformed profile or database, 66 missing file, 70 internal error.\n",
-            gr_cli_help_wrap(prof, sizeof prof, 20, "--profile P", text),
-            gr_cli_db_help(dbh, sizeof dbh, 20));
+            gr_cli_profile_help(prof, sizeof prof, 20), gr_cli_db_help(dbh, sizeof dbh, 20));
 }
 
 enum {

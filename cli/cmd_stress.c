@@ -21,7 +21,7 @@
 static void
 stress_usage(FILE *f)
 {
-    char dbh[1024];
+    char prof[512], dbh[1024];
     fprintf(f,
             "usage: georace stress [OPTIONS]\n"
             "       georace stress model [--measure] [OPTIONS]   (see 'stress model --help')\n"
@@ -33,7 +33,7 @@ stress_usage(FILE *f)
             "\n"
             "  --variant V         cache variant: gomap, syncmap+naive-reset, syncmap,\n"
             "                      mutex, rwlock, sharded, none (default gomap)\n"
-            "  --profile P         traffic profile name or JSON file (default zoraxy-home)\n"
+            "%s"
             "  --duration D        keep running trials until D has passed (e.g. 40m)\n"
             "  --trials N          run N trials (default 10 when --duration is not given)\n"
             "  --trial-duration D  length of one trial (default: 10s with --trials, the\n"
@@ -62,7 +62,7 @@ stress_usage(FILE *f)
             "exit status: 0 expectation met, 1 not met (failures or mismatches with\n"
             "'survive', no failure with 'fail', or trials that could not run), 64 usage,\n"
             "65 malformed profile, 66 missing profile or output file.\n",
-            gr_cli_db_help(dbh, sizeof dbh, 22));
+            gr_cli_profile_help(prof, sizeof prof, 22), gr_cli_db_help(dbh, sizeof dbh, 22));
 }
 
 enum stress_expect {

@@ -274,17 +274,20 @@ gr_cli_db_help(char *buf, size_t cap, int col)
 }
 
 const char *
-gr_cli_profile_names(char *buf, size_t cap)
+gr_cli_profile_help(char *buf, size_t cap, int col)
 {
+    char names[256], text[512];
     size_t len = 0;
-    buf[0] = '\0';
-    for (const char *const *n = gr_profile_builtin_names(); *n && len + 1 < cap; n++) {
-        int w = snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", *n);
-        if (w < 0)
+    names[0] = '\0';
+    for (const char *const *n = gr_profile_builtin_names(); *n; n++) {
+        int w = snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "", *n);
+        if (w < 0 || (size_t)w >= sizeof names - len)
             break;
         len += (size_t)w;
     }
-    return buf;
+    snprintf(text, sizeof text, "built-in traffic profile (%s) or a JSON file; default zoraxy-home",
+             names);
+    return gr_cli_help_wrap(buf, cap, col, "--profile P", text);
 }
 
 void
