@@ -268,6 +268,7 @@ func serveMode(o *options, load *float64) {
 	}
 	end, status := "", exitOK
 	var readErr error
+	var answered <-chan struct{} // after the end of the stream: all answered
 	for end == "" {
 		select {
 		case <-progress:
@@ -277,10 +278,16 @@ func serveMode(o *options, load *float64) {
 		case <-sigs:
 			end = "signal"
 		case readErr = <-e.readDone:
+			if readErr != nil {
+				end = "error"
+			} else {
+				answered = e.idle() // serve what was read, then end
+			}
+		case <-answered:
 			end = "eof"
 		}
 	}
-	close(e.stop)
+	e.shutdown()
 	var undrained int64
 	if !e.drain(10 * time.Second) {
 		undrained = p.c.inflight.Load()

@@ -19,6 +19,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -100,13 +101,38 @@ type engine struct {
 	start    time.Time
 	sem      chan struct{} // in-flight tokens
 	stop     chan struct{} // closed to stop starting requests
-	wg       sync.WaitGroup
-	readDone chan error // the reader's end: nil at end of stream
+	readDone chan error    // the reader's end: nil at end of stream
+
+	// wg counts the requests started. Its Adds must happen before any
+	// Wait that can see the counter at zero, so the reader adds only while
+	// open is true under mu, and shutdown clears it under mu first.
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	open bool
 }
 
 func newEngine(p *peer, hdr wireHeader, inflight int) *engine {
 	return &engine{p: p, hdr: hdr, start: time.Now(), sem: make(chan struct{}, inflight),
-		stop: make(chan struct{}), readDone: make(chan error, 1)}
+		stop: make(chan struct{}), readDone: make(chan error, 1), open: true}
+}
+
+// shutdown stops the starting of requests; every request started before
+// it is counted in wg.
+func (e *engine) shutdown() {
+	e.mu.Lock()
+	e.open = false
+	e.mu.Unlock()
+	close(e.stop)
+}
+
+// started counts one more request in wg; false after shutdown.
+func (e *engine) started() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.open {
+		e.wg.Add(1)
+	}
+	return e.open
 }
 
 func (e *engine) stopped() bool {
@@ -163,7 +189,10 @@ func (e *engine) launch(recs []record) bool {
 				return false
 			}
 		}
-		e.wg.Add(1)
+		if !e.started() {
+			<-e.sem
+			return false
+		}
 		e.p.c.inflight.Add(1)
 		go func(r record) {
 			defer func() {
@@ -178,12 +207,16 @@ func (e *engine) launch(recs []record) bool {
 	return true
 }
 
-// read serves the stream until its end, an error, or stop.
+// read serves the stream until its end, an error, or stop; it reports nil
+// (the end of the stream, or stopped) or the error on readDone.
 func (e *engine) read(br *burstReader) {
 	recs := make([]record, burstMax)
 	paced := !e.hdr.flatOut()
 	for !e.stopped() {
 		n, err := br.next(recs)
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
 			e.readDone <- err
 			return
@@ -210,16 +243,22 @@ func (e *engine) read(br *burstReader) {
 	e.readDone <- nil
 }
 
-// drain waits up to grace for the requests in flight; false if some are
-// still running then.
-func (e *engine) drain(grace time.Duration) bool {
+// idle is closed once every request started has answered (call it when no
+// more will start: after the reader's end or after shutdown).
+func (e *engine) idle() <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		e.wg.Wait()
 		close(done)
 	}()
+	return done
+}
+
+// drain waits up to grace for the requests in flight; false if some are
+// still running then.
+func (e *engine) drain(grace time.Duration) bool {
 	select {
-	case <-done:
+	case <-e.idle():
 		return true
 	case <-time.After(grace):
 		return false

@@ -4,7 +4,8 @@
 //
 //	{"event":"start", ...}     the stream's header was read; the clock starts
 //	{"event":"progress", ...}  every --progress period
-//	{"event":"summary", ...}   at a clean end (duration, end of stream, signal)
+//	{"event":"summary", ...}   at the end (duration, end of stream, signal,
+//	                           malformed stream)
 //
 // A run the Go runtime kills (fatal error, panic) ends with the last
 // progress line; the runtime's own message is on stderr.
@@ -58,7 +59,7 @@ type countLine struct {
 
 type summaryLine struct {
 	countLine
-	End        string   `json:"end"` // duration, eof or signal
+	End        string   `json:"end"` // duration, eof, signal or error
 	GOMAXPROCS int      `json:"gomaxprocs"`
 	NumCPU     int      `json:"numcpu"`
 	Loadavg1   *float64 `json:"loadavg1"`  // at start; null if unknown

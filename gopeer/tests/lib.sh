@@ -9,9 +9,11 @@ fail() {
   exit 1
 }
 
-# json_field FILE NAME EVENT: the number NAME of the last EVENT line of FILE.
+# json_field FILE NAME EVENT: the number NAME of the last EVENT line of FILE
+# (empty if there is none).
 json_field() {
-  grep "\"event\":\"$3\"" "$1" | tail -n 1 | grep -o "\"$2\":[-0-9.e+]*" | head -n 1 | cut -d: -f2
+  { grep "\"event\":\"$3\"" "$1" | tail -n 1 | grep -o "\"$2\":[-0-9.e+]*" | head -n 1 |
+    cut -d: -f2; } || true
 }
 
 # elapsed_s START_NS: seconds since START_NS (date +%s%N), to the millisecond.

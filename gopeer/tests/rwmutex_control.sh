@@ -4,7 +4,7 @@
 # accelerated settings under which the map store dies (binary search plus
 # 100 us per miss) and with Zoraxy's full walk - and under zoraxy-home paced
 # at 1000 requests/s (returning visitors who hit the cache, reserved and
-# IPv6 clients).
+# IPv6 clients); a stream that ends is answered in full.
 # usage: rwmutex_control.sh FEED GOPEER [SECONDS]
 source "$(dirname "$0")/lib.sh"
 feed=$1 gopeer=$2 seconds=${3:-5}
@@ -35,4 +35,12 @@ run zoraxy-home --profile zoraxy-home --rate 1000 -- \
   "$gopeer" --store rwmutex --backend bsearch --clear 100ms --duration "${seconds}s"
 hits=$(json_field "$GOPEER_TMP/zoraxy-home.out" hits summary)
 [ "$hits" -gt 0 ] || fail "zoraxy-home: no cache hit (returning visitors should hit)"
+
+# Without --duration the peer answers every request of the stream, then ends.
+written=$(($("$feed" --profile zoraxy-home --rate 2000 --requests 3000 --text | wc -l) - 1))
+run zoraxy-home-eof --profile zoraxy-home --rate 2000 --requests 3000 -- \
+  "$gopeer" --store rwmutex --backend bsearch --clear 100ms
+grep -q '"end":"eof"' "$GOPEER_TMP/zoraxy-home-eof.out" || fail "the end of the stream did not end the run"
+answered=$(json_field "$GOPEER_TMP/zoraxy-home-eof.out" requests summary)
+[ "$answered" = "$written" ] || fail "$written requests written, $answered answered"
 echo "PASS"
