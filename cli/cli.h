@@ -1,10 +1,10 @@
 /*
  * cli.h - the georace command line: one binary, one function per subcommand.
  *
- * No logic lives only here: every subcommand parses its options into a
- * struct (parse_*_options), then runs (run_*): calls the component
- * libraries (cache/, proxy_sim/, stress/, bench/) and prints. Exit statuses
- * are shared by all subcommands (sysexits.h where one fits):
+ * No logic lives only here: every subcommand parses its options (the larger
+ * ones into a struct, parse_*_options, before run_* does the work), calls
+ * the component libraries (cache/, proxy_sim/, stress/, bench/) and prints.
+ * Exit statuses are shared by all subcommands (sysexits.h where one fits):
  */
 #ifndef GEORACE_CLI_H
 #define GEORACE_CLI_H
