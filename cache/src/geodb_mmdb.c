@@ -21,19 +21,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "georace/errbuf.h"
 #include "georace/geodb.h"
 
 struct gr_geodb_mmdb {
     struct gr_geodb base;
     MMDB_s mmdb;
 };
-
-static void
-gr_geodb_mmdb_msg(char *err, size_t errcap, const char *fmt, const char *a, const char *b)
-{
-    if (err && errcap)
-        snprintf(err, errcap, fmt, a, b);
-}
 
 /* 1 and *out set when data is a two-letter string; 0 otherwise. */
 static int
@@ -104,25 +98,25 @@ int
 gr_geodb_open_mmdb(const char *path, gr_geodb **out, char *err, size_t errcap)
 {
     if (!path || !out) {
-        gr_geodb_mmdb_msg(err, errcap, "%s%s", "no database path given", "");
+        gr_errf(err, errcap, "no database path given");
         return GR_GEODB_EARG;
     }
     struct stat st;
     if (stat(path, &st) != 0) {
-        gr_geodb_mmdb_msg(err, errcap, "%s: %s", path, strerror(errno));
+        gr_errf(err, errcap, "%s: %s", path, strerror(errno));
         return GR_GEODB_ENOENT;
     }
     if (!S_ISREG(st.st_mode)) {
-        gr_geodb_mmdb_msg(err, errcap, "%s: %s", path, "not a regular file");
+        gr_errf(err, errcap, "%s: %s", path, "not a regular file");
         return GR_GEODB_ENOENT;
     }
     if (st.st_size == 0) {
-        gr_geodb_mmdb_msg(err, errcap, "%s: %s", path, "empty file, not a MaxMind DB file");
+        gr_errf(err, errcap, "%s: %s", path, "empty file, not a MaxMind DB file");
         return GR_GEODB_EFORMAT;
     }
     struct gr_geodb_mmdb *m = calloc(1, sizeof *m);
     if (!m) {
-        gr_geodb_mmdb_msg(err, errcap, "%s: %s", path, "out of memory");
+        gr_errf(err, errcap, "%s: %s", path, "out of memory");
         return GR_GEODB_ENOMEM;
     }
     int rc = MMDB_open(path, MMDB_MODE_MMAP, &m->mmdb);
@@ -136,11 +130,10 @@ gr_geodb_open_mmdb(const char *path, gr_geodb **out, char *err, size_t errcap)
                 snprintf(err, errcap, "%s: %s (%s)", path, MMDB_strerror(rc), strerror(saved));
             return GR_GEODB_ENOENT;
         case MMDB_OUT_OF_MEMORY_ERROR:
-            gr_geodb_mmdb_msg(err, errcap, "%s: %s", path, MMDB_strerror(rc));
+            gr_errf(err, errcap, "%s: %s", path, MMDB_strerror(rc));
             return GR_GEODB_ENOMEM;
         default:
-            gr_geodb_mmdb_msg(err, errcap, "%s: not a MaxMind DB file: %s", path,
-                              MMDB_strerror(rc));
+            gr_errf(err, errcap, "%s: not a MaxMind DB file: %s", path, MMDB_strerror(rc));
             return GR_GEODB_EFORMAT;
         }
     }

@@ -328,6 +328,34 @@ jsonl_reader_names_the_malformed_line(void)
     unlink(path);
 }
 
+/* What a writer killed mid-line leaves: a last line with no newline. It is
+ * skipped and named, every line before it counts; a line that does not
+ * parse and does end in a newline is still malformed. */
+static void
+jsonl_reader_skips_a_torn_last_line_and_keeps_the_rest(void)
+{
+    char path[] = "/tmp/georace-jsonl-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("{\"type\": \"job\"}\n{\"type\": \"trial\", \"seed\": 1}\n{\"type\": \"tri", f);
+    fclose(f);
+    int n = 0;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(gr_jsonl_read(path, count_lines, &n, err, sizeof err), GR_JSONL_TORN);
+    CU_ASSERT_EQUAL(n, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, ":3: last line cut short"));
+    f = fopen(path, "a");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("\n", f);
+    fclose(f);
+    n = 0;
+    CU_ASSERT_EQUAL(gr_jsonl_read(path, count_lines, &n, err, sizeof err), -2);
+    CU_ASSERT_EQUAL(n, 2);
+    unlink(path);
+}
+
 static CU_TestInfo tests[] = {GR_TEST(trial_that_finishes_is_survived_with_final_counters),
                               GR_TEST(trial_with_go_fatal_error_records_message_and_status),
                               GR_TEST(trial_killed_by_signal_is_a_crash),
@@ -338,6 +366,7 @@ static CU_TestInfo tests[] = {GR_TEST(trial_that_finishes_is_survived_with_final
                               GR_TEST(seed_range_and_shard_parse_and_partition),
                               GR_TEST(merged_shards_equal_the_unsharded_trial_set),
                               GR_TEST(jsonl_reader_names_the_malformed_line),
+                              GR_TEST(jsonl_reader_skips_a_torn_last_line_and_keeps_the_rest),
                               GR_TEST_END};
 
 GR_TEST_MAIN("trial", tests, NULL, NULL)
