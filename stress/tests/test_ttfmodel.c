@@ -88,22 +88,30 @@ hazard_is_linear_in_the_window_and_median_is_ln2_over_hazard(void)
     CU_ASSERT(isinf(gr_ttf_median(0)));
 }
 
+/* 60 req/s in page views of 6 requests from new visitors only, a 30 ms
+ * miss and a 2 ms arrival spread: the traffic two tests below reason on. */
+static gr_ttf_traffic
+new_visitor_bursts(void)
+{
+    return (gr_ttf_traffic){.req_s = 60,
+                            .requests_per_event = 6,
+                            .pageview_share = 1,
+                            .new_share = 1,
+                            .burst = 6,
+                            .population = 10,
+                            .zipf_s = 1,
+                            .clear_s = 900,
+                            .miss_cost_s = 0.03,
+                            .arrival_s = 0.002};
+}
+
 static void
 traffic_of_new_visitor_bursts_counts_pairs(void)
 {
     /* 60 req/s, bursts of 6, all new visitors: 10 page views/s; the miss
      * cost exceeds the arrival spread, so all 6 miss: 60 writes/s and
      * 10 * 6 * 5 = 300 pairs/s */
-    gr_ttf_traffic t = {.req_s = 60,
-                        .requests_per_event = 6,
-                        .pageview_share = 1,
-                        .new_share = 1,
-                        .burst = 6,
-                        .population = 10,
-                        .zipf_s = 1,
-                        .clear_s = 900,
-                        .miss_cost_s = 0.03,
-                        .arrival_s = 0.002};
+    gr_ttf_traffic t = new_visitor_bursts();
     double w, a, p;
     gr_ttf_traffic_rates(&t, &w, &a, &p);
     CU_ASSERT_DOUBLE_EQUAL(w, 60, 1e-9);
@@ -146,16 +154,7 @@ prediction_spreads_a_burst_over_the_network_arrival_not_the_fitted_d0(void)
      * only the burst term (k_bg = k_p = 0) with sigma 0.5 and a fitted d0 of
      * a whole second that the prediction must replace by the 2 ms arrival */
     gr_ttf_model m = {.k_bg = 0, .k_p = 0, .d0_s = 1.0, .sigma = 0.5};
-    gr_ttf_traffic t = {.req_s = 60,
-                        .requests_per_event = 6,
-                        .pageview_share = 1,
-                        .new_share = 1,
-                        .burst = 6,
-                        .population = 10,
-                        .zipf_s = 1,
-                        .clear_s = 900,
-                        .miss_cost_s = 0.03,
-                        .arrival_s = 0.002};
+    gr_ttf_traffic t = new_visitor_bursts();
     gr_ttf_prediction pr;
     gr_ttf_predict(&m, &t, 50e-9, &pr);
     CU_ASSERT_DOUBLE_EQUAL(pr.write_s, 60, 1e-9);
