@@ -25,7 +25,7 @@ declare -A summary
 overall=0
 start_all=$SECONDS
 
-echo "=== format"
+echo "=== format (clang-format for C, gofmt for Go: ci/format.sh)"
 if bash ci/format.sh; then
   format_summary="ok"
 else
