@@ -4,8 +4,10 @@
  *
  * gr_resolve: reserved zone (answered without touching the cache), else
  * cache get, else backend lookup (plus the optional busy-wait that models an
- * expensive backend) and cache put. As in Zoraxy, "not in the database" is
- * cached too; backend errors are not.
+ * expensive backend) and cache put. As in Zoraxy's slowSearchIpv4/Ipv6,
+ * only a country found in the database is stored: an address in no range
+ * walks the database again on every request, and backend errors are not
+ * cached either.
  *
  * Concurrency: the resolver's own state is read-only after create, except
  * the statistics, which are relaxed atomic counters (no other data is
@@ -190,7 +192,7 @@ gr_resolve(gr_resolver *r, const gr_ip *ip)
     }
     if (rc == 0)
         c = GR_COUNTRY_NONE;
-    if (r->cache)
+    if (r->cache && c != GR_COUNTRY_NONE)
         gr_cache_put(r->cache, ip, c);
     a.country = c;
     a.kind = c == GR_COUNTRY_NONE ? GR_ANSWER_UNKNOWN : GR_ANSWER_COUNTRY;
