@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "georace/cache.h"
 #include "georace/campaign.h"
+#include "georace/gosubject.h"
 #include "georace/jsonl.h"
 #include "georace/sim.h"
 #include "georace/traffic.h"
@@ -33,6 +34,22 @@ stress_usage(FILE *f)
             "\n"
             "  --variant V         cache variant: gomap, syncmap+naive-reset, syncmap,\n"
             "                      mutex, rwlock, sharded, none (default gomap)\n"
+            "  --subject S         instead of a C variant, the Go peer (Zoraxy v3.1.4's\n"
+            "                      slow-resolve path on the real Go runtime) with a store:\n"
+            "                      go-map (v3.1.4's map), go-syncmap-reset (the shipped\n"
+            "                      fix) or go-rwmutex (a correct control). Each trial runs\n"
+            "                      the peer fed the trial's stream; Go's 'fatal error:' or\n"
+            "                      'panic:' (status 2) is recorded as the trial's message,\n"
+            "                      time to failure from its start line. Defaults for go-*\n"
+            "                      are the accelerated settings of 'georace repro': --rate\n"
+            "                      0 (flat out), --backend bsearch, --miss-cost 100us,\n"
+            "                      --cache-clear 250ms (give them to override; --backend\n"
+            "                      scan is Zoraxy's own walk). --threads, --window-ns,\n"
+            "                      --no-detector and --stripes do not apply. Peer: the\n"
+            "                      build's, or $GEORACE_GOPEER; status 69 without one\n"
+            "  --go-race           with --subject: the peer's -race build (or\n"
+            "                      $GEORACE_GOPEER_RACE), stopped at its first report;\n"
+            "                      Go's 'WARNING: DATA RACE' is a race finding\n"
             "%s"
             "  --duration D        keep running trials until D has passed (e.g. 40m)\n"
             "  --trials N          run N trials (default 10 when --duration is not given)\n"
@@ -55,13 +72,15 @@ stress_usage(FILE *f)
             "  --sample-interval D progress sample period (default 250ms)\n"
             "  --expect survive|fail|any\n"
             "                      exit status policy (default: survive for fixed variants,\n"
-            "                      any for gomap and syncmap+naive-reset)\n"
+            "                      any for gomap, syncmap+naive-reset, go-map and\n"
+            "                      go-syncmap-reset)\n"
             "  --json              print the summary as JSON on stdout\n"
             "%s"
             "\n"
             "exit status: 0 expectation met, 1 not met (failures or mismatches with\n"
             "'survive', no failure with 'fail', or trials that could not run), 64 usage,\n"
-            "65 malformed profile, 66 missing profile or output file.\n",
+            "65 malformed profile, 66 missing profile or output file, 69 no Go peer for\n"
+            "--subject.\n",
             gr_cli_profile_help(prof, sizeof prof, 22), gr_cli_db_help(dbh, sizeof dbh, 22));
 }
 
@@ -76,7 +95,9 @@ struct stress_opts {
     gr_campaign c; /* the campaign as the options describe it */
     gr_cli_db db;
     const char *out_path;
-    bool json, have_duration;
+    const char *subject; /* --subject go-*, or NULL */
+    bool json, have_duration, go_race;
+    bool variant_set, rate_set, miss_set, clear_set, backend_set, via_set;
     enum stress_expect expect;
 };
 
@@ -121,6 +142,44 @@ stress_print_summary(FILE *f, const gr_campaign *c, const gr_campaign_summary *s
         fprintf(f, "  max cache   %zu entries, max RSS n/a\n", s->cache_len_max);
 }
 
+/* --subject go-*: the option checks, and the accelerated settings of
+ * 'georace repro' where the command line gives none. GR_CLI_RUN or
+ * GR_EXIT_USAGE. */
+static int
+stress_go_options(struct stress_opts *o)
+{
+    if (!o->subject) {
+        gr_cli_error("stress", "--go-race needs --subject go-map|go-syncmap-reset|go-rwmutex");
+        return GR_EXIT_USAGE;
+    }
+    if (o->variant_set) {
+        gr_cli_error("stress", "give --variant or --subject, not both");
+        return GR_EXIT_USAGE;
+    }
+    if (o->via_set) {
+        gr_cli_error("stress", "--via does not apply to --subject (the trial runs the Go peer)");
+        return GR_EXIT_USAGE;
+    }
+    if (o->db.mmdb_path || (o->backend_set && o->db.kind == GR_GEODB_MMDB)) {
+        gr_cli_error("stress", "the Go peer walks CSV ranges: --backend scan or bsearch, "
+                               "--csv, not an MMDB");
+        return GR_EXIT_USAGE;
+    }
+    gr_campaign *c = &o->c;
+    c->variant = o->subject;
+    c->subject = "go";
+    c->via = o->go_race ? "go-race" : "go";
+    if (!o->rate_set)
+        c->sim.rate = 0;
+    if (!o->miss_set)
+        c->sim.miss_cost_ns = 100000;
+    if (!o->clear_set)
+        c->sim.clear_interval_ns = 250000000;
+    if (!o->backend_set)
+        o->db.kind = GR_GEODB_SCAN_BSEARCH;
+    return GR_CLI_RUN;
+}
+
 /* GR_CLI_RUN, or the exit status (help printed, bad usage). */
 static int
 parse_stress_options(int argc, char **argv, struct stress_opts *o)
@@ -148,6 +207,8 @@ parse_stress_options(int argc, char **argv, struct stress_opts *o)
                                          {"backend", required_argument, 0, 'B'},
                                          {"db", required_argument, 0, 'b'},
                                          {"csv", required_argument, 0, 'C'},
+                                         {"subject", required_argument, 0, 'G'},
+                                         {"go-race", no_argument, 0, 'R'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
@@ -169,6 +230,15 @@ parse_stress_options(int argc, char **argv, struct stress_opts *o)
         switch (ch) {
         case 'v':
             o->c.variant = optarg;
+            o->variant_set = true;
+            break;
+        case 'G':
+            if (!gr_gosubject_store(optarg))
+                goto bad;
+            o->subject = optarg;
+            break;
+        case 'R':
+            o->go_race = true;
             break;
         case 'p':
             o->c.profile = optarg;
@@ -190,6 +260,7 @@ parse_stress_options(int argc, char **argv, struct stress_opts *o)
             if (strcmp(optarg, "sim") && strcmp(optarg, "proxy"))
                 goto bad;
             o->c.via = optarg;
+            o->via_set = true;
             break;
         case 't':
             if (gr_cli_parse_u64(optarg, &u) || !u || u > 1024)
@@ -201,6 +272,7 @@ parse_stress_options(int argc, char **argv, struct stress_opts *o)
             o->c.sim.rate = strtod(optarg, &end);
             if (*end || o->c.sim.rate < 0)
                 goto bad;
+            o->rate_set = true;
             break;
         }
         case 's':
@@ -231,10 +303,12 @@ parse_stress_options(int argc, char **argv, struct stress_opts *o)
         case 'm':
             if (gr_cli_parse_duration(optarg, &o->c.sim.miss_cost_ns))
                 goto bad;
+            o->miss_set = true;
             break;
         case 'c':
             if (gr_cli_parse_duration(optarg, &o->c.sim.clear_interval_ns))
                 goto bad;
+            o->clear_set = true;
             break;
         case 'o':
             o->out_path = optarg;
@@ -257,6 +331,12 @@ parse_stress_options(int argc, char **argv, struct stress_opts *o)
             o->json = true;
             break;
         case 'B':
+            o->backend_set = true;
+            if (!strcmp(optarg, "bsearch")) { /* the Go peer's name for it */
+                o->db.kind = GR_GEODB_SCAN_BSEARCH;
+                break;
+            }
+            /* fall through */
         case 'b':
         case 'C':
             if (gr_cli_db_arg("stress", &o->db, opts[idx].name, optarg))
@@ -280,6 +360,8 @@ parse_stress_options(int argc, char **argv, struct stress_opts *o)
         gr_cli_error("stress", "give --duration or --trials, not both");
         return GR_EXIT_USAGE;
     }
+    if (o->subject || o->go_race)
+        return stress_go_options(o);
     if (!stress_variant_known(o->c.variant)) {
         gr_cli_error("stress", "unknown variant '%s'", o->c.variant);
         return GR_EXIT_USAGE;
@@ -313,7 +395,31 @@ stress_prepare(const struct stress_opts *o, gr_campaign *c, gr_addrpool **pool)
     c->sim.mmdb_path = o->db.mmdb_path;
     c->sim.csv_path = o->db.n_csv ? o->db.csv_paths[0] : NULL;
     c->workload = strcmp(c->via, "proxy") ? gr_sim_run : gr_viaproxy_run;
-    if (c->workload == gr_sim_run && !o->db.mmdb_path && !o->db.n_csv &&
+    if (o->subject) {
+        const char *peer = gr_gosubject_default_peer(o->go_race);
+        const char *env = getenv(o->go_race ? "GEORACE_GOPEER_RACE" : "GEORACE_GOPEER");
+        if (!peer && env && *env) {
+            gr_cli_error("stress", "--subject %s needs the Go peer: %s=%s is not an executable",
+                         o->subject, o->go_race ? "GEORACE_GOPEER_RACE" : "GEORACE_GOPEER", env);
+            return GR_EXIT_UNAVAIL;
+        }
+        if (!peer) {
+            gr_cli_error("stress",
+                         "--subject %s needs the Go peer (georace-gopeer%s), which this build "
+                         "does not have: no Go toolchain 1.19 or later was found when it was "
+                         "configured (Debian: golang-go)%s; or set %s",
+                         o->subject, o->go_race ? "-race" : "",
+                         o->go_race ? " or it cannot build with -race" : "",
+                         o->go_race ? "GEORACE_GOPEER_RACE" : "GEORACE_GOPEER");
+            return GR_EXIT_UNAVAIL;
+        }
+        gr_gosubject_config gc = {peer, o->go_race};
+        gr_gosubject_use(&gc);
+        c->workload = gr_gosubject_run;
+        c->sim.csv_paths = o->db.csv_paths;
+        c->sim.n_csv = (size_t)o->db.n_csv;
+    }
+    if (c->workload != gr_viaproxy_run && !o->db.mmdb_path && !o->db.n_csv &&
         gr_addrpool_default(pool, err, sizeof err) == 0)
         c->sim.pool = *pool;
     return GR_CLI_RUN;
@@ -325,8 +431,10 @@ stress_verdict(const struct stress_opts *o, const gr_campaign_summary *sum)
 {
     enum stress_expect expect = o->expect;
     if (expect == STRESS_EXPECT_DEFAULT)
-        expect =
-            gr_cache_variant_is_buggy(o->c.variant) ? STRESS_EXPECT_ANY : STRESS_EXPECT_SURVIVE;
+        expect = (o->subject ? strcmp(o->subject, "go-rwmutex") != 0
+                             : gr_cache_variant_is_buggy(o->c.variant))
+                     ? STRESS_EXPECT_ANY
+                     : STRESS_EXPECT_SURVIVE;
     uint64_t errors = sum->by_outcome[GR_TRIAL_ERROR];
     if (errors && errors == sum->trials) {
         gr_cli_error("stress", "no trial could run: %s", sum->n_messages ? sum->messages[0] : "?");

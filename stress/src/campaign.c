@@ -99,6 +99,8 @@ gr_campaign_job_json(const gr_campaign *c)
     json_object_set_new(o, "miss_cost_ns", json_integer((json_int_t)c->sim.miss_cost_ns));
     json_object_set_new(o, "cache_clear_s", json_real((double)c->sim.clear_interval_ns / 1e9));
     json_object_set_new(o, "rate", json_real(c->sim.rate));
+    if (c->subject)
+        json_object_set_new(o, "subject", json_string(c->subject));
     time_t now = time(NULL);
     struct tm tm;
     char when[32];
@@ -135,6 +137,8 @@ gr_campaign_summary_json(const gr_campaign *c, const gr_campaign_summary *s)
                         s->rss_known ? json_integer((json_int_t)s->rss_max_kb) : json_null());
     double hr = gr_campaign_hit_ratio(s);
     json_object_set_new(o, "hit_ratio", hr < 0 ? json_null() : json_real(hr));
+    if (c->subject)
+        json_object_set_new(o, "subject", json_string(c->subject));
     return o;
 }
 
@@ -181,7 +185,8 @@ gr_campaign_on_sample(const gr_sim_progress *p, void *ctx)
     s->prev_t = t;
     s->prev_requests = p->requests;
     if (s->c->out && s->c->write_samples) {
-        gr_jsonl_trial_id id = {s->c->variant, s->c->profile, s->c->via, s->seed, s->k};
+        gr_jsonl_trial_id id = {s->c->variant, s->c->profile, s->c->via,
+                                s->seed,       s->k,          s->c->subject};
         json_t *o = gr_jsonl_sample(&id, p, rps);
         gr_jsonl_write(s->c->out, o);
         json_decref(o);
@@ -338,7 +343,7 @@ gr_campaign_run(const gr_campaign *c, gr_campaign_summary *sum)
             s.offset_hint_s = r.start_offset_s;
         gr_campaign_account(&s, &r);
         if (c->out) {
-            gr_jsonl_trial_id id = {c->variant, c->profile, c->via, s.seed, k};
+            gr_jsonl_trial_id id = {c->variant, c->profile, c->via, s.seed, k, c->subject};
             json_t *o = gr_jsonl_trial(&id, &r);
             gr_jsonl_write(c->out, o);
             json_decref(o);

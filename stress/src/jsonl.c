@@ -115,6 +115,15 @@ gr_jsonl_trial(const gr_jsonl_trial_id *id, const gr_trial_result *r)
     json_object_set_new(o, "startup_measured", json_boolean(r->start_offset_measured));
     if (r->first_report_s >= 0)
         json_object_set_new(o, "first_report_s", json_real(r->first_report_s));
+    if (id->subject)
+        json_object_set_new(o, "subject", json_string(id->subject));
+    const gr_trial_subject *sub = &r->subject;
+    if (r->have_subject && sub->have_runtime) {
+        json_object_set_new(o, "gomaxprocs", json_integer(sub->gomaxprocs));
+        json_object_set_new(o, "numcpu", json_integer(sub->numcpu));
+        json_object_set_new(o, "loadavg1",
+                            sub->loadavg1 < 0 ? json_null() : json_real(sub->loadavg1));
+    }
     return o;
 }
 

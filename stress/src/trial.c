@@ -99,14 +99,18 @@ gr_trial_failed(const gr_trial_result *r)
 static int
 gr_trial_line_message(const char *line, char *msg, size_t cap)
 {
-    static const char *const marks[] = {
-        "fatal error: ", "WARNING: ThreadSanitizer: ", "ERROR: AddressSanitizer: ",
-        "runtime error: ", "ERROR: LeakSanitizer: "};
+    static const char *const marks[] = {"fatal error: ",
+                                        "panic: ", /* Go's, at the start of a line */
+                                        "WARNING: ThreadSanitizer: ",
+                                        "WARNING: DATA RACE", /* Go's race detector */
+                                        "ERROR: AddressSanitizer: ",
+                                        "runtime error: ",
+                                        "ERROR: LeakSanitizer: "};
     for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
         const char *p = strstr(line, marks[i]);
-        if (!p)
+        if (!p || (i == 1 && p != line))
             continue;
-        if (i == 3) /* UBSan: keep the whole "file:line: runtime error: ..." */
+        if (i == 5) /* UBSan: keep the whole "file:line: runtime error: ..." */
             p = line;
         size_t n = strcspn(p, "\r\n");
         const char *pid = strstr(p, " (pid=");
@@ -121,17 +125,24 @@ gr_trial_line_message(const char *line, char *msg, size_t cap)
     return 0;
 }
 
+/* Go's own end: a fatal error or an unrecovered panic. */
+static bool
+gr_trial_is_go(const char *msg)
+{
+    return !strncmp(msg, "fatal error: ", 13) || !strncmp(msg, "panic: ", 7);
+}
+
 void
 gr_trial_find_message(const char *text, char *msg, size_t cap)
 {
     msg[0] = '\0';
-    /* A Go fatal error wins over anything else; otherwise the first report. */
+    /* A Go fatal error or panic wins over anything else; otherwise the first report. */
     for (int pass = 0; pass < 2; pass++) {
         const char *line = text;
         while (line && *line) {
             char tmp[512];
             if (gr_trial_line_message(line, tmp, sizeof tmp) &&
-                (pass == 1 || !strncmp(tmp, "fatal error: ", 13))) {
+                (pass == 1 || gr_trial_is_go(tmp))) {
                 snprintf(msg, cap, "%s", tmp);
                 return;
             }
@@ -167,8 +178,8 @@ gr_trial_stderr_line(struct gr_trial_watch *w)
     w->line[w->linelen] = '\0';
     char msg[256];
     if (gr_trial_line_message(w->line, msg, sizeof msg)) {
-        bool is_go = !strncmp(msg, "fatal error: ", 13);
-        bool had_go = !strncmp(w->out->message, "fatal error: ", 13);
+        bool is_go = gr_trial_is_go(msg);
+        bool had_go = gr_trial_is_go(w->out->message);
         if (!w->out->message[0] || (is_go && !had_go))
             snprintf(w->out->message, sizeof w->out->message, "%s", msg);
         if (w->out->first_report_s < 0)
@@ -411,7 +422,7 @@ gr_trial_classify(struct gr_trial_watch *w, int status, bool killed)
     } else {
         r->exit_status = WEXITSTATUS(status);
     }
-    bool go = !strncmp(r->message, "fatal error: ", 13);
+    bool go = gr_trial_is_go(r->message);
     bool sanitizer = r->message[0] && !go;
     if (killed) {
         r->outcome = GR_TRIAL_HUNG;

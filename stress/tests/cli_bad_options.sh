@@ -2,7 +2,8 @@
 # 'georace stress', 'stress model', 'stress measure' and 'repro' turn a bad
 # command line away before running anything: exit status 64 (usage), one
 # "georace CMD: ..." line naming the culprit, nothing on stdout. --help
-# still exits 0 with the usage on stdout.
+# still exits 0 with the usage on stdout. A Go subject with no Go peer to
+# run exits 69 and says so.
 set -u
 georace=$1
 out=$(mktemp -d)
@@ -42,6 +43,18 @@ expect repro "option '--trials' needs a value" repro --trials
 expect stress "--backend: bad value 'nope'" stress --backend nope
 expect stress "bad value for --via: 'carrier-pigeon'" stress --via carrier-pigeon
 expect repro "--trials must be 10..64: '3'" repro --trials 3
+expect stress "bad value for --subject: 'go-foo'" stress --subject go-foo
+expect stress "--go-race needs --subject" stress --go-race
+expect stress "give --variant or --subject, not both" stress --subject go-map --variant gomap
+expect stress "--via does not apply to --subject" stress --subject go-map --via proxy
+expect stress "the Go peer walks CSV ranges" stress --subject go-map --backend mmdb
+# a Go subject without a Go peer to run: status 69 (unavailable), said why
+GEORACE_GOPEER=$out/no-such-peer "$georace" stress --subject go-map --trials 1 \
+  >"$out/stdout" 2>"$out/stderr"
+rc=$?
+if [ $rc -ne 69 ] || ! grep -q "^georace stress: --subject go-map needs the Go peer" "$out/stderr"; then
+  echo "FAIL: --subject with no Go peer exited $rc: $(cat "$out/stderr")"; failed=1
+fi
 
 [ $failed -eq 0 ] || exit 1
 echo "PASS: stress, stress model/measure and repro reject bad command lines with status 64"

@@ -178,6 +178,16 @@ find_message_prefers_the_go_fatal_error(void)
     CU_ASSERT_STRING_EQUAL(msg, "fatal error: concurrent map read and map write");
     gr_trial_find_message("nothing here\n", msg, sizeof msg);
     CU_ASSERT_STRING_EQUAL(msg, "");
+    /* the Go peer: an unrecovered panic is Go's own end too; the race
+     * detector's report is a finding; "panic: " inside a line is not Go's */
+    gr_trial_find_message("WARNING: DATA RACE\nWrite at 0x00c by goroutine 7:\n"
+                          "panic: assignment to entry in nil map\n\ngoroutine 9 [running]:\n",
+                          msg, sizeof msg);
+    CU_ASSERT_STRING_EQUAL(msg, "panic: assignment to entry in nil map");
+    gr_trial_find_message("==1==WARNING: DATA RACE\n", msg, sizeof msg);
+    CU_ASSERT_STRING_EQUAL(msg, "WARNING: DATA RACE");
+    gr_trial_find_message("mismatch: client said panic: no\n", msg, sizeof msg);
+    CU_ASSERT_STRING_EQUAL(msg, "");
 }
 
 static void

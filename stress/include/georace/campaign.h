@@ -68,7 +68,8 @@ typedef void (*gr_campaign_trial_fn)(uint64_t k, uint64_t seed, const gr_trial_r
 
 typedef struct gr_campaign {
     const char *variant, *profile, *via;
-    gr_sim_config sim; /* template: seed and duration are set per trial */
+    const char *subject; /* "go" when the variant is a Go subject (gosubject.h); else NULL */
+    gr_sim_config sim;   /* template: seed and duration are set per trial */
     gr_trial_workload_fn workload;
     uint64_t seed_first;
     uint64_t seed_last; /* with has_seed_last: at most last-first+1 trials */

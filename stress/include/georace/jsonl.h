@@ -43,6 +43,7 @@ typedef struct gr_jsonl_trial_id {
     const char *via;
     uint64_t seed;
     uint64_t index;
+    const char *subject; /* "go" for the Go peer's stores; NULL: not written */
 } gr_jsonl_trial_id;
 
 json_t *gr_jsonl_trial(const gr_jsonl_trial_id *id, const gr_trial_result *r);

@@ -9,9 +9,9 @@
  *          georace); the parent watches its stderr for a sanitizer report and
  *          reads a JSON summary from its stdout if one is printed.
  * In both cases the parent captures the child's stderr, finds the fatal
- * message ("fatal error: concurrent map writes", "WARNING: ThreadSanitizer:
- * data race", ...), measures time-to-failure on its own clock and enforces a
- * hard deadline (SIGKILL) so a hung child cannot stall a campaign.
+ * message ("fatal error: concurrent map writes", Go's "panic: ...",
+ * "WARNING: ThreadSanitizer: data race", Go's "WARNING: DATA RACE", ...), measures time-to-failure
+ * on its own clock and enforces a hard deadline (SIGKILL) so a hung child cannot stall a campaign.
  */
 #ifndef GEORACE_TRIAL_H
 #define GEORACE_TRIAL_H
@@ -29,8 +29,10 @@ typedef void (*gr_trial_sample_fn)(const gr_sim_progress *p, void *ctx);
 
 typedef enum gr_trial_outcome {
     GR_TRIAL_SURVIVED = 0, /* ran to its end (mismatches are counted separately) */
-    GR_TRIAL_FATAL,        /* Go-style fatal error (exit status 2 + "fatal error:") */
-    GR_TRIAL_RACE,         /* a sanitizer reported (ThreadSanitizer / AddressSanitizer) */
+    GR_TRIAL_FATAL,        /* Go-style fatal error (exit status 2 + "fatal error:" or
+                              Go's "panic:") */
+    GR_TRIAL_RACE,         /* a sanitizer reported (ThreadSanitizer / AddressSanitizer /
+                              Go's race detector) */
     GR_TRIAL_CRASH,        /* killed by a signal (SIGSEGV, SIGABRT, ...) */
     GR_TRIAL_HUNG,         /* missed its hard deadline and was killed */
     GR_TRIAL_ERROR         /* could not run (bad configuration, exec failed, a subject
@@ -47,6 +49,10 @@ typedef struct gr_trial_subject {
     bool stop_timed_out; /* ignored SIGTERM and was killed with SIGKILL */
     bool cache_unknown;  /* hits, misses, clears and cache length could not be read */
     bool rss_unknown;    /* its RSS was never sampled */
+    /* A Go subject's runtime, from its start line (gosubject.h). */
+    bool have_runtime;
+    int gomaxprocs, numcpu;
+    double loadavg1; /* 1-minute load average at its start; < 0 unknown */
 } gr_trial_subject;
 
 /* Called from inside a fork-mode trial (no-op elsewhere): send the record. */
