@@ -63,6 +63,10 @@ usage(FILE *f)
             "country, 404 metrics from an untrusted peer, 405 CONNECT, 413 body too large,\n"
             "431 headers too large, 500 geo backend error, 501 unknown method or upgrade,\n"
             "502 upstream unreachable, 504 upstream timeout, 505 HTTP version.\n\n"
+            "Bodies: a chunked body is forwarded decoded, with a Content-Length. Its trailer\n"
+            "fields are dropped: never taken as headers, never used for the requester\n"
+            "address or any decision, never forwarded; they count against\n"
+            "--max-header-size.\n\n"
             "exit status: 0 after a graceful stop, 2 the gomap detector fired, 64 usage,\n"
             "65/66 bad or missing database, 69 cannot listen, 70 internal error.\n",
             gr_cli_db_help(dbh, sizeof dbh, 25));

@@ -8,6 +8,12 @@
  * a continuation from a new header. Limits on the head and the body turn
  * into an error code and a non-zero return, which stops the parser.
  *
+ * http-parser hands a chunked body's trailer fields to the same field and
+ * value callbacks as headers. Once the head is done they are trailers: their
+ * bytes are counted against the head limit and dropped, so a trailer can
+ * neither pose as a header (for the requester IP or any decision) nor be
+ * stored half-terminated and later read past its end.
+ *
  * Also here: the growable byte buffer, the hop-by-hop header set and the
  * reason phrases.
  */
@@ -99,6 +105,7 @@ gr_msg_reset(struct gr_msg *m)
     m->text.len = 0;
     m->body.len = 0;
     m->n_hdrs = 0;
+    m->trailer_bytes = 0;
     m->error = GR_MSG_OK;
     m->part = GR_MSG_PART_START;
 }
@@ -162,10 +169,23 @@ gr_msg_on_start(http_parser *hp, const char *at, size_t len)
     return gr_msg_append(m, at, len);
 }
 
+/* A piece of a trailer field's name or value (the head is done): its bytes
+ * are counted, whatever the reads that split it, then dropped. */
+static int
+gr_msg_skip_trailer(struct gr_msg *m, size_t len)
+{
+    m->trailer_bytes += len;
+    if (m->max_head && m->trailer_bytes > m->max_head)
+        return gr_msg_fail(m, GR_MSG_HEAD_TOO_LARGE);
+    return 0;
+}
+
 int
 gr_msg_on_field(http_parser *hp, const char *at, size_t len)
 {
     struct gr_msg *m = hp->data;
+    if (m->part == GR_MSG_PART_DONE)
+        return gr_msg_skip_trailer(m, len);
     if (m->part != GR_MSG_PART_NAME) {
         if (gr_msg_terminate(m))
             return -1;
@@ -189,6 +209,8 @@ int
 gr_msg_on_value(http_parser *hp, const char *at, size_t len)
 {
     struct gr_msg *m = hp->data;
+    if (m->part == GR_MSG_PART_DONE)
+        return gr_msg_skip_trailer(m, len);
     if (m->part != GR_MSG_PART_VALUE) {
         if (m->part != GR_MSG_PART_NAME || gr_msg_terminate(m))
             return -1;

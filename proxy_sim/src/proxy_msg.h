@@ -53,13 +53,16 @@ struct gr_hdr {
 /* One parsed message: the start line's variable part (the request target,
  * or the response's reason phrase) at text[0], NUL-terminated, then every
  * header's name and value, each NUL-terminated and with its length; and the
- * decoded body. */
+ * decoded body. A chunked body's trailer fields are not kept: they never
+ * count as headers, never reach a decision and are not forwarded (the body
+ * goes on with a Content-Length); their size counts against max_head. */
 struct gr_msg {
     struct gr_buf text;
     struct gr_hdr *hdrs;
     unsigned n_hdrs, cap_hdrs;
     struct gr_buf body;
     size_t max_head, max_body;
+    size_t trailer_bytes; /* of a chunked body's trailer section: counted, never kept */
     enum gr_msg_error error;
     unsigned char part; /* what the last callback appended (proxy_msg.c) */
 };

@@ -92,6 +92,39 @@ msg_same_result_for_every_split(void)
     gr_msg_free(&m);
 }
 
+/* The trailer section of a chunked body is counted and dropped: the trailer
+ * X-Forwarded-For below must not become a header (nor be stored without
+ * its terminator), in any split of the input; an oversized trailer section
+ * stops the parser like an oversized head. */
+static void
+msg_trailers_are_never_headers(void)
+{
+    static const char req[] =
+        "POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "3\r\nabc\r\n0\r\nX-Forwarded-For: 1.2.3.4\r\nX-Real-Ip: 5.6.7.8\r\n\r\n";
+    struct gr_msg m;
+    gr_msg_init(&m, 4096, 1024);
+    size_t len = strlen(req);
+    for (size_t cut = 0; cut < len; cut++) {
+        CU_ASSERT_EQUAL_FATAL(parse_split(&m, HTTP_REQUEST, req, &cut, cut ? 1 : 0), HPE_OK);
+        CU_ASSERT_EQUAL(m.n_hdrs, 2);
+        CU_ASSERT_PTR_NULL(gr_msg_header(&m, "X-Forwarded-For"));
+        CU_ASSERT_PTR_NULL(gr_msg_header(&m, "X-Real-Ip"));
+        CU_ASSERT_STRING_EQUAL(gr_msg_header(&m, "Transfer-Encoding"), "chunked");
+        CU_ASSERT(m.body.len == 3 && !memcmp(m.body.p, "abc", 3));
+        CU_ASSERT_EQUAL(m.trailer_bytes, strlen("X-Forwarded-For1.2.3.4X-Real-Ip5.6.7.8"));
+    }
+    gr_msg_free(&m);
+
+    gr_msg_init(&m, 96, 1024);
+    char big[512];
+    snprintf(big, sizeof big,
+             "POST /t HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Pad: %0200d\r\n\r\n", 0);
+    CU_ASSERT_NOT_EQUAL(parse_split(&m, HTTP_REQUEST, big, NULL, 0), HPE_OK);
+    CU_ASSERT_EQUAL(m.error, GR_MSG_HEAD_TOO_LARGE);
+    gr_msg_free(&m);
+}
+
 static void
 msg_response_reason_and_chunked_body(void)
 {
@@ -228,6 +261,7 @@ buf_appends_numbers_and_grows(void)
 }
 
 static CU_TestInfo tests[] = {GR_TEST(msg_same_result_for_every_split),
+                              GR_TEST(msg_trailers_are_never_headers),
                               GR_TEST(msg_response_reason_and_chunked_body),
                               GR_TEST(msg_head_limit_stops_the_parser),
                               GR_TEST(msg_body_limit_stops_the_parser),
