@@ -3,6 +3,7 @@
  * blocking (proxy.h). Parses options, opens the database, starts the proxy,
  * prints its address and waits for SIGINT/SIGTERM to stop gracefully.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ usage(FILE *f)
             "                     [--backend B] [--db FILE | --csv FILE]\n"
             "                     [--block CC,... | --allow CC,...]\n"
             "                     [--trusted-proxies CIDR,... | --trust-all]\n"
+            "                     [--requester-ip realip|zoraxy] [--real-ip-header NAME]\n"
             "                     [--cache-clear DURATION] [--access-log FILE|-]\n"
             "                     [--max-header-size N] [--max-body-size N]\n"
             "                     [--read-timeout D] [--write-timeout D] [--idle-timeout D]\n"
@@ -45,9 +47,19 @@ usage(FILE *f)
             "%s"
             "  --block CC,...         refuse these countries (block-list mode)\n"
             "  --allow CC,...         refuse every country but these (allow-list mode)\n"
-            "  --trusted-proxies L    peers whose X-Real-Ip / X-Forwarded-For count\n"
-            "                         (default 127.0.0.0/8,::1/128)\n"
-            "  --trust-all            trust those headers from anyone (Zoraxy's behaviour)\n"
+            "  --trusted-proxies L    peers (and forwarding hops) whose requester header\n"
+            "                         counts (default 127.0.0.0/8,::1/128)\n"
+            "  --trust-all            trust that header from anyone (Zoraxy's behaviour)\n"
+            "  --requester-ip M       realip (default): like nginx real_ip_header +\n"
+            "                         set_real_ip_from + real_ip_recursive on: all lines of\n"
+            "                         --real-ip-header from a trusted peer, walked right to\n"
+            "                         left, trusted hops skipped; the first untrusted entry\n"
+            "                         is the requester (all trusted: the leftmost); an empty\n"
+            "                         or malformed entry is a 400. zoraxy: Zoraxy's order,\n"
+            "                         X-Real-Ip > CF-Connecting-IP > Fastly-Client-IP >\n"
+            "                         leftmost X-Forwarded-For; SPOOFABLE by any client\n"
+            "                         behind a trusted proxy (kept to reproduce Zoraxy)\n"
+            "  --real-ip-header NAME  realip's header (default X-Forwarded-For)\n"
             "  --cache-clear D        clear the cache every D (default 15m; 0 = never)\n"
             "  --access-log FILE|-    one line per request (default: none)\n"
             "  --max-header-size N    request line + headers, bytes (default 16k; 431 above)\n"
@@ -79,6 +91,18 @@ struct proxy_opts {
     bool trust_all;
     gr_cidr cidrs[GR_PROXY_MAX_TRUSTED]; /* cfg.policy.trusted points here */
 };
+
+/* An RFC 9110 field name: one or more tchars. */
+static bool
+gr_cli_header_name_ok(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+            return false;
+    return true;
+}
 
 static int
 parse_size(const char *opt, const char *v, size_t *out)
@@ -122,6 +146,8 @@ parse_proxy_options(int argc, char **argv, struct proxy_opts *o)
         O_ALLOW,
         O_TRUSTED,
         O_TRUSTALL,
+        O_REQIP,
+        O_RIPHDR,
         O_CLEAR,
         O_LOG,
         O_MAXHDR,
@@ -147,6 +173,8 @@ parse_proxy_options(int argc, char **argv, struct proxy_opts *o)
         {"allow", required_argument, NULL, O_ALLOW},
         {"trusted-proxies", required_argument, NULL, O_TRUSTED},
         {"trust-all", no_argument, NULL, O_TRUSTALL},
+        {"requester-ip", required_argument, NULL, O_REQIP},
+        {"real-ip-header", required_argument, NULL, O_RIPHDR},
         {"cache-clear", required_argument, NULL, O_CLEAR},
         {"access-log", required_argument, NULL, O_LOG},
         {"max-header-size", required_argument, NULL, O_MAXHDR},
@@ -215,6 +243,19 @@ parse_proxy_options(int argc, char **argv, struct proxy_opts *o)
             break;
         case O_TRUSTALL:
             o->trust_all = true;
+            break;
+        case O_REQIP:
+            if (gr_req_mode_parse(optarg, &o->cfg.policy.mode)) {
+                gr_cli_error(CMD, "--requester-ip: '%s': expected realip or zoraxy", optarg);
+                return GR_EXIT_USAGE;
+            }
+            break;
+        case O_RIPHDR:
+            if (!gr_cli_header_name_ok(optarg)) {
+                gr_cli_error(CMD, "--real-ip-header: '%s' is not a header name", optarg);
+                return GR_EXIT_USAGE;
+            }
+            o->cfg.policy.real_ip_header = optarg;
             break;
         case O_CLEAR:
             if (parse_dur("cache-clear", optarg, &o->cfg.cache_clear_ns, true))

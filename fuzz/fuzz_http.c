@@ -636,13 +636,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct gr_proxy *p = &fz_http.proxy;
     switch (data[0] % 3) {
     case 0:
-        p->policy = (gr_req_policy){GR_REQ_TRUST_LIST, fz_http.trusted, 1};
+        p->policy =
+            (gr_req_policy){GR_REQ_TRUST_LIST, fz_http.trusted, 1, GR_REQ_MODE_REALIP, NULL};
         break;
     case 1:
-        p->policy = (gr_req_policy){GR_REQ_TRUST_ALL, NULL, 0};
+        p->policy = (gr_req_policy){GR_REQ_TRUST_ALL, NULL, 0, GR_REQ_MODE_ZORAXY, NULL};
         break;
     default:
-        p->policy = (gr_req_policy){GR_REQ_TRUST_LIST, NULL, 0};
+        p->policy = (gr_req_policy){GR_REQ_TRUST_LIST, NULL, 0, GR_REQ_MODE_REALIP, NULL};
         break;
     }
 

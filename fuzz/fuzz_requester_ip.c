@@ -45,14 +45,23 @@ typedef struct fz_req_headers {
 } fz_req_headers;
 
 static const char *
-fz_req_lookup(void *ctx, const char *name)
+fz_req_lookup_nth(void *ctx, const char *name, size_t nth, size_t *len)
 {
     fz_req_headers *h = ctx;
     h->lookups++;
     for (int i = 0; i < h->n; i++)
-        if (!strcasecmp(h->name[i], name))
+        if (!strcasecmp(h->name[i], name) && nth-- == 0) {
+            *len = strlen(h->value[i]);
             return h->value[i];
+        }
     return NULL;
+}
+
+static const char *
+fz_req_lookup(fz_req_headers *h, const char *name)
+{
+    size_t len;
+    return fz_req_lookup_nth(h, name, 0, &len);
 }
 
 /* The model's trim: spaces and tabs at both ends. */
@@ -157,7 +166,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         h.n++;
     }
 
-    gr_req_policy policy = {trust_all ? GR_REQ_TRUST_ALL : GR_REQ_TRUST_LIST, cidrs, (size_t)n};
+    gr_req_policy policy = {trust_all ? GR_REQ_TRUST_ALL : GR_REQ_TRUST_LIST, cidrs, (size_t)n,
+                            GR_REQ_MODE_ZORAXY, NULL};
     bool trusted = trust_all;
     for (int i = 0; i < n && !no_peer && !trusted; i++)
         trusted = fz_req_contains(&cidrs[i], &peer);
@@ -168,7 +178,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gr_ip out;
     memset(&out, 0xa5, sizeof out);
     gr_req_source src = (gr_req_source)-1;
-    int rc = gr_requester_ip(&policy, no_peer ? NULL : &peer, fz_req_lookup, &h, &out, &src);
+    int rc = gr_requester_ip(&policy, no_peer ? NULL : &peer, fz_req_lookup_nth, &h, &out, &src);
     FZ_CHECK(rc <= 0 && rc >= GR_IP_ETOOLONG, "return %d is not a gr_ip_error", rc);
     FZ_CHECK(gr_req_source_name(src) && strcmp(gr_req_source_name(src), "unknown"),
              "source %d out of range", (int)src);

@@ -375,6 +375,32 @@ gr_ip_v4(const gr_ip *ip)
            (uint32_t)ip->b[15];
 }
 
+bool
+gr_ip_embedded_v4(const gr_ip *ip, gr_ip *out)
+{
+    static const uint8_t zero12[12] = {0};
+    static const uint8_t nat64[12] = {0x00, 0x64, 0xff, 0x9b};
+    const uint8_t *b = ip->b;
+    uint32_t v4;
+    if (gr_ip_is_v4(ip)) {
+        *out = *ip;
+        return true;
+    }
+    if (memcmp(b, zero12, 12) == 0 || memcmp(b, nat64, 12) == 0) {
+        v4 = gr_ip_v4(ip);
+        if (b[0] == 0 && v4 >> 24 == 0)
+            return false; /* ::, ::1 and the rest of ::/104 are themselves */
+    } else if (b[0] == 0x20 && b[1] == 0x02) {
+        v4 = (uint32_t)b[2] << 24 | (uint32_t)b[3] << 16 | (uint32_t)b[4] << 8 | (uint32_t)b[5];
+    } else if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) {
+        v4 = ~gr_ip_v4(ip);
+    } else {
+        return false;
+    }
+    gr_ip_from_v4(v4, out);
+    return true;
+}
+
 int
 gr_ip_compare(const gr_ip *a, const gr_ip *b)
 {

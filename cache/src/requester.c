@@ -1,18 +1,21 @@
 /*
  * requester.c - CIDR blocks and the requester-address decision.
  *
- * gr_requester_ip walks Zoraxy's header order (X-Real-Ip, CF-Connecting-IP,
- * Fastly-Client-IP, first X-Forwarded-For entry, peer). A header counts when
- * it is present and not blank; an X-Forwarded-For whose first entry is blank
- * falls through to the peer, as in Zoraxy. Headers are consulted only when
- * the policy trusts the peer (GR_REQ_TRUST_ALL, or the peer lies in the
- * trusted list); otherwise the peer address is the answer, so a client that
- * talks to the proxy directly cannot choose its own country.
+ * Headers are consulted only when the policy trusts the peer
+ * (GR_REQ_TRUST_ALL, or the peer lies in the trusted list); otherwise the
+ * peer address is the answer, so a client that talks to the proxy directly
+ * cannot choose its own country. In realip mode the configured header's
+ * lines are walked right to left (last line first), every entry must parse,
+ * and the first untrusted entry wins (all trusted: the leftmost). In Zoraxy
+ * mode the order is X-Real-Ip, CF-Connecting-IP, Fastly-Client-IP, first
+ * X-Forwarded-For entry, peer; a header counts when present and not blank,
+ * and an X-Forwarded-For whose first entry is blank falls through to the peer.
  *
  * CIDRs live in the 16-byte space: an IPv4 /n is a /(96+n) inside
  * ::ffff:0:0/96, so one containment test serves both families.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "georace/requester.h"
 
@@ -120,6 +123,27 @@ gr_cidr_list_parse(const char *s, gr_cidr *out, size_t cap)
     return (int)n;
 }
 
+int
+gr_req_mode_parse(const char *s, gr_req_mode *out)
+{
+    if (s && strcmp(s, "realip") == 0)
+        *out = GR_REQ_MODE_REALIP;
+    else if (s && strcmp(s, "zoraxy") == 0)
+        *out = GR_REQ_MODE_ZORAXY;
+    else
+        return -1;
+    return 0;
+}
+
+static bool
+gr_req_in_list(const gr_req_policy *policy, const gr_ip *ip)
+{
+    for (size_t i = 0; i < policy->n_trusted; i++)
+        if (gr_cidr_contains(&policy->trusted[i], ip))
+            return true;
+    return false;
+}
+
 static bool
 gr_req_peer_trusted(const gr_req_policy *policy, const gr_ip *peer)
 {
@@ -127,21 +151,61 @@ gr_req_peer_trusted(const gr_req_policy *policy, const gr_ip *peer)
         return true;
     if (!peer)
         return false;
-    for (size_t i = 0; i < policy->n_trusted; i++)
-        if (gr_cidr_contains(&policy->trusted[i], peer))
-            return true;
-    return false;
+    return gr_req_in_list(policy, peer);
 }
 
-/* The header's value trimmed; false when absent or blank. */
+/* Realip: every line of the header, last first, each walked right to left.
+ * Returns 1 with *out set, 0 when the header is absent, or a negative
+ * gr_ip_error for an empty or malformed entry. */
+static int
+gr_req_realip(const gr_req_policy *policy, gr_req_header_fn header, void *ctx, const char *name,
+              gr_ip *out)
+{
+    size_t lines = 0, len;
+    while (header(ctx, name, lines, &len))
+        lines++;
+    if (lines == 0)
+        return 0;
+    bool found = false;
+    gr_ip ip;
+    for (size_t l = lines; l-- > 0;) {
+        const char *v = header(ctx, name, l, &len);
+        if (!v)
+            return GR_IP_EEMPTY;
+        size_t end = len;
+        for (;;) {
+            size_t start = end;
+            while (start > 0 && v[start - 1] != ',')
+                start--;
+            const char *item = v + start;
+            size_t ilen = end - start;
+            gr_req_trim(&item, &ilen);
+            if (ilen == 0)
+                return GR_IP_EEMPTY;
+            int rc = gr_ip_parse_host(item, ilen, &ip);
+            if (rc != GR_IP_OK)
+                return rc;
+            if (!found) {
+                *out = ip;
+                if (!gr_req_in_list(policy, &ip))
+                    found = true; /* keep checking the rest parses */
+            }
+            if (start == 0)
+                break;
+            end = start - 1;
+        }
+    }
+    return 1;
+}
+
+/* Zoraxy's rule: the first line's value trimmed; false when absent or blank. */
 static bool
 gr_req_header(gr_req_header_fn header, void *ctx, const char *name, const char **v, size_t *len)
 {
-    const char *raw = header(ctx, name);
+    const char *raw = header(ctx, name, 0, len);
     if (!raw)
         return false;
     *v = raw;
-    *len = strlen(raw);
     gr_req_trim(v, len);
     return *len > 0;
 }
@@ -159,7 +223,16 @@ gr_requester_ip(const gr_req_policy *policy, const gr_ip *peer, gr_req_header_fn
     gr_req_source dummy;
     if (!source)
         source = &dummy;
-    if (header && gr_req_peer_trusted(policy, peer)) {
+    if (header && policy && policy->mode == GR_REQ_MODE_REALIP &&
+        gr_req_peer_trusted(policy, peer)) {
+        const char *name = policy->real_ip_header ? policy->real_ip_header : "X-Forwarded-For";
+        int rc = gr_req_realip(policy, header, ctx, name, out);
+        if (rc != 0) {
+            *source = strcasecmp(name, "X-Forwarded-For") == 0 ? GR_REQ_FROM_X_FORWARDED_FOR
+                                                               : GR_REQ_FROM_REAL_IP_HEADER;
+            return rc < 0 ? rc : GR_IP_OK;
+        }
+    } else if (header && gr_req_peer_trusted(policy, peer)) {
         const char *v;
         size_t len;
         for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
@@ -200,6 +273,8 @@ gr_req_source_name(gr_req_source s)
         return "Fastly-Client-IP";
     case GR_REQ_FROM_X_FORWARDED_FOR:
         return "X-Forwarded-For";
+    case GR_REQ_FROM_REAL_IP_HEADER:
+        return "real-ip-header";
     }
     return "unknown";
 }

@@ -165,6 +165,9 @@ gr_resolve(gr_resolver *r, const gr_ip *ip)
 {
     gr_answer a = {GR_ANSWER_UNKNOWN, GR_COUNTRY_NONE, GR_ZONE_NONE, false};
     gr_resolver_count(&r->lookups);
+    gr_ip embedded;
+    if (gr_ip_embedded_v4(ip, &embedded))
+        ip = &embedded; /* every spelling of an IPv4 address: one zone, one key */
     gr_zone z = gr_zone_of(ip);
     if (z != GR_ZONE_NONE) {
         gr_resolver_count(&r->zones);

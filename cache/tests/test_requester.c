@@ -1,7 +1,8 @@
 /*
  * test_requester.c - CIDR parsing/containment and the requester-address
- * rules: Zoraxy's header order, port/bracket stripping, and that headers
- * from untrusted peers are ignored (no country spoofing).
+ * rules: the realip walk (right to left, trusted hops skipped, every line,
+ * empty or malformed entries refused), Zoraxy's header order, port/bracket
+ * stripping, and that headers from untrusted peers are ignored.
  */
 #include <strings.h>
 #include <string.h>
@@ -16,12 +17,14 @@ struct req {
 };
 
 static const char *
-req_header(void *ctx, const char *name)
+req_header(void *ctx, const char *name, size_t nth, size_t *len)
 {
     struct req *r = ctx;
     for (int i = 0; i < 6 && r->names[i]; i++)
-        if (!strcasecmp(r->names[i], name))
+        if (!strcasecmp(r->names[i], name) && nth-- == 0) {
+            *len = strlen(r->values[i]);
             return r->values[i];
+        }
     return NULL;
 }
 
@@ -96,7 +99,7 @@ test_cidr_list_parse_counts_trims_and_rejects(void)
 static void
 test_zoraxy_header_order_with_trust_all(void)
 {
-    gr_req_policy all = {GR_REQ_TRUST_ALL, NULL, 0};
+    gr_req_policy all = {GR_REQ_TRUST_ALL, NULL, 0, GR_REQ_MODE_ZORAXY, NULL};
     char out[GR_IP_STRLEN];
     gr_req_source src;
     struct req r1 = {{"X-Forwarded-For", "Fastly-Client-IP", "CF-Connecting-IP", "X-Real-Ip"},
@@ -128,7 +131,7 @@ test_zoraxy_header_order_with_trust_all(void)
 static void
 test_blank_headers_fall_through(void)
 {
-    gr_req_policy all = {GR_REQ_TRUST_ALL, NULL, 0};
+    gr_req_policy all = {GR_REQ_TRUST_ALL, NULL, 0, GR_REQ_MODE_ZORAXY, NULL};
     char out[GR_IP_STRLEN];
     gr_req_source src;
     struct req r = {{"X-Real-Ip", "CF-Connecting-IP", "X-Forwarded-For"}, {"", "  ", " , 7.7.7.7"}};
@@ -140,7 +143,7 @@ test_blank_headers_fall_through(void)
 static void
 test_ports_and_brackets_are_stripped(void)
 {
-    gr_req_policy all = {GR_REQ_TRUST_ALL, NULL, 0};
+    gr_req_policy all = {GR_REQ_TRUST_ALL, NULL, 0, GR_REQ_MODE_ZORAXY, NULL};
     char out[GR_IP_STRLEN];
     gr_req_source src;
     struct req r1 = {{"X-Real-Ip"}, {"1.2.3.4:5678"}};
@@ -157,7 +160,7 @@ test_ports_and_brackets_are_stripped(void)
 static void
 test_garbage_in_the_chosen_header_is_an_error(void)
 {
-    gr_req_policy all = {GR_REQ_TRUST_ALL, NULL, 0};
+    gr_req_policy all = {GR_REQ_TRUST_ALL, NULL, 0, GR_REQ_MODE_ZORAXY, NULL};
     char out[GR_IP_STRLEN];
     gr_req_source src;
     struct req r1 = {{"X-Real-Ip", "X-Forwarded-For"}, {"evil.example", "1.2.3.4"}};
@@ -173,7 +176,7 @@ test_untrusted_peers_cannot_spoof_their_address(void)
 {
     gr_cidr trusted[2];
     CU_ASSERT_EQUAL_FATAL(gr_cidr_list_parse("127.0.0.0/8,10.0.0.0/8", trusted, 2), 2);
-    gr_req_policy pol = {GR_REQ_TRUST_LIST, trusted, 2};
+    gr_req_policy pol = {GR_REQ_TRUST_LIST, trusted, 2, GR_REQ_MODE_ZORAXY, NULL};
     char out[GR_IP_STRLEN];
     gr_req_source src;
     struct req spoof = {{"X-Real-Ip", "X-Forwarded-For"}, {"1.0.0.1", "1.0.0.2"}};
@@ -191,7 +194,7 @@ test_untrusted_peers_cannot_spoof_their_address(void)
     CU_ASSERT_EQUAL(decide(&pol, "127.0.0.1", &spoof, out, &src), GR_IP_OK);
     CU_ASSERT_STRING_EQUAL(out, "1.0.0.1");
     /* an empty trusted list trusts no one */
-    gr_req_policy none = {GR_REQ_TRUST_LIST, NULL, 0};
+    gr_req_policy none = {GR_REQ_TRUST_LIST, NULL, 0, GR_REQ_MODE_ZORAXY, NULL};
     CU_ASSERT_EQUAL(decide(&none, "127.0.0.1", &spoof, out, &src), GR_IP_OK);
     CU_ASSERT_STRING_EQUAL(out, "127.0.0.1");
     /* a NULL policy is Zoraxy's behaviour */
@@ -210,7 +213,106 @@ test_no_peer_and_no_header_is_an_error(void)
     CU_ASSERT_TRUE(gr_ip_equal(&out, &peer));
 }
 
-static CU_TestInfo tests[] = {GR_TEST(test_cidr_parse_masks_and_contains),
+static void
+test_realip_walks_right_to_left(void)
+{
+    gr_cidr trusted[2];
+    CU_ASSERT_EQUAL_FATAL(gr_cidr_list_parse("127.0.0.0/8,10.0.0.0/8", trusted, 2), 2);
+    gr_req_policy pol = {GR_REQ_TRUST_LIST, trusted, 2, GR_REQ_MODE_REALIP, NULL};
+    char out[GR_IP_STRLEN];
+    gr_req_source src;
+    /* the front proxy appended the real peer: the rightmost untrusted wins */
+    struct req r1 = {{"X-Forwarded-For"}, {"8.8.8.8, 114.114.114.114"}};
+    CU_ASSERT_EQUAL(decide(&pol, "127.0.0.1", &r1, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "114.114.114.114");
+    CU_ASSERT_EQUAL(src, GR_REQ_FROM_X_FORWARDED_FOR);
+    /* trusted hops are skipped */
+    struct req r2 = {{"X-Forwarded-For"}, {"1.1.1.1, 2.2.2.2:80, 10.0.0.5, 127.0.0.1"}};
+    CU_ASSERT_EQUAL(decide(&pol, "127.0.0.1", &r2, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "2.2.2.2");
+    /* several lines are one list, in order */
+    struct req r3 = {{"X-Forwarded-For", "X-Other", "x-forwarded-for"},
+                     {"3.3.3.3, 4.4.4.4", "5.5.5.5", "6.6.6.6, 10.1.1.1"}};
+    CU_ASSERT_EQUAL(decide(&pol, "10.0.0.1", &r3, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "6.6.6.6");
+    struct req r4 = {{"X-Forwarded-For", "X-Forwarded-For"}, {"3.3.3.3, 4.4.4.4", "10.1.1.1"}};
+    CU_ASSERT_EQUAL(decide(&pol, "10.0.0.1", &r4, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "4.4.4.4");
+    /* all trusted: the leftmost */
+    struct req r5 = {{"X-Forwarded-For", "X-Forwarded-For"}, {"10.9.9.9, 127.0.0.2", "10.1.1.1"}};
+    CU_ASSERT_EQUAL(decide(&pol, "10.0.0.1", &r5, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "10.9.9.9");
+    /* one entry works as it always did */
+    struct req r6 = {{"X-Forwarded-For"}, {" 8.8.8.8 "}};
+    CU_ASSERT_EQUAL(decide(&pol, "127.0.0.1", &r6, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "8.8.8.8");
+    /* no header: the peer */
+    struct req r7 = {{"X-Other"}, {"8.8.8.8"}};
+    CU_ASSERT_EQUAL(decide(&pol, "127.0.0.1", &r7, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "127.0.0.1");
+    CU_ASSERT_EQUAL(src, GR_REQ_FROM_PEER);
+}
+
+static void
+test_realip_refuses_empty_and_malformed_entries(void)
+{
+    gr_cidr trusted[1];
+    CU_ASSERT_EQUAL_FATAL(gr_cidr_list_parse("127.0.0.0/8", trusted, 1), 1);
+    gr_req_policy pol = {GR_REQ_TRUST_LIST, trusted, 1, GR_REQ_MODE_REALIP, NULL};
+    char out[GR_IP_STRLEN];
+    gr_req_source src;
+    static const char *const bad[] = {"",
+                                      "  ",
+                                      ", 8.8.8.8",
+                                      "8.8.8.8,",
+                                      "8.8.8.8,,1.1.1.1",
+                                      "garbage",
+                                      "garbage, 8.8.8.8",
+                                      "999.1.1.1",
+                                      "8.8.8.8, x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct req r = {{"X-Forwarded-For"}, {bad[i]}};
+        CU_ASSERT_TRUE(decide(&pol, "127.0.0.1", &r, out, &src) < 0);
+    }
+    /* a malformed line among good ones */
+    struct req r2 = {{"X-Forwarded-For", "X-Forwarded-For"}, {"8.8.8.8", ""}};
+    CU_ASSERT_TRUE(decide(&pol, "127.0.0.1", &r2, out, &src) < 0);
+    /* other identity headers are not consulted in realip mode */
+    struct req r3 = {{"X-Real-Ip", "CF-Connecting-IP", "X-Forwarded-For"},
+                     {"not-an-ip", "1.1.1.1", "8.8.8.8"}};
+    CU_ASSERT_EQUAL(decide(&pol, "127.0.0.1", &r3, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "8.8.8.8");
+    /* untrusted peer: its own address, garbage or not */
+    struct req r4 = {{"X-Forwarded-For"}, {", garbage"}};
+    CU_ASSERT_EQUAL(decide(&pol, "203.0.114.9", &r4, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "203.0.114.9");
+    CU_ASSERT_EQUAL(src, GR_REQ_FROM_PEER);
+}
+
+static void
+test_realip_configured_header(void)
+{
+    gr_cidr trusted[1];
+    CU_ASSERT_EQUAL_FATAL(gr_cidr_list_parse("127.0.0.0/8", trusted, 1), 1);
+    gr_req_policy pol = {GR_REQ_TRUST_LIST, trusted, 1, GR_REQ_MODE_REALIP, "X-Real-Ip"};
+    char out[GR_IP_STRLEN];
+    gr_req_source src;
+    struct req r = {{"X-Forwarded-For", "x-real-ip"}, {"8.8.8.8", "1.1.1.1"}};
+    CU_ASSERT_EQUAL(decide(&pol, "127.0.0.1", &r, out, &src), GR_IP_OK);
+    CU_ASSERT_STRING_EQUAL(out, "1.1.1.1");
+    CU_ASSERT_EQUAL(src, GR_REQ_FROM_REAL_IP_HEADER);
+    gr_req_mode m;
+    CU_ASSERT_EQUAL(gr_req_mode_parse("zoraxy", &m), 0);
+    CU_ASSERT_EQUAL(m, GR_REQ_MODE_ZORAXY);
+    CU_ASSERT_EQUAL(gr_req_mode_parse("realip", &m), 0);
+    CU_ASSERT_EQUAL(m, GR_REQ_MODE_REALIP);
+    CU_ASSERT_EQUAL(gr_req_mode_parse("nginx", &m), -1);
+}
+
+static CU_TestInfo tests[] = {GR_TEST(test_realip_walks_right_to_left),
+                              GR_TEST(test_realip_refuses_empty_and_malformed_entries),
+                              GR_TEST(test_realip_configured_header),
+                              GR_TEST(test_cidr_parse_masks_and_contains),
                               GR_TEST(test_cidr_list_parse_counts_trims_and_rejects),
                               GR_TEST(test_zoraxy_header_order_with_trust_all),
                               GR_TEST(test_blank_headers_fall_through),

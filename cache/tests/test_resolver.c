@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,6 +257,54 @@ test_miss_then_hit_with_one_backend_lookup(void)
     CU_ASSERT_EQUAL(st.errors, 0u);
     gr_resolver_destroy(r);
     gr_cache_destroy(&cache->base);
+    gr_geodb_close(db);
+}
+
+static void
+test_embedded_ipv4_is_judged_and_cached_as_that_ipv4(void)
+{
+    static const char *const v4[] = {"8.8.8.8", "114.114.114.114", "10.1.2.3"};
+    static const char *const spellings[][6] = {
+        {"::ffff:8.8.8.8", "::8.8.8.8", "64:ff9b::8.8.8.8", "2002:808:808::1",
+         "2002:808:808:1234:5678::9", "2001:0:4136:e378:8000:63bf:f7f7:f7f7"},
+        {"::FFFF:7272:7272", "::114.114.114.114", "64:ff9b::7272:7272",
+         "2002:7272:7272::", "2002:7272:7272:ffff::1", "2001::8d8d:8d8d"},
+        {"::ffff:10.1.2.3", "::10.1.2.3", "64:ff9b::a01:203", "2002:a01:203::1", "2002:a01:203::2",
+         "2001:0:1:2:3:4:f5fe:fdfc"}};
+    gr_geodb *db = open_db();
+    for (size_t i = 0; i < 3; i++) {
+        struct rec_cache *cache = rec_create();
+        gr_resolver_config cfg = {.db = db, .cache = &cache->base};
+        gr_resolver *r = NULL;
+        CU_ASSERT_EQUAL_FATAL(gr_resolver_create(&cfg, &r), 0);
+        char want[32];
+        snprintf(want, sizeof want, "%s", answer_str(resolve(r, v4[i])));
+        for (size_t j = 0; j < 6; j++) {
+            gr_answer a = resolve(r, spellings[i][j]);
+            CU_ASSERT_STRING_EQUAL(answer_str(a), want);
+        }
+        /* one key per address whatever its spelling (zones: none at all) */
+        CU_ASSERT_TRUE(rec_len(&cache->base) <= 1);
+        CU_ASSERT_TRUE(cache->puts <= 1);
+        gr_resolver_destroy(r);
+        gr_cache_destroy(&cache->base);
+    }
+    /* not embedded: ::/104 (::, ::1, ::2) is itself, other IPv6 is IPv6 */
+    gr_ip ip, out;
+    CU_ASSERT_EQUAL_FATAL(gr_ip_parse("::1", 3, &ip), GR_IP_OK);
+    CU_ASSERT_FALSE(gr_ip_embedded_v4(&ip, &out));
+    CU_ASSERT_EQUAL_FATAL(gr_ip_parse("::", 2, &ip), GR_IP_OK);
+    CU_ASSERT_FALSE(gr_ip_embedded_v4(&ip, &out));
+    CU_ASSERT_EQUAL_FATAL(gr_ip_parse("::2", 3, &ip), GR_IP_OK);
+    CU_ASSERT_FALSE(gr_ip_embedded_v4(&ip, &out));
+    CU_ASSERT_EQUAL_FATAL(gr_ip_parse("2001:db8::1", 11, &ip), GR_IP_OK);
+    CU_ASSERT_FALSE(gr_ip_embedded_v4(&ip, &out));
+    CU_ASSERT_EQUAL_FATAL(gr_ip_parse("2001:1::8d8d:8d8d", 17, &ip), GR_IP_OK);
+    CU_ASSERT_FALSE(gr_ip_embedded_v4(&ip, &out));
+    CU_ASSERT_EQUAL_FATAL(gr_ip_parse("2001::8d8d:8d8d", 15, &ip), GR_IP_OK);
+    CU_ASSERT_TRUE(gr_ip_embedded_v4(&ip, &out));
+    CU_ASSERT_EQUAL(gr_ip_v4(&out), 0x72727272u);
+    CU_ASSERT_TRUE(gr_ip_is_v4(&out));
     gr_geodb_close(db);
 }
 
@@ -590,6 +639,7 @@ test_mutex_variant_hits_misses_and_clears_through_the_resolver(void)
 
 static CU_TestInfo tests[] = {
     GR_TEST(test_miss_then_hit_with_one_backend_lookup),
+    GR_TEST(test_embedded_ipv4_is_judged_and_cached_as_that_ipv4),
     GR_TEST(test_reserved_zones_never_touch_the_cache),
     GR_TEST(test_unknown_addresses_and_errors_are_not_cached),
     GR_TEST(test_clear_now_empties_the_cache_and_counts),

@@ -290,6 +290,19 @@ gr_msg_header(const struct gr_msg *m, const char *name)
     return NULL;
 }
 
+const char *
+gr_msg_header_nth(const struct gr_msg *m, const char *name, size_t nth, size_t *vlen)
+{
+    size_t len = strlen(name);
+    for (unsigned i = 0; i < m->n_hdrs; i++) {
+        if (m->hdrs[i].name_len == len && !strcasecmp(gr_msg_name(m, i), name) && nth-- == 0) {
+            *vlen = m->hdrs[i].value_len;
+            return gr_msg_value(m, i);
+        }
+    }
+    return NULL;
+}
+
 /* The length and first letter rule out most names before any strcasecmp:
  * this runs for every header of every message. */
 bool

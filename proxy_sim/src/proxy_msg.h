@@ -87,6 +87,8 @@ const char *gr_msg_name(const struct gr_msg *m, unsigned i);
 const char *gr_msg_value(const struct gr_msg *m, unsigned i);
 /* The first header of that name (case-insensitive), or NULL. */
 const char *gr_msg_header(const struct gr_msg *m, const char *name);
+/* The nth (from 0) line of header `name`, its value length in *vlen. */
+const char *gr_msg_header_nth(const struct gr_msg *m, const char *name, size_t nth, size_t *vlen);
 /* Hop-by-hop headers (RFC 9110 7.6.1), the framing headers the proxy
  * recomputes, and X-Geo-Country, which only the proxy writes. */
 bool gr_msg_is_hop_header(const char *name, size_t len);

@@ -103,9 +103,9 @@ gr_worker_request_done(struct gr_worker *w)
 /* ---- the request path ----------------------------------------------------------------- */
 
 static const char *
-gr_worker_header(void *ctx, const char *name)
+gr_worker_header(void *ctx, const char *name, size_t nth, size_t *len)
 {
-    return gr_msg_header(ctx, name);
+    return gr_msg_header_nth(ctx, name, nth, len);
 }
 
 static bool

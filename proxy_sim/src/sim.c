@@ -143,13 +143,17 @@ gr_sim_config_default(gr_sim_config *cfg)
 
 struct gr_sim_headers {
     const char *xff;
+    size_t len;
 };
 
 static const char *
-gr_sim_header(void *ctx, const char *name)
+gr_sim_header(void *ctx, const char *name, size_t nth, size_t *len)
 {
     const struct gr_sim_headers *h = ctx;
-    return strcasecmp(name, "X-Forwarded-For") == 0 ? h->xff : NULL;
+    if (nth != 0 || strcasecmp(name, "X-Forwarded-For") != 0)
+        return NULL;
+    *len = h->len;
+    return h->xff;
 }
 
 static void
@@ -181,7 +185,7 @@ gr_sim_serve(struct gr_sim_worker *w, const gr_request *req)
     struct gr_sim_counters *c = &w->c;
     char xff[80];
     gr_request_format_client(req, xff, sizeof xff);
-    struct gr_sim_headers h = {xff};
+    struct gr_sim_headers h = {xff, strlen(xff)};
     gr_decide_result d;
     gr_decide(&s->rules, &s->peer, gr_sim_header, &h, &d);
     atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
@@ -551,7 +555,7 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
     /* Requests come from a trusted front proxy on loopback, which sets
      * X-Forwarded-For: the requester address is the header's. */
     gr_cidr_parse("127.0.0.0/8", strlen("127.0.0.0/8"), &s.trusted);
-    s.policy = (gr_req_policy){GR_REQ_TRUST_LIST, &s.trusted, 1};
+    s.policy = (gr_req_policy){GR_REQ_TRUST_LIST, &s.trusted, 1, GR_REQ_MODE_REALIP, NULL};
     gr_ip_from_v4(0x7f000001u, &s.peer);
     s.rules = (gr_decide_rules){&s.policy, NULL, &s.access, false}; /* resolver set below */
 

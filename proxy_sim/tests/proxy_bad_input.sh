@@ -18,12 +18,12 @@ good_request "start"
 r=$(http -H "X-Forwarded-For: 114.114.114.114" "http://$PROXY_ADDR/")
 [ "$r" = "403 $cn" ] || fail "blocked country: got '$r', expected '403 $cn'"
 grep -q "blocked" "$WORK/body" || fail "403 without a short explanation"
-r=$(http -H "X-Real-Ip: 10.1.2.3" "http://$PROXY_ADDR/")
+r=$(http -H "X-Forwarded-For: 10.1.2.3" "http://$PROXY_ADDR/")
 [ "$r" = "200 Private" ] || fail "private address: got '$r'"
-r=$(http -H "X-Forwarded-For: 8.8.8.8, 114.114.114.114" "http://$PROXY_ADDR/")
-[ "$r" = "200 US" ] || fail "first X-Forwarded-For entry decides: got '$r'"
+r=$(http -H "X-Forwarded-For: 114.114.114.114, 8.8.8.8" "http://$PROXY_ADDR/")
+[ "$r" = "200 US" ] || fail "last untrusted X-Forwarded-For entry decides: got '$r'"
 xff=$(header X-Echo-Forwarded-For)
-[ "$xff" = "8.8.8.8, 114.114.114.114, 127.0.0.1" ] || fail "X-Forwarded-For not appended: '$xff'"
+[ "$xff" = "114.114.114.114, 8.8.8.8, 127.0.0.1" ] || fail "X-Forwarded-For not appended: '$xff'"
 
 # malformed request lines (raw TCP, no HTTP client in between): the proxy
 # parses and answers every one itself, X-Geo-Country included, then closes
@@ -64,11 +64,12 @@ for bad in 'garbage' '999.1.1.1' '1.2.3' '010.1.1.1' '1.2.3.4.5' '::ffff:1.2.3.4
   [ "$r" = "400 -" ] || fail "X-Forwarded-For '${bad:0:40}' got '$r', expected '400 -'"
 done
 good_request "invalid X-Forwarded-For values"
-# an empty first entry: refused, or judged by the peer, never a guess
+# an empty entry: refused, never a guess
 r=$(http -H "X-Forwarded-For: , 114.114.114.114" "http://$PROXY_ADDR/")
-[ "$r" = "400 -" ] || [ "$r" = "200 Loopback" ] || fail "X-Forwarded-For ', CN' got '$r'"
+[ "$r" = "400 -" ] || fail "X-Forwarded-For ', CN' got '$r'"
+# realip reads X-Forwarded-For only
 r=$(http -H "X-Real-Ip: not-an-ip" -H "X-Forwarded-For: 8.8.8.8" "http://$PROXY_ADDR/")
-[ "$r" = "400 -" ] || fail "garbage X-Real-Ip (checked first) got '$r'"
+[ "$r" = "200 US" ] || fail "X-Real-Ip was read in realip mode: got '$r'"
 # odd but valid spellings resolve like the plain address
 for ok in '8.8.8.8:443' '[::ffff:8.8.8.8]:80' '::FFFF:8.8.8.8'; do
   r=$(http -H "X-Forwarded-For: $ok" "http://$PROXY_ADDR/")
@@ -89,11 +90,13 @@ for spoof in "X-Forwarded-For: 114.114.114.114" "X-Real-Ip: 114.114.114.114" \
   r=$(http -H "$spoof" "http://$PROXY_ADDR/")
   [ "$r" = "200 Loopback" ] || fail "untrusted peer sending '$spoof' got '$r', expected '200 Loopback'"
 done
-# --trust-all is Zoraxy's behaviour: anyone picks a country
+# --trust-all --requester-ip zoraxy is Zoraxy's behaviour: anyone picks a country
 start_proxy zoraxy --upstream "$UPSTREAM_ADDR" --workers 1 --variant rwlock --block "$cn" --trust-all \
-  --trusted-proxies 10.0.0.0/8
+  --trusted-proxies 10.0.0.0/8 --requester-ip zoraxy
 r=$(http -H "X-Forwarded-For: 114.114.114.114" "http://$PROXY_ADDR/")
 [ "$r" = "403 $cn" ] || fail "--trust-all: got '$r'"
+r=$(http -H "X-Real-Ip: 114.114.114.114" -H "X-Forwarded-For: 8.8.8.8" "http://$PROXY_ADDR/")
+[ "$r" = "403 $cn" ] || fail "--requester-ip zoraxy: X-Real-Ip first, got '$r'"
 
 [ -s "$WORK/access.log" ] || fail "empty access log"
 grep -q '" 403 ' "$WORK/access.log" || fail "access log lacks the 403"

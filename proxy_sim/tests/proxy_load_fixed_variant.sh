@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A fixed cache variant behind the real proxy, driven over loopback by
-# 'georace load' with the zoraxy-home profile and a block list: every answer
+# 'georace load' with the zoraxy-home profile and a block list (addresses in
+# X-Forwarded-For, the header the default realip mode reads): every answer
 # must match the load generator's own ground truth (zero mismatches), no
 # request may fail, and the proxy must stop cleanly on SIGTERM. Under the
 # tsan preset the proxy is instrumented: a data race makes it exit (66) and
@@ -14,7 +15,7 @@ start_upstream up --workers 1
 start_proxy px --upstream "$UPSTREAM_ADDR" --workers 2 --variant "$variant" --block CN,RU \
   --trusted-proxies 127.0.0.0/8 --cache-clear 500ms
 "$GEORACE" load --target "http://$PROXY_ADDR/" --profile zoraxy-home --connections 16 \
-  --duration "${secs}s" --block CN,RU --header mixed --json >"$WORK/load.json" 2>"$WORK/load.err"
+  --duration "${secs}s" --block CN,RU --header xff --json >"$WORK/load.json" 2>"$WORK/load.err"
 rc=$?
 cat "$WORK/load.json"
 grep -qE '"requests": [1-9]' "$WORK/load.json" || fail "no request was answered"

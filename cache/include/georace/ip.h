@@ -52,6 +52,12 @@ const char *gr_ip_strerror(int err);
 bool gr_ip_is_v4(const gr_ip *ip);
 void gr_ip_from_v4(uint32_t v4_host_order, gr_ip *out);
 uint32_t gr_ip_v4(const gr_ip *ip); /* host order; only meaningful if gr_ip_is_v4 */
+/* The IPv4 address an IPv6 address embeds, as ::ffff:a.b.c.d in *out:
+ * IPv4-compatible ::a.b.c.d (not ::/104: ::, ::1, ::2...), NAT64 64:ff9b::/96, 6to4
+ * 2002::/16 (bits 16-48), Teredo 2001::/32 (the client, last 32 bits
+ * inverted). An IPv4(-mapped) address is copied. False otherwise. The
+ * resolver judges and caches every spelling by this one key. */
+bool gr_ip_embedded_v4(const gr_ip *ip, gr_ip *out);
 int gr_ip_compare(const gr_ip *a, const gr_ip *b);
 bool gr_ip_equal(const gr_ip *a, const gr_ip *b);
 uint64_t gr_ip_hash(const gr_ip *ip, uint64_t seed);
