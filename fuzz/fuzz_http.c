@@ -393,7 +393,10 @@ fz_http_reason(int status)
 static bool
 fz_http_closing_status(int status)
 {
-    return status == 405 || status == 413 || status == 431 || status == 501 || status == 505;
+    /* a 400 may close too: the proxy holds heads to RFC 9112 framing and
+     * Host rules the lenient parser of this oracle does not */
+    return status == 400 || status == 405 || status == 413 || status == 431 || status == 501 ||
+           status == 505;
 }
 
 static void
@@ -517,8 +520,10 @@ fz_http_resp_on_headers(http_parser *hp)
     FZ_CHECK(!(s->conn_close && s->conn_keep_alive), "Connection: close and keep-alive");
 
     if (answers_partial) {
-        /* Only a limit stops a request the parser accepted so far. */
-        FZ_CHECK(r->error || s->status == 413 || s->status == 431,
+        /* Only a limit, or the framing and field-name rules the proxy
+         * adds to the lenient parser (400), stop a request the parser
+         * accepted so far. */
+        FZ_CHECK(r->error || s->status == 400 || s->status == 413 || s->status == 431,
                  "a %d to an unfinished, well-formed request", s->status);
         FZ_CHECK(s->status == 400 || s->status == 413 || s->status == 431 || s->status == 500 ||
                      s->status == 501 || s->status == 505,

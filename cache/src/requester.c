@@ -144,7 +144,7 @@ gr_req_in_list(const gr_req_policy *policy, const gr_ip *ip)
     return false;
 }
 
-static bool
+bool
 gr_req_peer_trusted(const gr_req_policy *policy, const gr_ip *peer)
 {
     if (!policy || policy->trust == GR_REQ_TRUST_ALL)

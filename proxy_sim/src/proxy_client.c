@@ -256,7 +256,7 @@ gr_client_respond(struct gr_client *c, int code, const char *reason, const struc
     if (!from || !gr_msg_header(from, "Date"))
         rc |= gr_buf_adds(h, gr_worker_date(w));
     if (from)
-        rc |= gr_msg_copy_headers(from, h, NULL);
+        rc |= gr_msg_copy_headers(from, h, NULL, NULL);
     if (extra)
         rc |= gr_buf_adds(h, extra);
     rc |= gr_buf_adds(h, "X-Geo-Country: ") | gr_buf_adds(h, c->geo[0] ? c->geo : "-") |
@@ -330,6 +330,8 @@ gr_client_forward(struct gr_client *c)
     c->fwd.req = &c->req;
     c->fwd.method = (enum http_method)c->parser.method;
     c->fwd.peer = c->peerstr;
+    c->fwd.peer_trusted = gr_req_peer_trusted(&c->w->proxy->policy, &c->peer);
+    c->fwd.geo = c->geo;
     c->fwd.done = gr_client_forwarded;
     gr_pool_forward(&c->w->pool, &c->fwd);
 }
@@ -413,6 +415,12 @@ gr_client_error_status(const struct gr_client *c, const char **text)
     case GR_MSG_NOMEM:
         *text = "500 Internal Server Error: out of memory\n";
         return 500;
+    case GR_MSG_BAD_FIELD_NAME:
+        *text = "400 Bad Request: a header name that is not a token\n";
+        return 400;
+    case GR_MSG_BAD_FRAMING:
+        *text = "400 Bad Request: a line not ended by CRLF, or folded\n";
+        return 400;
     case GR_MSG_OK:
         break;
     }
@@ -462,11 +470,15 @@ gr_client_parse(struct gr_client *c)
         return; /* the call further up the stack continues */
     c->parsing = true;
     while (c->rlen > 0 && (c->state == GR_CLIENT_IDLE || c->state == GR_CLIENT_READING)) {
+        gr_msg_feed_begin(&c->req, c->rbuf);
         size_t n = http_parser_execute(&c->parser, &gr_client_settings, c->rbuf, c->rlen);
+        enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+        /* what the parser took must also pass the framing rules */
+        bool framed = (e != HPE_OK && e != HPE_PAUSED) || gr_msg_feed_end(&c->req, c->rbuf, n) == 0;
         /* only a complete message pauses the parser (gr_client_on_complete) */
-        if (HTTP_PARSER_ERRNO(&c->parser) != HPE_PAUSED) {
+        if (!framed || e != HPE_PAUSED) {
             c->rlen = 0;
-            if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK)
+            if (!framed || e != HPE_OK)
                 gr_client_fail(c);
             break;
         }
@@ -533,6 +545,7 @@ gr_client_start(struct gr_worker *w, struct gr_client *c)
     gr_ip_format(&c->peer, c->peerstr, sizeof c->peerstr);
     http_parser_init(&c->parser, HTTP_REQUEST);
     gr_msg_init(&c->req, cfg->max_header_size, cfg->max_body_size);
+    gr_msg_set_strict(&c->req, true);
     c->parser.data = &c->req;
     c->next = w->clients;
     if (w->clients)

@@ -14,6 +14,17 @@
  * neither pose as a header (for the requester IP or any decision) nor be
  * stored half-terminated and later read past its end.
  *
+ * A message from a client is also held to RFC 9112's framing, which
+ * Debian's http-parser (built non-strict) does not enforce: header and
+ * trailer names must be tokens (checked on each piece the field callback
+ * gets), and every byte that is not body data must follow the line rules -
+ * CRLF only, no line that starts with whitespace (obs-fold, " Host:"), CRLF
+ * after each chunk's data. Body data reaches gr_msg_on_body; everything else
+ * the parser consumed is framing, so the scan runs over the gaps between
+ * body pieces (from on_body) and over the rest of each feed (from
+ * gr_msg_feed_end), one small state machine whose state carries across
+ * reads. A message split at any byte is judged as if it came whole.
+ *
  * Also here: the growable byte buffer, the hop-by-hop header set and the
  * reason phrases.
  */
@@ -25,6 +36,13 @@
 #include "proxy_msg.h"
 
 enum { GR_MSG_PART_START, GR_MSG_PART_NAME, GR_MSG_PART_VALUE, GR_MSG_PART_DONE };
+
+/* The framing scanner's state (gr_msg.frame). */
+enum {
+    GR_MSG_FRAME_LINE_START = 1, /* the next byte begins a line */
+    GR_MSG_FRAME_CR = 2,         /* a CR was read: LF must follow */
+    GR_MSG_FRAME_NEED_CR = 4,    /* chunk data ended: CRLF must follow */
+};
 
 /* ---- buffers ---------------------------------------------------------------- */
 
@@ -95,6 +113,7 @@ void
 gr_msg_init(struct gr_msg *m, size_t max_head, size_t max_body)
 {
     memset(m, 0, sizeof *m);
+    m->frame = GR_MSG_FRAME_LINE_START;
     m->max_head = max_head;
     m->max_body = max_body;
 }
@@ -108,6 +127,8 @@ gr_msg_reset(struct gr_msg *m)
     m->trailer_bytes = 0;
     m->error = GR_MSG_OK;
     m->part = GR_MSG_PART_START;
+    m->start_len = 0;
+    m->frame = GR_MSG_FRAME_LINE_START;
 }
 
 void
@@ -158,8 +179,84 @@ gr_msg_terminate(struct gr_msg *m)
     } else if (m->part == GR_MSG_PART_NAME) {
         struct gr_hdr *h = &m->hdrs[m->n_hdrs - 1];
         h->name_len = (uint32_t)(m->text.len - h->name);
+    } else if (m->part == GR_MSG_PART_START) {
+        m->start_len = (uint32_t)m->text.len;
     }
     return gr_msg_append(m, "", 1);
+}
+
+/* ---- strict framing ---------------------------------------------------------- */
+
+/* RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" /
+ * "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA */
+static bool
+gr_msg_is_tchar(unsigned char ch)
+{
+    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+        return true;
+    return ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+}
+
+static int
+gr_msg_check_name(struct gr_msg *m, const char *at, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!gr_msg_is_tchar((unsigned char)at[i]))
+            return gr_msg_fail(m, GR_MSG_BAD_FIELD_NAME);
+    return 0;
+}
+
+/* Run the line rules over framing bytes [p, end). */
+static int
+gr_msg_scan(struct gr_msg *m, const char *p, const char *end)
+{
+    unsigned f = m->frame;
+    for (; p < end; p++) {
+        char ch = *p;
+        if (f & GR_MSG_FRAME_CR) {
+            if (ch != '\n')
+                return gr_msg_fail(m, GR_MSG_BAD_FRAMING); /* bare CR */
+            f = GR_MSG_FRAME_LINE_START;
+        } else if (f & GR_MSG_FRAME_NEED_CR) {
+            if (ch != '\r')
+                return gr_msg_fail(m, GR_MSG_BAD_FRAMING); /* chunk data not ended by CRLF */
+            f = GR_MSG_FRAME_CR;
+        } else if (ch == '\r') {
+            f = GR_MSG_FRAME_CR;
+        } else if (ch == '\n') {
+            return gr_msg_fail(m, GR_MSG_BAD_FRAMING); /* bare LF */
+        } else if ((f & GR_MSG_FRAME_LINE_START) && (ch == ' ' || ch == '\t')) {
+            return gr_msg_fail(m, GR_MSG_BAD_FRAMING); /* obs-fold, or a name after blanks */
+        } else {
+            f = 0;
+        }
+    }
+    m->frame = (unsigned char)f;
+    return 0;
+}
+
+void
+gr_msg_set_strict(struct gr_msg *m, bool strict)
+{
+    m->strict = strict;
+}
+
+void
+gr_msg_feed_begin(struct gr_msg *m, const char *data)
+{
+    m->scan = data;
+}
+
+int
+gr_msg_feed_end(struct gr_msg *m, const char *data, size_t consumed)
+{
+    if (!m->strict)
+        return 0;
+    const char *from = m->scan ? m->scan : data;
+    m->scan = NULL;
+    if (m->error != GR_MSG_OK)
+        return -1;
+    return gr_msg_scan(m, from, data + consumed);
 }
 
 int
@@ -184,6 +281,8 @@ int
 gr_msg_on_field(http_parser *hp, const char *at, size_t len)
 {
     struct gr_msg *m = hp->data;
+    if (m->strict && gr_msg_check_name(m, at, len))
+        return -1;
     if (m->part == GR_MSG_PART_DONE)
         return gr_msg_skip_trailer(m, len);
     if (m->part != GR_MSG_PART_NAME) {
@@ -242,6 +341,8 @@ gr_msg_seal(struct gr_msg *m)
 {
     if (m->part == GR_MSG_PART_DONE)
         return;
+    if (m->part == GR_MSG_PART_START)
+        m->start_len = (uint32_t)m->text.len;
     if (gr_buf_add(&m->text, "", 1)) /* past the head limit if need be */
         m->text.len = 0;
     m->n_hdrs = 0; /* the last one may be half a header */
@@ -252,6 +353,13 @@ int
 gr_msg_on_body(http_parser *hp, const char *at, size_t len)
 {
     struct gr_msg *m = hp->data;
+    if (m->strict) {
+        if (m->scan && gr_msg_scan(m, m->scan, at))
+            return -1;
+        m->scan = at + len;
+        if ((hp->flags & F_CHUNKED) && hp->content_length == 0)
+            m->frame |= GR_MSG_FRAME_NEED_CR;
+    }
     if (m->body.len + len > m->max_body)
         return gr_msg_fail(m, GR_MSG_BODY_TOO_LARGE);
     if (gr_buf_add(&m->body, at, len))
@@ -263,6 +371,12 @@ const char *
 gr_msg_start(const struct gr_msg *m)
 {
     return m->text.len ? m->text.p : "";
+}
+
+size_t
+gr_msg_start_len(const struct gr_msg *m)
+{
+    return m->start_len;
 }
 
 const char *
@@ -333,15 +447,75 @@ gr_msg_is_hop_header(const char *name, size_t len)
     }
 }
 
-int
-gr_msg_copy_headers(const struct gr_msg *m, struct gr_buf *out, const char *skip)
+/* The tokens of a message's Connection lines: the names of the headers
+ * meant for the next hop alone (RFC 9110 7.6.1). */
+#define GR_MSG_MAX_CONN_TOKENS 32
+struct gr_msg_conn_tokens {
+    const char *p[GR_MSG_MAX_CONN_TOKENS];
+    size_t len[GR_MSG_MAX_CONN_TOKENS];
+    unsigned n;
+    bool overflow; /* more than kept: every end-to-end header is in doubt */
+};
+
+static bool
+gr_msg_is_ows(char c)
 {
-    size_t skip_len = skip ? strlen(skip) : 0;
+    return c == ' ' || c == '\t';
+}
+
+static void
+gr_msg_conn_tokens(const struct gr_msg *m, struct gr_msg_conn_tokens *t)
+{
+    size_t len;
+    const char *v;
+    t->n = 0;
+    t->overflow = false;
+    for (size_t nth = 0; (v = gr_msg_header_nth(m, "Connection", nth, &len)) != NULL; nth++) {
+        const char *end = v + len;
+        while (v < end) {
+            while (v < end && (gr_msg_is_ows(*v) || *v == ','))
+                v++;
+            const char *tok = v;
+            while (v < end && *v != ',' && !gr_msg_is_ows(*v))
+                v++;
+            if (v == tok)
+                continue;
+            if ((v - tok == 5 && !strncasecmp(tok, "close", 5)) ||
+                (v - tok == 10 && !strncasecmp(tok, "keep-alive", 10)))
+                continue; /* options, not header names worth a lookup */
+            if (t->n == GR_MSG_MAX_CONN_TOKENS) {
+                t->overflow = true;
+                return;
+            }
+            t->p[t->n] = tok;
+            t->len[t->n++] = (size_t)(v - tok);
+        }
+    }
+}
+
+static bool
+gr_msg_conn_named(const struct gr_msg_conn_tokens *t, const char *name, size_t len)
+{
+    if (len == 4 && !strncasecmp(name, "Host", 4))
+        return false;
+    if (t->overflow)
+        return true;
+    for (unsigned i = 0; i < t->n; i++)
+        if (t->len[i] == len && !strncasecmp(t->p[i], name, len))
+            return true;
+    return false;
+}
+
+int
+gr_msg_copy_headers(const struct gr_msg *m, struct gr_buf *out, gr_msg_skip_fn skip, void *ctx)
+{
+    struct gr_msg_conn_tokens conn;
+    gr_msg_conn_tokens(m, &conn);
     for (unsigned i = 0; i < m->n_hdrs; i++) {
         const struct gr_hdr *h = &m->hdrs[i];
         const char *name = m->text.p + h->name;
         if (gr_msg_is_hop_header(name, h->name_len) ||
-            (skip && h->name_len == skip_len && !strcasecmp(name, skip)))
+            gr_msg_conn_named(&conn, name, h->name_len) || (skip && skip(name, h->name_len, ctx)))
             continue;
         if (gr_buf_reserve(out, h->name_len + h->value_len + 4))
             return -1;

@@ -43,6 +43,10 @@ enum gr_msg_error {
     GR_MSG_HEAD_TOO_LARGE,
     GR_MSG_BODY_TOO_LARGE,
     GR_MSG_NOMEM,
+    GR_MSG_BAD_FIELD_NAME, /* a name with a byte that is no token character (RFC 9110 5.1):
+                              whitespace before the colon or at the start of a line, ... */
+    GR_MSG_BAD_FRAMING,    /* a line not ended by CRLF, a bare CR, obs-fold, chunk data
+                              not followed by CRLF (RFC 9112 2.2, 5.2, 7.1) */
 };
 
 struct gr_hdr {
@@ -58,6 +62,7 @@ struct gr_hdr {
  * goes on with a Content-Length); their size counts against max_head. */
 struct gr_msg {
     struct gr_buf text;
+    uint32_t start_len; /* of the start line's part at text[0] */
     struct gr_hdr *hdrs;
     unsigned n_hdrs, cap_hdrs;
     struct gr_buf body;
@@ -65,6 +70,11 @@ struct gr_msg {
     size_t trailer_bytes; /* of a chunked body's trailer section: counted, never kept */
     enum gr_msg_error error;
     unsigned char part; /* what the last callback appended (proxy_msg.c) */
+    /* strict framing (requests only): the framing bytes of the current
+     * feed not yet checked start at `scan`; the line state carries over */
+    bool strict;
+    unsigned char frame; /* GR_MSG_FRAME_* bits (proxy_msg.c) */
+    const char *scan;
 };
 
 void gr_msg_init(struct gr_msg *m, size_t max_head, size_t max_body);
@@ -79,10 +89,23 @@ int gr_msg_on_body(http_parser *hp, const char *at, size_t len);
 int gr_msg_end_head(struct gr_msg *m);
 /* The header block was read whole (gr_msg_end_head ran). */
 bool gr_msg_head_complete(const struct gr_msg *m);
+/* Strict framing for a message the proxy receives from a client. Every
+ * byte that is not body data - start line, header and trailer sections,
+ * chunk-size lines and the CRLF after each chunk - must follow RFC 9112's
+ * line rules, which Debian's non-strict http-parser does not enforce: lines
+ * end in CRLF (no bare LF, no bare CR), no line starts with whitespace
+ * (obs-fold, or a space before a header name), chunk data ends in CRLF.
+ * Header names must be tokens. Call gr_msg_feed_begin before each
+ * http_parser_execute over `data` and gr_msg_feed_end after it with the
+ * count it consumed; -1 (error GR_MSG_BAD_FRAMING) refuses the message. */
+void gr_msg_set_strict(struct gr_msg *m, bool strict);
+void gr_msg_feed_begin(struct gr_msg *m, const char *data);
+int gr_msg_feed_end(struct gr_msg *m, const char *data, size_t consumed);
 /* Make a message the parser gave up on safe to read: the start line's part
  * terminated, no headers. */
 void gr_msg_seal(struct gr_msg *m);
 const char *gr_msg_start(const struct gr_msg *m);
+size_t gr_msg_start_len(const struct gr_msg *m);
 const char *gr_msg_name(const struct gr_msg *m, unsigned i);
 const char *gr_msg_value(const struct gr_msg *m, unsigned i);
 /* The first header of that name (case-insensitive), or NULL. */
@@ -92,9 +115,12 @@ const char *gr_msg_header_nth(const struct gr_msg *m, const char *name, size_t n
 /* Hop-by-hop headers (RFC 9110 7.6.1), the framing headers the proxy
  * recomputes, and X-Geo-Country, which only the proxy writes. */
 bool gr_msg_is_hop_header(const char *name, size_t len);
-/* Append "name: value\r\n" for every end-to-end header of m except `skip`
- * (may be NULL). */
-int gr_msg_copy_headers(const struct gr_msg *m, struct gr_buf *out, const char *skip);
+/* Append "name: value\r\n" (copied by length) for every end-to-end header
+ * of m: not hop-by-hop, not named in a Connection line (Host excepted: a
+ * request keeps it), and not one `skip(name, len, ctx)` (may be NULL)
+ * refuses. */
+typedef bool (*gr_msg_skip_fn)(const char *name, size_t len, void *ctx);
+int gr_msg_copy_headers(const struct gr_msg *m, struct gr_buf *out, gr_msg_skip_fn skip, void *ctx);
 const char *gr_http_reason(int code);
 
 #endif

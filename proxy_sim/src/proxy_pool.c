@@ -10,9 +10,10 @@
  * nothing dangling: its connection is closed, as the answer still on its
  * way would otherwise arrive for the next request.
  *
- * The upstream may close an idle keep-alive connection at any moment; a
- * request that meets such a connection (closed or reset before a single
- * byte of answer) is sent once more on a fresh one. Any other failure ends
+ * The upstream may close an idle keep-alive connection at any moment; an
+ * idempotent request that meets such a connection (closed or reset before
+ * a single byte of answer) is sent once more on a fresh one; any other
+ * gets a 502, as the upstream may have acted on it. Any other failure ends
  * the exchange as a bad gateway, no whole answer within the upstream
  * timeout as a timeout. However it ends, the owner hears of it once,
  * through its callback, after the pool has let go of the request - so the
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include "proxy_pool.h"
+#include "proxy_request.h"
 
 struct gr_pool_conn {
     uv_tcp_t tcp;
@@ -178,13 +180,23 @@ gr_pool_conn_detach(struct gr_pool_conn *conn)
     return f;
 }
 
+static bool
+gr_pool_idempotent(enum http_method m)
+{
+    return m == HTTP_GET || m == HTTP_HEAD || m == HTTP_OPTIONS || m == HTTP_TRACE ||
+           m == HTTP_PUT || m == HTTP_DELETE;
+}
+
 /* The exchange failed: close the connection, and send the request once
  * more if it met an idle connection the upstream had closed, else report. */
 static void
 gr_pool_conn_fail(struct gr_pool_conn *conn, enum gr_metrics_upstream_error kind)
 {
     struct gr_pool *pool = conn->pool;
-    bool stale = conn->reused && !conn->got_bytes && kind == GR_METRICS_UP_REFUSED;
+    /* only an idempotent request may go again (RFC 9110 9.2.2): the upstream
+     * may have acted on a POST before the connection went */
+    bool stale = conn->reused && !conn->got_bytes && kind == GR_METRICS_UP_REFUSED && conn->fwd &&
+                 gr_pool_idempotent(conn->fwd->method);
     struct gr_fwd *f = gr_pool_conn_detach(conn);
     gr_pool_conn_close(conn);
     if (f && stale && !f->retried) {
@@ -388,39 +400,13 @@ gr_pool_conn_new(struct gr_pool *pool)
     return conn;
 }
 
-/* The request as the upstream sees it: HTTP/1.1, end-to-end headers, Host
- * if the client sent none, X-Forwarded-For with the peer appended, the
- * body with its length. */
-static int
-gr_pool_conn_build(struct gr_pool_conn *conn, const struct gr_fwd *f)
-{
-    struct gr_buf *o = &conn->out;
-    const struct gr_msg *req = f->req;
-    const char *xff = gr_msg_header(req, "X-Forwarded-For");
-    o->len = 0;
-    int rc = gr_buf_adds(o, http_method_str(f->method)) | gr_buf_adds(o, " ") |
-             gr_buf_adds(o, gr_msg_start(req)) | gr_buf_adds(o, " HTTP/1.1\r\n");
-    rc |= gr_msg_copy_headers(req, o, "X-Forwarded-For");
-    if (!gr_msg_header(req, "Host"))
-        rc |= gr_buf_adds(o, "Host: ") | gr_buf_adds(o, conn->pool->hostport) |
-              gr_buf_adds(o, "\r\n");
-    rc |= gr_buf_adds(o, "X-Forwarded-For: ");
-    if (xff && xff[0])
-        rc |= gr_buf_adds(o, xff) | gr_buf_adds(o, ", ");
-    rc |= gr_buf_adds(o, f->peer) | gr_buf_adds(o, "\r\n");
-    if (req->body.len > 0 || f->method == HTTP_POST || f->method == HTTP_PUT ||
-        f->method == HTTP_PATCH)
-        rc |= gr_buf_adds(o, "Content-Length: ") | gr_buf_addu(o, req->body.len) |
-              gr_buf_adds(o, "\r\n");
-    rc |= gr_buf_adds(o, "\r\n") | gr_buf_add(o, req->body.p, req->body.len);
-    return rc ? -1 : 0;
-}
-
 static void
 gr_pool_conn_send(struct gr_pool_conn *conn, struct gr_fwd *f)
 {
     struct gr_pool *pool = conn->pool;
-    if (gr_pool_conn_build(conn, f)) {
+    const struct gr_request_out r = {f->req,          f->method, f->peer,
+                                     f->peer_trusted, f->geo,    pool->hostport};
+    if (gr_request_build(&r, &conn->out)) {
         gr_pool_unidle(pool, conn);
         pool->idle[pool->n_idle++] = conn;
         gr_pool_done(f, GR_FWD_INTERNAL, 0, NULL);

@@ -55,7 +55,9 @@ struct gr_fwd {
     /* the request, filled in by its owner before gr_pool_forward */
     const struct gr_msg *req; /* target, end-to-end headers, body */
     enum http_method method;
-    const char *peer; /* the peer's address as the proxy formatted it, for X-Forwarded-For */
+    const char *peer;  /* the peer's address as the proxy formatted it, for X-Forwarded-For */
+    bool peer_trusted; /* the peer's X-Forwarded-For chain is kept (proxy_request.h) */
+    const char *geo;   /* X-Geo-Country for the upstream */
     gr_fwd_done_fn done;
     /* the pool's own; the owner never touches them */
     struct gr_fwd *wait_next;  /* the wait queue */

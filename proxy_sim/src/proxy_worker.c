@@ -31,6 +31,7 @@
 #include "georace/decide.h"
 #include "georace/zone.h"
 #include "proxy_client.h"
+#include "proxy_request.h"
 #include "proxy_worker.h"
 
 /* ---- helpers for the client side ---------------------------------------------------- */
@@ -161,6 +162,7 @@ gr_worker_bad_requester(struct gr_client *c, const gr_decide_result *d)
 {
     char msg[160];
     gr_metrics_inc(&c->w->metrics.bad_requester);
+    c->keep_alive = false; /* every 400 ends the connection */
     snprintf(msg, sizeof msg, "400 Bad Request: invalid address in %s: %s\n",
              gr_req_source_name(d->source), gr_ip_strerror(d->requester_rc));
     gr_client_reply(c, 400, msg);
@@ -194,6 +196,13 @@ gr_worker_handle(struct gr_client *c)
     if (c->parser.upgrade) {
         c->keep_alive = false;
         gr_client_reply(c, 501, "501 Not Implemented: protocol upgrades are not supported\n");
+        return;
+    }
+    const char *why;
+    int bad = gr_request_check(&c->req, &c->parser, &why);
+    if (bad) {
+        c->keep_alive = false;
+        gr_client_reply(c, bad, why);
         return;
     }
     if (gr_worker_is_metrics(gr_msg_start(&c->req))) {

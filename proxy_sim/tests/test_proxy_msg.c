@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proxy_msg.h"
 #include "gr_test.h"
@@ -224,6 +225,13 @@ msg_hop_by_hop_set(void)
         CU_ASSERT_FALSE(gr_msg_is_hop_header(end_to_end[i], strlen(end_to_end[i])));
 }
 
+static bool
+skip_forwarded_for(const char *name, size_t len, void *ctx)
+{
+    (void)ctx;
+    return len == 15 && !strncasecmp(name, "X-Forwarded-For", len);
+}
+
 static void
 msg_copy_headers_keeps_end_to_end_only(void)
 {
@@ -231,7 +239,7 @@ msg_copy_headers_keeps_end_to_end_only(void)
     struct gr_buf out = {0};
     gr_msg_init(&m, 4096, 1024);
     CU_ASSERT_EQUAL(parse_split(&m, HTTP_REQUEST, request, NULL, 0), HPE_OK);
-    CU_ASSERT_EQUAL(gr_msg_copy_headers(&m, &out, "x-forwarded-for"), 0);
+    CU_ASSERT_EQUAL(gr_msg_copy_headers(&m, &out, skip_forwarded_for, NULL), 0);
     CU_ASSERT_EQUAL(gr_buf_add(&out, "", 1), 0);
     CU_ASSERT_STRING_EQUAL(out.p, "Host: example.test\r\nX-Empty: \r\n");
     gr_buf_free(&out);

@@ -67,6 +67,10 @@ typedef enum gr_req_source {
     GR_REQ_FROM_REAL_IP_HEADER /* realip mode, a header other than XFF */
 } gr_req_source;
 
+/* Whether headers from `peer` may name the requester (policy NULL: Zoraxy's
+ * trust-everyone). */
+bool gr_req_peer_trusted(const gr_req_policy *policy, const gr_ip *peer);
+
 /* Decide the requester address (policy NULL = Zoraxy's mode and
  * GR_REQ_TRUST_ALL; header NULL = no headers). Returns GR_IP_OK, or a negative gr_ip_error
  * when the chosen header holds garbage (the request then has no usable
