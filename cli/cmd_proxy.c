@@ -29,12 +29,16 @@ usage(FILE *f)
             "                     [--cache-clear DURATION] [--access-log FILE|-]\n"
             "                     [--max-header-size N] [--max-body-size N]\n"
             "                     [--read-timeout D] [--write-timeout D] [--idle-timeout D]\n"
-            "                     [--upstream-timeout D] [--shutdown-timeout D]\n\n"
+            "                     [--upstream-timeout D] [--shutdown-timeout D]\n"
+            "                     [--max-connections N] [--upstream-connections N]\n"
+            "                     [--upstream-queue N] [--upstream-queue-timeout D]\n"
+            "                     [--metrics-listen ADDR:PORT]\n\n"
             "An HTTP/1.1 reverse proxy that resolves each requester's country through\n"
             "one cache shared by all worker threads, refuses blocked countries with 403\n"
             "and forwards the rest to the upstream. Every response carries X-Geo-Country\n"
-            "(country code, reserved zone name, or '-'). GET /-/metrics (loopback and\n"
-            "trusted proxies only) serves Prometheus metrics.\n\n"
+            "(country code, reserved zone name, or '-'); so does every request the\n"
+            "upstream receives. Prometheus metrics are served on their own listener\n"
+            "(--metrics-listen), never on the proxy's port.\n\n"
             "  --listen ADDR:PORT     listen address (default 127.0.0.1:8080; port 0 picks\n"
             "                         a free port; the bound address is printed)\n"
             "  --upstream ADDR:PORT   where allowed requests go (default 127.0.0.1:8081)\n"
@@ -68,13 +72,43 @@ usage(FILE *f)
             "  --write-timeout D      for writing an answer (default 30s)\n"
             "  --idle-timeout D       between requests on a keep-alive connection (default 60s)\n"
             "  --upstream-timeout D   answer 504 after D without upstream answer (default 30s)\n"
-            "  --shutdown-timeout D   on SIGTERM/SIGINT, wait D for requests in flight\n"
-            "                         (default 10s)\n"
+            "  --shutdown-timeout D   on SIGTERM/SIGINT, stop accepting and finish every\n"
+            "                         request whose first byte had arrived, for up to D\n"
+            "                         (default 10s); idle connections close at once\n"
+            "  --max-connections N    client connections at once, all workers (default:\n"
+            "                         what the descriptor limit leaves room for; the soft\n"
+            "                         RLIMIT_NOFILE is raised to the hard one at start).\n"
+            "                         At the limit the proxy sheds its longest-idle\n"
+            "                         keep-alive connection and stops accepting (new\n"
+            "                         clients wait in the listen backlog, never refused)\n"
+            "                         until a connection closes\n"
+            "  --upstream-connections N  keep-alive connections to the upstream per worker\n"
+            "                         (default 256)\n"
+            "  --upstream-queue N     requests per worker that may wait for a free upstream\n"
+            "                         connection (default 1024; beyond it: 503)\n"
+            "  --upstream-queue-timeout D  longest such wait (default 5s; then 504)\n"
+            "  --metrics-listen A:P   serve GET /metrics (and /-/metrics) on this address,\n"
+            "                         and nothing else there (default: off). Bind it to\n"
+            "                         loopback or an admin network: anyone who reaches\n"
+            "                         it reads the counters\n"
             "  --help                 this text\n\n"
-            "Status codes: 400 malformed request or garbage requester address, 403 blocked\n"
-            "country, 404 metrics from an untrusted peer, 405 CONNECT, 413 body too large,\n"
-            "431 headers too large, 500 geo backend error, 501 unknown method or upgrade,\n"
-            "502 upstream unreachable, 504 upstream timeout, 505 HTTP version.\n\n"
+            "Status codes: 400 malformed request (framing, header names, Host) or garbage\n"
+            "requester address, 403 blocked country, 404 anything but /metrics on the\n"
+            "metrics listener, 405 CONNECT, 413 body too large, 431 headers too large, 500\n"
+            "geo backend error, 501 unknown method or upgrade, 502 upstream unreachable,\n"
+            "503 upstream queue full, 504 upstream or queue timeout, 505 HTTP version. Every\n"
+            "400 closes the connection.\n\n"
+            "Requests are held to RFC 9112 framing although the parser is lenient: lines\n"
+            "end in CRLF (no bare LF or CR), no obs-fold, no whitespace before a colon,\n"
+            "header names are tokens, chunk data ends in CRLF; an HTTP/1.1 request has\n"
+            "exactly one Host, and an absolute-form target must name that Host. The\n"
+            "upstream gets the request rebuilt: hop-by-hop headers, headers named in\n"
+            "Connection and identity headers (X-Forwarded-For, X-Real-Ip,\n"
+            "CF-Connecting-IP, Fastly-Client-IP, True-Client-IP, X-Client-IP,\n"
+            "X-Cluster-Client-IP, Forwarded) are removed; X-Forwarded-For is the client's\n"
+            "chain (trusted peers only) plus the peer; X-Geo-Country is the decision. A\n"
+            "non-idempotent request is never sent twice. The access log escapes '\"', '\\'\n"
+            "and bytes outside printable ASCII as \\xHH.\n\n"
             "Bodies: a chunked body is forwarded decoded, with a Content-Length. Its trailer\n"
             "fields are dropped: never taken as headers, never used for the requester\n"
             "address or any decision, never forwarded; they count against\n"
@@ -156,7 +190,12 @@ parse_proxy_options(int argc, char **argv, struct proxy_opts *o)
         O_WTO,
         O_ITO,
         O_UTO,
-        O_STO
+        O_STO,
+        O_MAXCONN,
+        O_UQUEUE,
+        O_UQTO,
+        O_METRICS,
+        O_UCONN
     };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
@@ -184,6 +223,11 @@ parse_proxy_options(int argc, char **argv, struct proxy_opts *o)
         {"idle-timeout", required_argument, NULL, O_ITO},
         {"upstream-timeout", required_argument, NULL, O_UTO},
         {"shutdown-timeout", required_argument, NULL, O_STO},
+        {"max-connections", required_argument, NULL, O_MAXCONN},
+        {"upstream-queue", required_argument, NULL, O_UQUEUE},
+        {"upstream-queue-timeout", required_argument, NULL, O_UQTO},
+        {"metrics-listen", required_argument, NULL, O_METRICS},
+        {"upstream-connections", required_argument, NULL, O_UCONN},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     uint64_t v;
@@ -292,6 +336,29 @@ parse_proxy_options(int argc, char **argv, struct proxy_opts *o)
             if (parse_dur("shutdown-timeout", optarg, &o->cfg.shutdown_timeout_ns, false))
                 return GR_EXIT_USAGE;
             break;
+        case O_MAXCONN:
+            if (gr_cli_opt_range(CMD, "max-connections", optarg, 1, 1u << 20, &v))
+                return GR_EXIT_USAGE;
+            o->cfg.max_connections = (unsigned)v;
+            break;
+        case O_UQUEUE:
+            if (gr_cli_opt_range(CMD, "upstream-queue", optarg, 0, 1u << 20, &v))
+                return GR_EXIT_USAGE;
+            o->cfg.upstream_queue = (unsigned)v;
+            break;
+        case O_UCONN:
+            if (gr_cli_opt_range(CMD, "upstream-connections", optarg, 1, 65536, &v))
+                return GR_EXIT_USAGE;
+            o->cfg.upstream_pool = (unsigned)v;
+            break;
+        case O_METRICS:
+            o->cfg.metrics_listen = optarg;
+            break;
+        case O_UQTO:
+            if (parse_dur("upstream-queue-timeout", optarg, &o->cfg.upstream_queue_timeout_ns,
+                          false))
+                return GR_EXIT_USAGE;
+            break;
         case 'h':
             usage(stdout);
             return GR_EXIT_OK;
@@ -352,8 +419,12 @@ serve(const gr_proxy_config *cfg)
         gr_cli_error(CMD, "%s", err);
         return strstr(err, "listen") ? GR_EXIT_UNAVAIL : GR_EXIT_USAGE;
     }
-    printf("georace proxy: listening on %s (variant %s, %u workers, upstream %s)\n",
-           gr_proxy_address(p), cfg->variant, cfg->workers, cfg->upstream);
+    printf("georace proxy: listening on %s (variant %s, %u workers, upstream %s, "
+           "max %u connections)\n",
+           gr_proxy_address(p), cfg->variant, cfg->workers, cfg->upstream,
+           gr_proxy_max_connections(p));
+    if (gr_proxy_metrics_address(p))
+        printf("georace proxy: metrics on %s\n", gr_proxy_metrics_address(p));
     fflush(stdout);
     int sig = gr_signals_wait();
     fprintf(stderr, "georace proxy: signal %d, finishing requests in flight\n", sig);

@@ -379,6 +379,8 @@ fz_http_reason(int status)
         return "Not Implemented";
     case 502:
         return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
     case 504:
         return "Gateway Timeout";
     case 505:

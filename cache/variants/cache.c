@@ -1,12 +1,20 @@
 /*
- * cache.c - the variant registry: names -> constructors, default knobs.
+ * cache.c - the variant registry: names -> constructors, default knobs,
+ * and the hash seeds every map gets.
+ *
+ * Seeds come from getrandom() for every table the process creates, so an
+ * attacker cannot precompute colliding keys from one run for the next; a
+ * reproducible run fixes them with gr_cache_fix_seeds (the seeds of its
+ * tables then follow from that one value, in creation order).
  *
  * The order of the table is the order of gr_cache_variant_names(), the
  * order every tool prints: buggy variants first, then the fixes, then
  * "none" (no cache at all, Zoraxy's FASTLOCATION workaround).
  */
+#include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "georace/rng.h"
@@ -104,16 +112,39 @@ gr_cache_strerror(int err)
     }
 }
 
+static _Atomic uint64_t gr_cache_fixed_seed; /* 0: random seeds */
+static _Atomic uint64_t gr_cache_seed_counter;
+
+void
+gr_cache_fix_seeds(uint64_t seed)
+{
+    atomic_store_explicit(&gr_cache_seed_counter, 0, memory_order_relaxed);
+    atomic_store_explicit(&gr_cache_fixed_seed, seed, memory_order_relaxed);
+}
+
+/* Without getrandom (a kernel before 3.17): the clock and a counter. */
+static uint64_t
+gr_cache_fallback_seed(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t n = atomic_fetch_add_explicit(&gr_cache_seed_counter, 1, memory_order_relaxed);
+    return gr_rng_mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
+                        (n * 0x9e3779b97f4a7c15ULL));
+}
+
 uint64_t
 gr_variant_seed(void)
 {
-    /* splitmix64 over a counter started from the clock: distinct per map. */
-    static _Atomic uint64_t counter;
-    uint64_t z = atomic_fetch_add_explicit(&counter, 0x9e3779b97f4a7c15ULL, memory_order_relaxed);
-    if (z == 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        z = (uint64_t)ts.tv_nsec * 0x2545f4914f6cdd1dULL;
+    uint64_t fixed = atomic_load_explicit(&gr_cache_fixed_seed, memory_order_relaxed);
+    if (fixed) {
+        uint64_t n = atomic_fetch_add_explicit(&gr_cache_seed_counter, 1, memory_order_relaxed);
+        return gr_rng_mix64(fixed + n * 0x9e3779b97f4a7c15ULL);
     }
-    return gr_rng_mix64(z);
+    uint64_t v;
+    ssize_t got;
+    do
+        got = getrandom(&v, sizeof v, 0);
+    while (got < 0 && errno == EINTR);
+    return got == (ssize_t)sizeof v ? v : gr_cache_fallback_seed();
 }

@@ -10,10 +10,18 @@
  * accepting and to exit once its requests in flight are answered or the
  * deadline passes; then the threads are joined, which publishes the
  * workers' final state, and everything is freed in reverse order.
+ *
+ * File descriptors: the soft RLIMIT_NOFILE is raised to the hard limit at
+ * start, and the client connection limit (--max-connections) defaults to
+ * what that leaves room for - each client may hold an upstream connection
+ * too, and a few descriptors go to the loops, the listeners and the
+ * database - so the proxy stops accepting before the kernel refuses it a
+ * descriptor.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "proxy_worker.h"
 
@@ -35,6 +43,28 @@ gr_proxy_config_default(gr_proxy_config *cfg)
     cfg->upstream_timeout_ns = 30ull * 1000000000u;
     cfg->shutdown_timeout_ns = 10ull * 1000000000u;
     cfg->upstream_pool = 256;
+    cfg->upstream_queue = 1024;
+    cfg->upstream_queue_timeout_ns = 5ull * 1000000000u;
+}
+
+#define GR_PROXY_RESERVED_FDS 64
+
+/* Raise the soft descriptor limit to the hard one; the connection limit
+ * that leaves room for. */
+static unsigned
+gr_proxy_fd_budget(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl))
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit raised = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl.rlim_cur = rl.rlim_max;
+    }
+    rlim_t n = rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : rl.rlim_cur;
+    rlim_t budget = n > 2 * GR_PROXY_RESERVED_FDS ? (n - GR_PROXY_RESERVED_FDS) / 2 : 16;
+    return budget > (1u << 20) ? 1u << 20 : (unsigned)budget;
 }
 
 static void
@@ -102,9 +132,13 @@ gr_proxy_start(const gr_proxy_config *cfg, gr_proxy **out, char *err, size_t err
         gr_proxy_free(p);
         return -1;
     }
+    unsigned budget = gr_proxy_fd_budget();
+    p->max_connections = cfg->max_connections ? cfg->max_connections : budget;
     for (unsigned i = 0; i < p->n; i++) {
         p->w[i].proxy = p;
         p->w[i].index = i;
+        /* SO_REUSEPORT spreads connections evenly enough to split the cap */
+        p->w[i].max_clients = (p->max_connections + p->n - 1) / p->n;
     }
     for (unsigned i = 0; i < p->n; i++) {
         if (gr_worker_init(&p->w[i], &listen, err, errcap)) {
@@ -113,6 +147,15 @@ gr_proxy_start(const gr_proxy_config *cfg, gr_proxy **out, char *err, size_t err
         }
     }
     gr_net_format(&listen, p->address, sizeof p->address);
+    if (cfg->metrics_listen) {
+        gr_net_addr maddr;
+        if (gr_net_parse(cfg->metrics_listen, &maddr, err, errcap) ||
+            gr_worker_listen_metrics(&p->w[0], &maddr, err, errcap)) {
+            gr_proxy_free(p);
+            return -1;
+        }
+        gr_net_format(&maddr, p->metrics_address, sizeof p->metrics_address);
+    }
     for (unsigned i = 0; i < p->n; i++) {
         if (pthread_create(&p->w[i].thread, NULL, gr_worker_run, &p->w[i])) {
             snprintf(err, errcap, "cannot start worker threads");
@@ -129,6 +172,18 @@ const char *
 gr_proxy_address(const gr_proxy *p)
 {
     return p->address;
+}
+
+const char *
+gr_proxy_metrics_address(const gr_proxy *p)
+{
+    return p->metrics_address[0] ? p->metrics_address : NULL;
+}
+
+unsigned
+gr_proxy_max_connections(const gr_proxy *p)
+{
+    return p->max_connections;
 }
 
 unsigned

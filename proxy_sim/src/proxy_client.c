@@ -114,12 +114,14 @@ gr_client_close(struct gr_client *c)
     if (c->next)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
+    w->n_clients--;
     uv_close((uv_handle_t *)&c->timer, gr_client_on_close);
-    uv_close((uv_handle_t *)&c->tcp, gr_client_on_close);
+    uv_close((uv_handle_t *)&c->tcp, gr_client_on_close); /* the socket is closed now */
     if (c->counted) {
         c->counted = false;
-        gr_worker_request_done(w); /* last: it may close every connection */
+        gr_worker_request_done(w); /* it may close every connection */
     }
+    gr_worker_client_gone(w);
 }
 
 static void
@@ -321,6 +323,12 @@ gr_client_forwarded(struct gr_fwd *f, enum gr_fwd_outcome outcome, int status, s
     case GR_FWD_INTERNAL:
         gr_client_reply(c, 500, "500 Internal Server Error: out of memory\n");
         return;
+    case GR_FWD_QUEUE_FULL:
+        gr_client_reply(c, 503, "503 Service Unavailable: every upstream connection is busy\n");
+        return;
+    case GR_FWD_QUEUE_TIMEOUT:
+        gr_client_reply(c, 504, "504 Gateway Timeout: no upstream connection came free in time\n");
+        return;
     }
 }
 
@@ -348,6 +356,7 @@ gr_client_on_begin(http_parser *hp)
     c->clientstr[0] = '\0';
     gr_msg_reset(&c->req);
     gr_client_arm(c, gr_client_ms(c->w->proxy->cfg.read_timeout_ns));
+    gr_worker_request_begin(c); /* from its first byte: a graceful stop waits for it */
     return 0;
 }
 
@@ -551,6 +560,7 @@ gr_client_start(struct gr_worker *w, struct gr_client *c)
     if (w->clients)
         w->clients->prev = c;
     w->clients = c;
+    w->n_clients++;
     c->state = GR_CLIENT_IDLE;
     gr_client_arm(c, gr_client_ms(cfg->idle_timeout_ns));
     gr_client_read_start(c);
@@ -578,26 +588,27 @@ gr_client_on_refused(uv_handle_t *h)
 
 /* Out of memory for a connection: take it off the queue and drop it. */
 static void
-gr_client_drop(struct gr_worker *w)
+gr_client_drop(struct gr_worker *w, uv_stream_t *server)
 {
     uv_tcp_t *tmp = malloc(sizeof *tmp);
     if (!tmp)
         return;
     uv_tcp_init(&w->loop, tmp);
     tmp->data = tmp;
-    uv_accept((uv_stream_t *)&w->listener, (uv_stream_t *)tmp);
+    uv_accept(server, (uv_stream_t *)tmp);
     uv_close((uv_handle_t *)tmp, gr_client_on_refused);
 }
 
 void
-gr_client_accept(struct gr_worker *w)
+gr_client_accept(struct gr_worker *w, uv_stream_t *server, bool metrics_only)
 {
     struct gr_client *c = gr_client_new(w);
     if (!c) {
-        gr_client_drop(w);
+        gr_client_drop(w, server);
         return;
     }
-    if (uv_accept((uv_stream_t *)&w->listener, (uv_stream_t *)&c->tcp)) {
+    c->metrics_only = metrics_only;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp)) {
         uv_close((uv_handle_t *)&c->tcp, gr_client_on_refused);
         return;
     }
@@ -616,6 +627,18 @@ gr_client_adopt(struct gr_worker *w, int fd)
     }
     gr_client_start(w, c);
     return 0;
+}
+
+void
+gr_client_shed_idle(struct gr_worker *w)
+{
+    /* the list is newest first: the last idle one has waited longest */
+    struct gr_client *victim = NULL;
+    for (struct gr_client *c = w->clients; c; c = c->next)
+        if (c->state == GR_CLIENT_IDLE && c->rlen == 0)
+            victim = c;
+    if (victim)
+        gr_client_close(victim);
 }
 
 void

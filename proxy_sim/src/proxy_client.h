@@ -47,6 +47,7 @@ struct gr_client {
     enum gr_client_state state;
     unsigned handles; /* uv handles not yet closed */
     bool reading, parsing, eof, keep_alive, counted, head_only;
+    bool metrics_only; /* accepted on the metrics listener */
     uint64_t t0;
     gr_ip peer;
     char peerstr[GR_IP_STRLEN];
@@ -56,8 +57,9 @@ struct gr_client {
     char rbuf[GR_PROXY_READ_BUF];
 };
 
-/* Accept one connection from the worker's listener. */
-void gr_client_accept(struct gr_worker *w);
+/* Accept one connection from `server` (the worker's listener, or its
+ * metrics listener: such a connection is served metrics only). */
+void gr_client_accept(struct gr_worker *w, uv_stream_t *server, bool metrics_only);
 /* Serve an already connected stream socket (used by the fuzz target). */
 int gr_client_adopt(struct gr_worker *w, int fd);
 /* Forward the request upstream; the answer, or the 502, 504 or 500 that
@@ -70,6 +72,8 @@ void gr_client_reply(struct gr_client *c, int code, const char *text);
  * buffer swapped with the client's). */
 void gr_client_respond(struct gr_client *c, int code, const char *reason, const struct gr_msg *from,
                        const char *extra, struct gr_buf *body);
+/* Close the longest-idle keep-alive connection, if any (connection limit). */
+void gr_client_shed_idle(struct gr_worker *w);
 /* Stop accepting work: idle connections close now, busy ones after their
  * answer. Force closes every connection. */
 void gr_client_stop_all(struct gr_worker *w, bool force);

@@ -3,7 +3,7 @@
  *
  * Each worker owns its counters and is their only writer, so an increment is
  * a relaxed load plus a relaxed store: no locked instruction on the request
- * path. /-/metrics, served by whichever worker got the request, sums every
+ * path. GET /metrics on the metrics listener (worker 0's loop) sums every
  * worker's counters with relaxed loads; a total may lag by the requests
  * being counted at that instant, which is fine for statistics. Cache and
  * resolver figures come from the resolver's own relaxed counters.
@@ -95,7 +95,8 @@ gr_metrics_write(const struct gr_proxy *p, FILE *out)
             fprintf(out, "georace_proxy_requests_total{code=\"%d\"} %llu\n", code,
                     (unsigned long long)n);
     }
-    gr_metrics_header(out, "georace_proxy_in_flight", "gauge", "Requests being served.");
+    gr_metrics_header(out, "georace_proxy_in_flight", "gauge",
+                      "Requests being read or served (from their first byte to their answer).");
     fprintf(out, "georace_proxy_in_flight %llu\n",
             (unsigned long long)GR_METRICS_SUM(p, in_flight));
     gr_metrics_header(out, "georace_proxy_bad_requester_total", "counter",
@@ -103,11 +104,16 @@ gr_metrics_write(const struct gr_proxy *p, FILE *out)
     fprintf(out, "georace_proxy_bad_requester_total %llu\n",
             (unsigned long long)GR_METRICS_SUM(p, bad_requester));
     gr_metrics_header(out, "georace_upstream_errors_total", "counter",
-                      "Forwarded requests that failed, by kind (502 refused, 504 timeout).");
+                      "Forwarded requests that failed, by kind (502 refused, 504 timeout, "
+                      "503 queue_full, 504 queue_timeout).");
     fprintf(out, "georace_upstream_errors_total{kind=\"refused\"} %llu\n",
             (unsigned long long)GR_METRICS_SUM_AT(p, upstream_errors, GR_METRICS_UP_REFUSED));
     fprintf(out, "georace_upstream_errors_total{kind=\"timeout\"} %llu\n",
             (unsigned long long)GR_METRICS_SUM_AT(p, upstream_errors, GR_METRICS_UP_TIMEOUT));
+    fprintf(out, "georace_upstream_errors_total{kind=\"queue_full\"} %llu\n",
+            (unsigned long long)GR_METRICS_SUM_AT(p, upstream_errors, GR_METRICS_UP_QUEUE_FULL));
+    fprintf(out, "georace_upstream_errors_total{kind=\"queue_timeout\"} %llu\n",
+            (unsigned long long)GR_METRICS_SUM_AT(p, upstream_errors, GR_METRICS_UP_QUEUE_TIMEOUT));
 
     gr_metrics_header(out, "georace_geo_lookups_total", "counter", "Resolver lookups.");
     fprintf(out, "georace_geo_lookups_total %llu\n", (unsigned long long)st.lookups);

@@ -1,10 +1,10 @@
 /*
- * proxy_metrics.h - a worker's counters and the /-/metrics page
+ * proxy_metrics.h - a worker's counters and the /metrics page
  * (proxy_metrics.c).
  *
  * Threading: each worker owns its counters and is their only writer (a
- * relaxed load plus a relaxed store, no read-modify-write); whichever worker
- * serves /-/metrics reads every worker's counters with relaxed loads. They
+ * relaxed load plus a relaxed store, no read-modify-write); the worker that
+ * serves /metrics (on --metrics-listen) reads every worker's counters with relaxed loads. They
  * are statistics, never synchronization: nothing is published through them.
  */
 #ifndef GEORACE_PROXY_METRICS_H
@@ -22,6 +22,8 @@
 enum gr_metrics_upstream_error {
     GR_METRICS_UP_REFUSED = 0, /* connect failed, reset, EOF, garbage */
     GR_METRICS_UP_TIMEOUT,
+    GR_METRICS_UP_QUEUE_FULL,    /* no room to wait for a connection (503) */
+    GR_METRICS_UP_QUEUE_TIMEOUT, /* waited too long for one (504) */
     GR_METRICS_UP_COUNT
 };
 

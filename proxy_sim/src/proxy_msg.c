@@ -557,6 +557,8 @@ gr_http_reason(int code)
         return "Not Implemented";
     case 502:
         return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
     case 504:
         return "Gateway Timeout";
     case 505:

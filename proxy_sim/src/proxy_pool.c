@@ -5,10 +5,13 @@
  * One request at a time per connection. A request takes an idle connection
  * (a stack: the most recently used, whose socket is warmest), else opens a
  * new one while the pool may grow, else waits in a FIFO queue for the next
- * connection to come free. The request (head and body) is built into the
- * connection's own buffer, so an owner that goes away mid-exchange leaves
- * nothing dangling: its connection is closed, as the answer still on its
- * way would otherwise arrive for the next request.
+ * connection to come free. The queue is bounded (a request that finds it
+ * full gets a 503 at once) and timed (one that waits longer than the queue
+ * timeout gets a 504), so a burst to a slow upstream path holds other
+ * clients for at most the queue timeout, not the upstream timeout. The request (head and body) is
+ * built into the connection's own buffer, so an owner that goes away mid-exchange leaves nothing
+ * dangling: its connection is closed, as the answer still on its way would otherwise arrive for the
+ * next request.
  *
  * The upstream may close an idle keep-alive connection at any moment; an
  * idempotent request that meets such a connection (closed or reset before
@@ -63,6 +66,11 @@ gr_pool_init(struct gr_pool *pool, uv_loop_t *loop, struct gr_metrics *metrics,
     uint64_t ms = cfg->upstream_timeout_ns / 1000000u;
     pool->timeout_ms = ms ? ms : 1;
     pool->max_head = cfg->max_header_size * 4;
+    pool->queue_cap = cfg->upstream_queue;
+    ms = cfg->upstream_queue_timeout_ns / 1000000u;
+    pool->queue_timeout_ms = ms ? ms : 1;
+    uv_timer_init(loop, &pool->queue_timer);
+    pool->queue_timer.data = pool;
     pool->idle = calloc(pool->cap, sizeof *pool->idle);
     return pool->idle ? 0 : -1;
 }
@@ -74,16 +82,38 @@ gr_pool_done(struct gr_fwd *f, enum gr_fwd_outcome outcome, int status, struct g
     f->done(f, outcome, status, resp);
 }
 
+static void gr_pool_on_queue_timer(uv_timer_t *t);
+
+static void
+gr_pool_arm_queue_timer(struct gr_pool *pool)
+{
+    if (!pool->wait_head) {
+        uv_timer_stop(&pool->queue_timer);
+        return;
+    }
+    uint64_t now = uv_now(pool->loop), due = pool->wait_head->queued_ms + pool->queue_timeout_ms;
+    uv_timer_start(&pool->queue_timer, gr_pool_on_queue_timer, due > now ? due - now : 0, 0);
+}
+
+/* Wait for a connection, if there is room in the queue; else 503. */
 static void
 gr_pool_enqueue(struct gr_pool *pool, struct gr_fwd *f)
 {
+    if (pool->n_waiting >= pool->queue_cap) {
+        gr_metrics_inc(&pool->metrics->upstream_errors[GR_METRICS_UP_QUEUE_FULL]);
+        gr_pool_done(f, GR_FWD_QUEUE_FULL, 0, NULL);
+        return;
+    }
     f->queued = true;
     f->wait_next = NULL;
+    f->queued_ms = uv_now(pool->loop);
     if (pool->wait_tail)
         pool->wait_tail->wait_next = f;
     else
         pool->wait_head = f;
     pool->wait_tail = f;
+    if (pool->n_waiting++ == 0)
+        gr_pool_arm_queue_timer(pool);
 }
 
 static struct gr_fwd *
@@ -97,6 +127,7 @@ gr_pool_dequeue(struct gr_pool *pool)
         pool->wait_tail = NULL;
     f->queued = false;
     f->wait_next = NULL;
+    pool->n_waiting--;
     return f;
 }
 
@@ -108,12 +139,29 @@ gr_pool_unqueue(struct gr_pool *pool, struct gr_fwd *f)
         prev = *pp;
         pp = &(*pp)->wait_next;
     }
-    if (*pp)
+    if (*pp) {
         *pp = f->wait_next;
+        pool->n_waiting--;
+    }
     if (pool->wait_tail == f)
         pool->wait_tail = prev;
     f->queued = false;
     f->wait_next = NULL;
+}
+
+/* The queue is FIFO, so deadlines come in order: answer every request that
+ * waited its full time with a 504, then wait for the next deadline. */
+static void
+gr_pool_on_queue_timer(uv_timer_t *t)
+{
+    struct gr_pool *pool = t->data;
+    uint64_t now = uv_now(pool->loop);
+    while (pool->wait_head && now - pool->wait_head->queued_ms >= pool->queue_timeout_ms) {
+        struct gr_fwd *f = gr_pool_dequeue(pool);
+        gr_metrics_inc(&pool->metrics->upstream_errors[GR_METRICS_UP_QUEUE_TIMEOUT]);
+        gr_pool_done(f, GR_FWD_QUEUE_TIMEOUT, 0, NULL);
+    }
+    gr_pool_arm_queue_timer(pool);
 }
 
 static void
@@ -477,6 +525,8 @@ gr_pool_close_all(struct gr_pool *pool)
 {
     while (pool->wait_head)
         gr_pool_dequeue(pool);
+    if (!uv_is_closing((uv_handle_t *)&pool->queue_timer))
+        uv_close((uv_handle_t *)&pool->queue_timer, NULL);
     while (pool->all) {
         struct gr_pool_conn *conn = pool->all;
         gr_pool_conn_detach(conn);

@@ -35,10 +35,12 @@
 #define GR_PROXY_MAX_RESPONSE_BODY (64u << 20)
 
 enum gr_fwd_outcome {
-    GR_FWD_ANSWERED,    /* the upstream's answer is complete */
-    GR_FWD_BAD_GATEWAY, /* refused, reset, closed early or garbage (502) */
-    GR_FWD_TIMEOUT,     /* no whole answer within the upstream timeout (504) */
-    GR_FWD_INTERNAL,    /* out of memory in the proxy (500) */
+    GR_FWD_ANSWERED,      /* the upstream's answer is complete */
+    GR_FWD_BAD_GATEWAY,   /* refused, reset, closed early or garbage (502) */
+    GR_FWD_TIMEOUT,       /* no whole answer within the upstream timeout (504) */
+    GR_FWD_INTERNAL,      /* out of memory in the proxy (500) */
+    GR_FWD_QUEUE_FULL,    /* every connection busy and the wait queue full (503) */
+    GR_FWD_QUEUE_TIMEOUT, /* no connection came free within the queue timeout (504) */
 };
 
 struct gr_fwd;
@@ -61,6 +63,7 @@ struct gr_fwd {
     gr_fwd_done_fn done;
     /* the pool's own; the owner never touches them */
     struct gr_fwd *wait_next;  /* the wait queue */
+    uint64_t queued_ms;        /* when it joined the queue (loop time) */
     struct gr_pool_conn *conn; /* the connection carrying the request */
     bool queued, retried;      /* waiting for a connection; sent a second time */
 };
@@ -76,6 +79,9 @@ struct gr_pool {
     unsigned n, n_idle, cap;
     struct gr_pool_conn *all;
     struct gr_fwd *wait_head, *wait_tail; /* requests waiting for a connection */
+    unsigned n_waiting, queue_cap;
+    uint64_t queue_timeout_ms;
+    uv_timer_t queue_timer; /* the oldest waiting request's deadline */
 };
 
 /* A pool on `loop` for the upstream at `upstream`, sized and timed by the

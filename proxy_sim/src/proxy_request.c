@@ -82,7 +82,8 @@ gr_request_check(const struct gr_msg *m, const http_parser *hp, const char **why
     }
     size_t alen;
     const char *auth = gr_request_target_authority(gr_msg_start(m), gr_msg_start_len(m), &alen);
-    if (auth && (memchr(auth, '@', alen) || !host || alen != hlen || strncasecmp(auth, host, alen))) {
+    if (auth &&
+        (memchr(auth, '@', alen) || !host || alen != hlen || strncasecmp(auth, host, alen))) {
         *why = "400 Bad Request: the target's authority is not the Host header's\n";
         return 400;
     }
@@ -95,8 +96,8 @@ bool
 gr_request_is_identity_header(const char *name, size_t len)
 {
     static const char *const names[] = {
-        "X-Forwarded-For",  "X-Real-Ip",   "CF-Connecting-IP",    "Fastly-Client-IP",
-        "True-Client-IP",   "X-Client-IP", "X-Cluster-Client-IP", "Forwarded",
+        "X-Forwarded-For", "X-Real-Ip",   "CF-Connecting-IP",    "Fastly-Client-IP",
+        "True-Client-IP",  "X-Client-IP", "X-Cluster-Client-IP", "Forwarded",
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i]) == len && !strncasecmp(name, names[i], len))

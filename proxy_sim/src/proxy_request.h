@@ -23,9 +23,9 @@ int gr_request_check(const struct gr_msg *m, const http_parser *hp, const char *
 struct gr_request_out {
     const struct gr_msg *req;
     enum http_method method;
-    const char *peer;        /* the TCP peer, formatted */
-    bool peer_trusted;       /* may its X-Forwarded-For chain be kept? */
-    const char *geo;         /* X-Geo-Country: the country or zone decided */
+    const char *peer;         /* the TCP peer, formatted */
+    bool peer_trusted;        /* may its X-Forwarded-For chain be kept? */
+    const char *geo;          /* X-Geo-Country: the country or zone decided */
     const char *default_host; /* Host for a request that has none (HTTP/1.0) */
 };
 

@@ -8,7 +8,8 @@
  *
  * The decision is decide.c's, the one the simulator makes too; what is
  * here turns its verdict into an answer, and serves what never reaches it
- * (unsupported versions, CONNECT, upgrades, /-/metrics).
+ * (unsupported versions, CONNECT, upgrades, bad heads, and /metrics on the
+ * metrics listener, which nothing else is served on).
  *
  * Threading: everything here runs on the worker's thread. The state it
  * shares with other workers is the read-only configuration, the
@@ -49,19 +50,54 @@ gr_worker_date(struct gr_worker *w)
     return w->date;
 }
 
+/* Append bytes a client chose, escaped as nginx's escape=default does:
+ * '"', '\\' and every byte outside printable ASCII as \xHH, so a target
+ * cannot forge a log line, a field or a terminal escape. */
+static int
+gr_worker_log_escaped(struct gr_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (gr_buf_reserve(b, 4 * n))
+        return -1;
+    char *p = b->p + b->len;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\') {
+            *p++ = '\\';
+            *p++ = 'x';
+            *p++ = hex[ch >> 4];
+            *p++ = hex[ch & 15];
+        } else {
+            *p++ = (char)ch;
+        }
+    }
+    b->len = (size_t)(p - b->p);
+    return 0;
+}
+
 void
 gr_worker_log(const struct gr_client *c, int code, size_t bytes)
 {
-    struct gr_proxy *p = c->w->proxy;
+    struct gr_worker *w = c->w;
+    struct gr_proxy *p = w->proxy;
     if (!p->cfg.access_log)
         return;
-    const char *uri = gr_msg_start(&c->req);
+    size_t ulen = gr_msg_start_len(&c->req);
     double ms = (double)(gr_clock_now_ns() - c->t0) / 1e6;
+    char head[160], tail[128];
+    snprintf(head, sizeof head, "%s %s \"%s ", c->peerstr, c->clientstr[0] ? c->clientstr : "-",
+             http_method_str((enum http_method)c->parser.method));
+    snprintf(tail, sizeof tail, "\" %d %s %zu %.3fms\n", code, c->geo[0] ? c->geo : "-", bytes, ms);
+    struct gr_buf *line = &w->logline;
+    line->len = 0;
+    int rc = gr_buf_adds(line, head);
+    rc |=
+        ulen ? gr_worker_log_escaped(line, gr_msg_start(&c->req), ulen) : gr_buf_add(line, "-", 1);
+    rc |= gr_buf_adds(line, tail);
+    if (rc)
+        return; /* out of memory: the line is lost, not the request */
     pthread_mutex_lock(&p->log_lock);
-    fprintf(p->cfg.access_log, "%s %s \"%s %s\" %d %s %zu %.3fms\n", c->peerstr,
-            c->clientstr[0] ? c->clientstr : "-",
-            http_method_str((enum http_method)c->parser.method), uri[0] ? uri : "-", code,
-            c->geo[0] ? c->geo : "-", bytes, ms);
+    fwrite(line->p, 1, line->len, p->cfg.access_log);
     pthread_mutex_unlock(&p->log_lock);
 }
 
@@ -80,6 +116,8 @@ gr_worker_teardown(struct gr_worker *w)
     gr_pool_close_all(&w->pool);
     if (w->listening)
         gr_worker_close((uv_handle_t *)&w->listener);
+    if (w->metrics_listening)
+        gr_worker_close((uv_handle_t *)&w->metrics_listener);
     gr_worker_close((uv_handle_t *)&w->stop_async);
     gr_worker_close((uv_handle_t *)&w->deadline);
 }
@@ -87,6 +125,8 @@ gr_worker_teardown(struct gr_worker *w)
 void
 gr_worker_request_begin(struct gr_client *c)
 {
+    if (c->counted)
+        return;
     c->counted = true;
     c->w->in_flight++;
     gr_metrics_inc(&c->w->metrics.in_flight);
@@ -109,23 +149,14 @@ gr_worker_header(void *ctx, const char *name, size_t nth, size_t *len)
     return gr_msg_header_nth(ctx, name, nth, len);
 }
 
-static bool
-gr_worker_may_see_metrics(const struct gr_proxy *p, const gr_ip *peer)
-{
-    if (gr_zone_of(peer) == GR_ZONE_LOOPBACK)
-        return true;
-    for (size_t i = 0; i < p->policy.n_trusted; i++)
-        if (gr_cidr_contains(&p->policy.trusted[i], peer))
-            return true;
-    return false;
-}
-
 static void
 gr_worker_metrics(struct gr_client *c)
 {
     struct gr_buf body = {0};
-    if (!gr_worker_may_see_metrics(c->w->proxy, &c->peer)) {
-        gr_client_reply(c, 404, "404 Not Found\n");
+    const char *t = gr_msg_start(&c->req);
+    if (strcmp(t, "/-/metrics") && strcmp(t, "/metrics") && strncmp(t, "/-/metrics?", 11) &&
+        strncmp(t, "/metrics?", 9)) {
+        gr_client_reply(c, 404, "404 Not Found: this listener serves /metrics only\n");
         return;
     }
     if (gr_metrics_render(c->w->proxy, &body)) {
@@ -136,12 +167,6 @@ gr_worker_metrics(struct gr_client *c)
     gr_client_respond(c, 200, "OK", NULL,
                       "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n", &body);
     gr_buf_free(&body); /* the client's previous body buffer, swapped out */
-}
-
-static bool
-gr_worker_is_metrics(const char *uri)
-{
-    return !strncmp(uri, "/-/metrics", 10) && (uri[10] == '\0' || uri[10] == '?');
 }
 
 /* The requester address as the access log shows it, and the country or
@@ -183,6 +208,10 @@ gr_worker_handle(struct gr_client *c)
     struct gr_worker *w = c->w;
     struct gr_proxy *p = w->proxy;
 
+    if (c->metrics_only) { /* the --metrics-listen socket: never forwarded */
+        gr_worker_metrics(c);
+        return;
+    }
     if (c->parser.http_major != 1 || c->parser.http_minor > 1) {
         c->keep_alive = false;
         gr_client_reply(c, 505, "505 HTTP Version Not Supported\n");
@@ -203,10 +232,6 @@ gr_worker_handle(struct gr_client *c)
     if (bad) {
         c->keep_alive = false;
         gr_client_reply(c, bad, why);
-        return;
-    }
-    if (gr_worker_is_metrics(gr_msg_start(&c->req))) {
-        gr_worker_metrics(c);
         return;
     }
 
@@ -235,12 +260,40 @@ gr_worker_handle(struct gr_client *c)
 
 /* ---- the loop --------------------------------------------------------------------------- */
 
+/* At the connection limit the connection is left in the listener, which
+ * libuv then stops polling until it is accepted: the kernel's backlog holds
+ * new clients (no accept-and-close). An idle keep-alive connection is shed
+ * to make room, and the first connection to go resumes accepting. */
 static void
 gr_worker_on_connection(uv_stream_t *listener, int status)
 {
     struct gr_worker *w = listener->data;
+    if (status != 0 || w->stopping)
+        return;
+    if (w->n_clients >= w->max_clients) {
+        w->accept_paused = true;
+        gr_client_shed_idle(w);
+        return;
+    }
+    gr_client_accept(w, (uv_stream_t *)&w->listener, false);
+}
+
+/* The metrics listener (worker 0 only): admin traffic, outside the limit. */
+static void
+gr_worker_on_metrics_connection(uv_stream_t *listener, int status)
+{
+    struct gr_worker *w = listener->data;
     if (status == 0 && !w->stopping)
-        gr_client_accept(w);
+        gr_client_accept(w, listener, true);
+}
+
+void
+gr_worker_client_gone(struct gr_worker *w)
+{
+    if (w->accept_paused && !w->stopping && w->n_clients < w->max_clients) {
+        w->accept_paused = false;
+        gr_client_accept(w, (uv_stream_t *)&w->listener, false);
+    }
 }
 
 static void
@@ -260,6 +313,8 @@ gr_worker_on_stop(uv_async_t *a)
     w->stopping = true;
     if (w->listening)
         gr_worker_close((uv_handle_t *)&w->listener);
+    if (w->metrics_listening)
+        gr_worker_close((uv_handle_t *)&w->metrics_listener);
     gr_client_stop_all(w, false);
     if (w->in_flight == 0) {
         gr_worker_teardown(w);
@@ -310,6 +365,29 @@ gr_worker_init(struct gr_worker *w, gr_net_addr *listen, char *err, size_t errca
     return 0;
 }
 
+int
+gr_worker_listen_metrics(struct gr_worker *w, gr_net_addr *addr, char *err, size_t errcap)
+{
+    int fd = gr_net_listen(addr, 64, err, errcap);
+    if (fd < 0)
+        return -1;
+    uv_tcp_init(&w->loop, &w->metrics_listener);
+    w->metrics_listener.data = w;
+    w->metrics_listening = true;
+    int rc = uv_tcp_open(&w->metrics_listener, fd);
+    if (rc)
+        close(fd);
+    else
+        rc = uv_listen((uv_stream_t *)&w->metrics_listener, 64, gr_worker_on_metrics_connection);
+    if (rc) {
+        snprintf(err, errcap, "cannot accept on the metrics listening socket: %s", uv_strerror(rc));
+        return -1;
+    }
+    if (gr_net_port(addr) == 0)
+        gr_net_set_port(addr, gr_net_local_port(fd));
+    return 0;
+}
+
 void *
 gr_worker_run(void *arg)
 {
@@ -342,4 +420,5 @@ gr_worker_free(struct gr_worker *w)
         uv_loop_close(&w->loop);
     }
     gr_pool_free(&w->pool);
+    gr_buf_free(&w->logline);
 }

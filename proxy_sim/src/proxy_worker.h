@@ -36,17 +36,21 @@ struct gr_worker {
     unsigned index;
     uv_loop_t loop;
     uv_tcp_t listener;
-    uv_async_t stop_async; /* the controlling thread asks to stop */
-    uv_timer_t deadline;   /* graceful shutdown deadline */
-    bool loop_ready, listening;
+    uv_tcp_t metrics_listener; /* worker 0, with --metrics-listen */
+    uv_async_t stop_async;     /* the controlling thread asks to stop */
+    uv_timer_t deadline;       /* graceful shutdown deadline */
+    bool loop_ready, listening, metrics_listening;
     pthread_t thread;
     bool started;
     bool stopping;
-    unsigned in_flight;        /* requests read and not yet answered */
+    unsigned in_flight;        /* requests from their first byte until answered */
     unsigned leftover;         /* in flight when the deadline hit */
     struct gr_client *clients; /* open client connections */
-    time_t date_at;            /* second of the cached Date header */
-    char date[40];             /* "Date: ...\r\n" */
+    unsigned n_clients, max_clients;
+    bool accept_paused;    /* at max_clients, a connection waits in the listener */
+    time_t date_at;        /* second of the cached Date header */
+    char date[40];         /* "Date: ...\r\n" */
+    struct gr_buf logline; /* an access-log line being built */
     struct gr_pool pool;
     struct gr_metrics metrics;
 };
@@ -54,6 +58,8 @@ struct gr_worker {
 /* Create the loop, the pool and the listening socket on `listen` (its port
  * is filled in when it was 0). -1 with a message in err. */
 int gr_worker_init(struct gr_worker *w, gr_net_addr *listen, char *err, size_t errcap);
+/* Serve metrics (only) on `addr` too; its port is filled in if it was 0. */
+int gr_worker_listen_metrics(struct gr_worker *w, gr_net_addr *addr, char *err, size_t errcap);
 /* The thread's body: run the loop until the worker has stopped. */
 void *gr_worker_run(void *arg);
 /* Thread-safe: ask the worker to stop gracefully. */
@@ -61,12 +67,14 @@ void gr_worker_request_stop(struct gr_worker *w);
 void gr_worker_free(struct gr_worker *w);
 /* A whole request has been read: decide and answer or forward it. */
 void gr_worker_handle(struct gr_client *c);
-/* A whole request was read (or refused by the parser): it counts as in
- * flight until gr_worker_request_done. */
+/* A request's first byte was read (or the parser refused its bytes): it
+ * counts as in flight until gr_worker_request_done. Once per request. */
 void gr_worker_request_begin(struct gr_client *c);
 /* A request is answered (or its client gone): the count a graceful stop
  * waits on. */
 void gr_worker_request_done(struct gr_worker *w);
+/* A client connection was closed: resume accepting if it was paused. */
+void gr_worker_client_gone(struct gr_worker *w);
 /* "Date: ...\r\n" for the current second. */
 const char *gr_worker_date(struct gr_worker *w);
 void gr_worker_log(const struct gr_client *c, int code, size_t bytes);
@@ -79,7 +87,9 @@ struct gr_proxy {
     gr_resolver *resolver;
     gr_net_addr upstream;
     char address[80];
+    char metrics_address[80]; /* empty without --metrics-listen */
     unsigned n;
+    unsigned max_connections; /* the limit in force (cfg's, or from RLIMIT_NOFILE) */
     struct gr_worker *w;
     pthread_mutex_t log_lock; /* one access-log line at a time */
 };

@@ -3,7 +3,8 @@
  * to (the proxy's own connections to it are proxy_pool.c): N event loops,
  * each with its own evhttp and its own SO_REUSEPORT listening socket,
  * answering every request 200 with a fixed body - after a delay, when one
- * is configured (a one-shot timer on the loop, never a sleep), and chunked
+ * is configured or the path is /delay/MS (a one-shot timer on the loop,
+ * never a sleep), and chunked
  * for a path under /chunked - and echoing what the proxy added
  * (X-Echo-Forwarded-For, X-Echo-Body-Length, X-Echo-Method).
  *
@@ -32,6 +33,8 @@
 #include "evloop.h"
 #include "georace/netaddr.h"
 #include "georace/upstream.h"
+
+#define GR_UPSTREAM_MAX_PATH_DELAY_MS 60000u
 
 struct gr_upstream_delayed;
 
@@ -145,12 +148,18 @@ gr_upstream_on_request(struct evhttp_request *req, void *arg)
 {
     struct gr_upstream_worker *w = arg;
     struct gr_upstream *u = w->up;
-    if (u->cfg.delay_ms == 0) {
+    unsigned ms = u->cfg.delay_ms;
+    const char *uri = evhttp_request_get_uri(req);
+    if (uri && !strncmp(uri, "/delay/", 7)) { /* one slow path: /delay/MS */
+        unsigned long v = strtoul(uri + 7, NULL, 10);
+        ms = v > GR_UPSTREAM_MAX_PATH_DELAY_MS ? GR_UPSTREAM_MAX_PATH_DELAY_MS : (unsigned)v;
+    }
+    if (ms == 0) {
         gr_upstream_answer(req, u);
         return;
     }
     struct gr_upstream_delayed *d = malloc(sizeof *d);
-    struct timeval tv = {u->cfg.delay_ms / 1000, (u->cfg.delay_ms % 1000) * 1000};
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     if (!d) {
         evhttp_send_error(req, 500, "out of memory");
         return;

@@ -50,13 +50,17 @@ start_upstream() {
   UPSTREAM_ADDR=$(wait_addr "$WORK/$name.out") || fail "upstream $name did not start"
 }
 
-# start_proxy NAME [options...]: sets PROXY_ADDR and PROXY_PID.
+# start_proxy NAME [options...]: sets PROXY_ADDR, METRICS_ADDR (its
+# --metrics-listen socket) and PROXY_PID.
 start_proxy() {
   local name=$1; shift
-  "$GEORACE" proxy --listen 127.0.0.1:0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  "$GEORACE" proxy --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 "$@" \
+    >"$WORK/$name.out" 2>"$WORK/$name.err" &
   PROXY_PID=$!
   PIDS+=($PROXY_PID)
   PROXY_ADDR=$(wait_addr "$WORK/$name.out") || fail "proxy $name did not start"
+  METRICS_ADDR=$(sed -n 's/.*metrics on \([^ ]*\).*/\1/p' "$WORK/$name.out" | head -1)
+  [ -n "$METRICS_ADDR" ] || fail "proxy $name printed no metrics address"
 }
 
 # stop_gracefully PID: SIGTERM, wait (up to 20 s), print the exit status.

@@ -76,11 +76,19 @@ for ok in '8.8.8.8:443' '[::ffff:8.8.8.8]:80' '::FFFF:8.8.8.8'; do
   [ "$r" = "200 US" ] || fail "X-Forwarded-For '$ok' got '$r', expected '200 US'"
 done
 
-# metrics from loopback
-r=$(http "http://$PROXY_ADDR/-/metrics")
-[ "${r%% *}" = 200 ] || fail "metrics from loopback got '$r'"
+# metrics on their own listener only: the proxy's port forwards the path
+r=$(http "http://$METRICS_ADDR/metrics")
+[ "${r%% *}" = 200 ] || fail "metrics from the metrics listener got '$r'"
 grep -q '^georace_proxy_requests_total{code="400"}' "$WORK/body" || fail "metrics lack the 400s"
 grep -q '^georace_geo_lookup_seconds_bucket{le="+Inf"}' "$WORK/body" || fail "no latency histogram"
+r=$(http "http://$PROXY_ADDR/-/metrics")
+[ "$r" = "200 Loopback" ] || fail "/-/metrics on the proxy port was not forwarded: got '$r'"
+grep -q '^georace_' "$WORK/body" && fail "the proxy port served metrics"
+r=$(http "http://$METRICS_ADDR/")
+[ "${r%% *}" = 404 ] || fail "the metrics listener answered '/' with '$r', not 404"
+
+# the access log escapes what a client put in the target
+raw_head "$PROXY_ADDR" 'GET /log"q\\\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >"$WORK/raw"
 
 # a peer that is not a trusted proxy is judged by its own address
 start_proxy strict --upstream "$UPSTREAM_ADDR" --workers 1 --variant sharded --block "$cn" \
@@ -100,6 +108,8 @@ r=$(http -H "X-Real-Ip: 114.114.114.114" -H "X-Forwarded-For: 8.8.8.8" "http://$
 
 [ -s "$WORK/access.log" ] || fail "empty access log"
 grep -q '" 403 ' "$WORK/access.log" || fail "access log lacks the 403"
+grep -qF '/log\x22q\x5C\xFF' "$WORK/access.log" || fail "access log does not escape the target: $(grep -a '/log' "$WORK/access.log")"
+LC_ALL=C grep -q '[^ -~]' "$WORK/access.log" && fail "access log holds bytes outside printable ASCII"
 for pid in "${PIDS[@]:1}"; do
   kill -0 "$pid" 2>/dev/null || fail "a proxy died"
   stop_gracefully "$pid"

@@ -42,7 +42,7 @@ cpid=$!
 # wait until that request is really in flight: the metrics scrape counts
 # itself, so a gauge of 2 means the slow request is inside the proxy
 for i in $(seq 1 200); do
-  inflight=$(curl -s --max-time 2 "http://$PROXY_ADDR/-/metrics" | sed -n 's/^georace_proxy_in_flight //p')
+  inflight=$(curl -s --max-time 2 "http://$METRICS_ADDR/metrics" | sed -n 's/^georace_proxy_in_flight //p')
   [ "${inflight:-0}" -ge 2 ] && break
   sleep 0.1
 done

@@ -24,7 +24,7 @@ grep -qE '"errors_total": 0,' "$WORK/load.json" || fail "$variant: requests fail
 grep -qE '"target_died": false' "$WORK/load.json" || fail "$variant: the proxy died"
 grep -qE '"blocked": [1-9]' "$WORK/load.json" || fail "no blocked country was ever seen"
 [ $rc -eq 0 ] || fail "load exited $rc"
-curl -s "http://$PROXY_ADDR/-/metrics" >"$WORK/metrics" || fail "no metrics"
+curl -s "http://$METRICS_ADDR/metrics" >"$WORK/metrics" || fail "no metrics"
 grep -q '^georace_proxy_requests_total{code="403"} [1-9]' "$WORK/metrics" || fail "metrics lack 403s"
 grep -q '^georace_cache_resets_total [1-9]' "$WORK/metrics" || fail "the cache was never cleared"
 stop_gracefully "$PROXY_PID"

@@ -14,7 +14,7 @@ for i in 1 2 3; do
   r=$(http -H 'X-Forwarded-For: 8.8.8.8' "http://$PROXY_ADDR/")
   [ "$r" = "502 US" ] || fail "upstream down: got '$r', expected '502 US'"
 done
-r=$(http "http://$PROXY_ADDR/-/metrics")
+r=$(http "http://$METRICS_ADDR/metrics")
 grep -q '^georace_upstream_errors_total{kind="refused"} [1-9]' "$WORK/body" || fail "no refused count"
 stop_gracefully "$PROXY_PID" || fail "proxy (upstream down) did not stop cleanly"
 

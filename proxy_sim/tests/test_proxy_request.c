@@ -93,19 +93,19 @@ verdict_at_every_split(const char *text)
 }
 
 static const char *const refused[] = {
-    "GET / HTTP/1.1\nHost: x\r\n\r\n",                         /* bare LF ends the request line */
-    "GET / HTTP/1.1\r\nHost: x\n\r\n",                         /* bare LF ends a header */
-    "GET / HTTP/1.1\r\nHost: x\r\n\n",                         /* bare LF ends the head */
-    "GET / HTTP/1.1\r\nHost: x\rX-A: b\r\n\r\n",               /* bare CR */
-    "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n",       /* obs-fold */
-    "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\t\r\n\r\n",       /* obs-fold, blank */
-    "GET / HTTP/1.1\r\nX-A: a\r\n Host: x\r\n\r\n",            /* a name after a blank */
-    "GET / HTTP/1.1\r\nHost : x\r\n\r\n",                      /* space before the colon */
-    "GET / HTTP/1.1\r\nHost\t: x\r\n\r\n",                     /* tab before the colon */
-    "GET / HTTP/1.1\r\nHost: x\r\nX(A): b\r\n\r\n",            /* a separator in a name */
-    "GET / HTTP/1.1\r\nHost: x\r\nX-\xc3\xa9: b\r\n\r\n",      /* a high byte in a name */
+    "GET / HTTP/1.1\nHost: x\r\n\r\n",                    /* bare LF ends the request line */
+    "GET / HTTP/1.1\r\nHost: x\n\r\n",                    /* bare LF ends a header */
+    "GET / HTTP/1.1\r\nHost: x\r\n\n",                    /* bare LF ends the head */
+    "GET / HTTP/1.1\r\nHost: x\rX-A: b\r\n\r\n",          /* bare CR */
+    "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n",  /* obs-fold */
+    "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\t\r\n\r\n",  /* obs-fold, blank */
+    "GET / HTTP/1.1\r\nX-A: a\r\n Host: x\r\n\r\n",       /* a name after a blank */
+    "GET / HTTP/1.1\r\nHost : x\r\n\r\n",                 /* space before the colon */
+    "GET / HTTP/1.1\r\nHost\t: x\r\n\r\n",                /* tab before the colon */
+    "GET / HTTP/1.1\r\nHost: x\r\nX(A): b\r\n\r\n",       /* a separator in a name */
+    "GET / HTTP/1.1\r\nHost: x\r\nX-\xc3\xa9: b\r\n\r\n", /* a high byte in a name */
     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\n"
-    "0\r\n\r\n",                                               /* CL.TE smuggling spelling */
+    "0\r\n\r\n", /* CL.TE smuggling spelling */
     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n",
     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\n0\r\n\r\n",
     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\rXabc\r\n0\r\n\r\n",
@@ -194,8 +194,8 @@ upstream_request(const char *text, bool trusted, const char *geo)
     gr_msg_set_strict(&m, true);
     char *s = NULL;
     if (parse_request(&m, &hp, text, strlen(text), 0, strlen(text)) == 1) {
-        const struct gr_request_out r = {&m, (enum http_method)hp.method, "127.0.0.1", trusted,
-                                         geo, "up:80"};
+        const struct gr_request_out r = {
+            &m, (enum http_method)hp.method, "127.0.0.1", trusted, geo, "up:80"};
         if (gr_request_build(&r, &out) == 0 && gr_buf_add(&out, "", 1) == 0)
             s = strdup(out.p);
     }

@@ -176,9 +176,9 @@ gr_scrape_get(const char *addr, int timeout_ms, gr_scrape_metrics *m)
     struct gr_scrape_body body = {NULL, 0, false, false};
     char req[160];
     int n = snprintf(req, sizeof req,
-                     strchr(host, ':') ? "GET /-/metrics HTTP/1.1\r\nHost: [%s]\r\n"
+                     strchr(host, ':') ? "GET /metrics HTTP/1.1\r\nHost: [%s]\r\n"
                                          "Connection: close\r\n\r\n"
-                                       : "GET /-/metrics HTTP/1.1\r\nHost: %s\r\n"
+                                       : "GET /metrics HTTP/1.1\r\nHost: %s\r\n"
                                          "Connection: close\r\n\r\n",
                      host);
     if (n <= 0 || (size_t)n >= sizeof req)

@@ -7,7 +7,8 @@
  *      loop collects the load's report (its result) and watches a pidfd of
  *      the proxy, so the proxy's death is seen when it happens (waitpid), and
  *      samples the proxy's RSS from /proc/PID/status
- *   4. the proxy's counters from GET /-/metrics, if it is still alive
+ *   4. the proxy's counters from GET /metrics on its metrics listener, if
+ *      it is still alive
  *   5. SIGTERM to proxy and upstream, reap them
  *   6. the proxy's end (wait status, time, what is unknown) goes to the
  *      trial runner as a subject record (trial.h), which judges the trial by it
@@ -275,12 +276,19 @@ gr_viaproxy_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t 
         gr_viaproxy_stop_servers(px, up);
         return -1;
     }
+    char *metrics_addr = strchr(px_addr, ' '); /* the proxy reports "PROXY METRICS" */
+    if (!metrics_addr) {
+        snprintf(err, errcap, "the proxy reported no metrics address");
+        gr_viaproxy_stop_servers(px, up);
+        return -1;
+    }
+    *metrics_addr++ = '\0';
     snprintf(target, sizeof target, "http://%s/", px_addr);
 
     struct gr_viaproxy_watch w;
     memset(&w, 0, sizeof w);
     w.cfg = cfg;
-    w.addr = px_addr;
+    w.addr = metrics_addr;
     w.px = px;
     w.pidfd = pidfd_open(px, 0);
     w.live_metrics = !gr_cache_variant_is_buggy(cfg->variant);

@@ -129,6 +129,7 @@ gr_viaproxy_proxy_config(const struct gr_viaproxy_proxy_arg *a, gr_proxy_config 
     const gr_sim_config *cfg = a->cfg;
     gr_proxy_config_default(pc);
     pc->listen = "127.0.0.1:0";
+    pc->metrics_listen = "127.0.0.1:0"; /* read by the watcher mid-trial */
     pc->upstream = a->upstream;
     pc->workers = cfg->threads ? cfg->threads : 2;
     pc->variant = cfg->variant;
@@ -163,7 +164,9 @@ gr_viaproxy_proxy_main(const void *arg, int fd)
         fprintf(stderr, "georace proxy: %s\n", err);
         _exit(strstr(err, "listen") ? GR_VIAPROXY_EXIT_UNAVAIL : GR_VIAPROXY_EXIT_USAGE);
     }
-    gr_viaproxy_report_address(fd, gr_proxy_address(p));
+    char both[192]; /* "PROXY METRICS" */
+    snprintf(both, sizeof both, "%s %s", gr_proxy_address(p), gr_proxy_metrics_address(p));
+    gr_viaproxy_report_address(fd, both);
     gr_signals_wait();
     gr_proxy_stop(p);
     gr_geodb_close(pc.db);

@@ -74,6 +74,10 @@ bool gr_cache_variant_exists(const char *variant);
 /* A message for a gr_cache_error. */
 const char *gr_cache_strerror(int err);
 
+/* Hash seeds: every table gets its own from getrandom(), unless a run fixes
+ * them (seed != 0) to be reproducible; 0 returns to random seeds. */
+void gr_cache_fix_seeds(uint64_t seed);
+
 static inline bool
 gr_cache_get(gr_cache *c, const gr_ip *k, gr_country *out)
 {

@@ -12,9 +12,10 @@
  * answers to requests it cannot parse.
  *
  * Status codes of the proxy itself:
- *   400  malformed request, or garbage in the requester IP header
+ *   400  malformed request (RFC 9112 framing, header names, Host rules), or
+ *        garbage in the requester IP header; it closes the connection
  *   403  country blocked (short text body)
- *   404  /-/metrics asked by a peer that is neither loopback nor trusted
+ *   404  on the metrics listener, any path but /metrics
  *   405  CONNECT (the proxy does not tunnel)
  *   413  a body larger than max_body_size (refused on its Content-Length,
  *        before the body is sent, when there is one)
@@ -22,7 +23,9 @@
  *   500  the geo backend failed
  *   501  an unknown method, or a protocol upgrade
  *   502  the upstream refused, reset or sent garbage
- *   504  the upstream did not answer within upstream_timeout
+ *   503  every upstream connection busy and the wait queue full
+ *   504  the upstream did not answer within upstream_timeout, or no
+ *        upstream connection came free within upstream_queue_timeout
  *   505  an HTTP version other than 1.0 and 1.1
  * Deadlines per connection: idle_timeout between requests, read_timeout from
  * a request's first byte to its last, write_timeout for the answer;
@@ -64,12 +67,20 @@ typedef struct gr_proxy_config {
     uint64_t upstream_timeout_ns;
     uint64_t shutdown_timeout_ns; /* graceful shutdown deadline */
     unsigned upstream_pool;       /* max upstream connections per worker */
+    unsigned max_connections;     /* client connections, all workers; 0 = from RLIMIT_NOFILE */
+    const char *metrics_listen;   /* "ADDR:PORT" serving /metrics only; NULL = none */
+    unsigned upstream_queue;      /* requests waiting for one, per worker (503 beyond) */
+    uint64_t upstream_queue_timeout_ns; /* longest wait for one (504 after) */
 } gr_proxy_config;
 
 void gr_proxy_config_default(gr_proxy_config *cfg);
 /* Create the cache and resolver, bind, start the workers. -1 with err. */
 int gr_proxy_start(const gr_proxy_config *cfg, gr_proxy **out, char *err, size_t errcap);
 const char *gr_proxy_address(const gr_proxy *p);
+/* The bound metrics address, or NULL without metrics_listen. */
+const char *gr_proxy_metrics_address(const gr_proxy *p);
+/* The client connection limit in force. */
+unsigned gr_proxy_max_connections(const gr_proxy *p);
 /* Graceful stop: stop accepting, let requests in flight finish (up to the
  * shutdown deadline), join the workers, free. Returns the number of requests
  * that were still in flight at the deadline (0 = clean). */
