@@ -17,7 +17,15 @@
  * too, and a few descriptors go to the loops, the listeners and the
  * database - so the proxy stops accepting before the kernel refuses it a
  * descriptor.
+ *
+ * Memory: a buffer that grew past GR_PROXY_IDLE_KEEP for one large message
+ * is freed when its connection goes idle (proxy_msg.h). glibc would keep
+ * such a block in the heap of the worker's arena after free (its mmap
+ * threshold rises to the largest block freed), so the threshold is pinned
+ * at start: large buffers are mapped and unmapped, and what the proxy no
+ * longer holds goes back to the kernel.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +140,7 @@ gr_proxy_start(const gr_proxy_config *cfg, gr_proxy **out, char *err, size_t err
         gr_proxy_free(p);
         return -1;
     }
+    mallopt(M_MMAP_THRESHOLD, GR_PROXY_IDLE_KEEP * 4);
     unsigned budget = gr_proxy_fd_budget();
     p->max_connections = cfg->max_connections ? cfg->max_connections : budget;
     for (unsigned i = 0; i < p->n; i++) {

@@ -172,7 +172,9 @@ gr_client_written(struct gr_client *c)
         gr_client_linger(c);
     } else {
         c->state = GR_CLIENT_IDLE;
-        gr_msg_reset(&c->req);
+        gr_msg_trim(&c->req); /* an idle connection keeps small buffers only */
+        gr_buf_trim(&c->head, GR_PROXY_IDLE_KEEP);
+        gr_buf_trim(&c->body, GR_PROXY_IDLE_KEEP);
         http_parser_pause(&c->parser, 0);
         gr_client_arm(c, gr_client_ms(w->proxy->cfg.idle_timeout_ns));
         gr_client_read_start(c); /* if backpressure had stopped it */

@@ -101,6 +101,14 @@ gr_buf_swap(struct gr_buf *a, struct gr_buf *b)
 }
 
 void
+gr_buf_trim(struct gr_buf *b, size_t keep)
+{
+    if (b->cap > keep)
+        gr_buf_free(b);
+    b->len = 0;
+}
+
+void
 gr_buf_free(struct gr_buf *b)
 {
     free(b->p);
@@ -129,6 +137,19 @@ gr_msg_reset(struct gr_msg *m)
     m->part = GR_MSG_PART_START;
     m->start_len = 0;
     m->frame = GR_MSG_FRAME_LINE_START;
+}
+
+void
+gr_msg_trim(struct gr_msg *m)
+{
+    gr_msg_reset(m);
+    gr_buf_trim(&m->text, GR_PROXY_IDLE_KEEP);
+    gr_buf_trim(&m->body, GR_PROXY_IDLE_KEEP);
+    if (m->cap_hdrs > 256) {
+        free(m->hdrs);
+        m->hdrs = NULL;
+        m->cap_hdrs = 0;
+    }
 }
 
 void

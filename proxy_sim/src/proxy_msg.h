@@ -19,6 +19,8 @@
 
 /* Bytes one read takes from a socket, on either side of the proxy. */
 #define GR_PROXY_READ_BUF 16384
+/* The most a buffer keeps between two messages of one connection. */
+#define GR_PROXY_IDLE_KEEP 65536
 
 /* The structure that embeds `member` at `ptr`: a parser callback reaches
  * its connection from the message its parser->data points at, the pool's
@@ -36,6 +38,8 @@ int gr_buf_add(struct gr_buf *b, const void *data, size_t n);
 int gr_buf_adds(struct gr_buf *b, const char *s);
 int gr_buf_addu(struct gr_buf *b, unsigned long long v);
 void gr_buf_swap(struct gr_buf *a, struct gr_buf *b);
+/* Give the memory back if the buffer grew past `keep` bytes (emptied). */
+void gr_buf_trim(struct gr_buf *b, size_t keep);
 void gr_buf_free(struct gr_buf *b);
 
 enum gr_msg_error {
@@ -80,6 +84,9 @@ struct gr_msg {
 void gr_msg_init(struct gr_msg *m, size_t max_head, size_t max_body);
 void gr_msg_reset(struct gr_msg *m);
 void gr_msg_free(struct gr_msg *m);
+/* Reset, and give back buffers that grew past GR_PROXY_IDLE_KEEP: what an
+ * idle keep-alive connection holds stays small whatever it carried. */
+void gr_msg_trim(struct gr_msg *m);
 /* http-parser data callbacks; parser->data must point at the gr_msg. */
 int gr_msg_on_start(http_parser *hp, const char *at, size_t len); /* on_url, on_status */
 int gr_msg_on_field(http_parser *hp, const char *at, size_t len);

@@ -277,7 +277,8 @@ gr_pool_conn_finish(struct gr_pool_conn *conn, bool reusable)
     /* an answer that came before the request was all sent (an early error)
      * leaves the rest of the request in the way of the next one */
     if (reusable && !conn->writing && http_should_keep_alive(&conn->parser)) {
-        gr_msg_reset(&conn->resp);
+        gr_msg_trim(&conn->resp); /* an idle connection keeps small buffers only */
+        gr_buf_trim(&conn->out, GR_PROXY_IDLE_KEEP);
         conn->reused = true;
         conn->got_bytes = false;
         http_parser_pause(&conn->parser, 0);
