@@ -104,8 +104,8 @@ static const char *const refused[] = {
     "GET / HTTP/1.1\r\nHost\t: x\r\n\r\n",                /* tab before the colon */
     "GET / HTTP/1.1\r\nHost: x\r\nX(A): b\r\n\r\n",       /* a separator in a name */
     "GET / HTTP/1.1\r\nHost: x\r\nX-\xc3\xa9: b\r\n\r\n", /* a high byte in a name */
-    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\n"
-    "0\r\n\r\n", /* CL.TE smuggling spelling */
+    ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\n"
+     "0\r\n\r\n"), /* CL.TE smuggling spelling */
     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n",
     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\n0\r\n\r\n",
     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\rXabc\r\n0\r\n\r\n",
@@ -119,8 +119,8 @@ static const char *const accepted[] = {
     "GET /a?b=c HTTP/1.1\r\nHost: x\r\nX-Empty:\r\nX-Blank:   \r\nX-A: a b\tc \r\n\r\n",
     "\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", /* an empty line before the request */
     "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\na\nb",
-    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-    "3;ext=1\r\na\rb\r\n2\r\n\r\n\r\n0\r\nX-T: 1\r\n\r\n",
+    ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "3;ext=1\r\na\rb\r\n2\r\n\r\n\r\n0\r\nX-T: 1\r\n\r\n"),
     "GET / HTTP/1.1\r\nHost: x\r\nX-!#$%&'*+-.^_`|~09az: t\r\n\r\n",
 };
 
