@@ -46,6 +46,8 @@ int gr_cmd_stress(int argc, char **argv);
 int gr_cmd_stress_model(int argc, char **argv);
 int gr_cmd_repro(int argc, char **argv);
 int gr_cmd_report(int argc, char **argv);
+int gr_cmd_explore(int argc, char **argv);
+int gr_cmd_check_history(int argc, char **argv);
 
 /* Shared option helpers (opts.c). */
 

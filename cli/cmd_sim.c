@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "georace/history.h"
 #include "georace/sim.h"
 #include "georace/traffic.h"
 
@@ -47,6 +48,9 @@ usage(FILE *f)
             "  --allow CC,...    refuse all but these countries (allow-list)\n"
             "  --progress D      progress every D (default 1s on a terminal, 5s otherwise;\n"
             "                    0 = none)\n"
+            "  --record-history FILE  record every cache operation (thread, key, result,\n"
+            "                    invocation and response times) into FILE for\n"
+            "                    'georace check-history'; kept up to a crash\n"
             "  --json            print the summary as JSON\n"
             "  --help            this text\n"
             "%s"
@@ -77,7 +81,8 @@ enum {
     GR_SIM_OPT_HELP,
     GR_SIM_OPT_BACKEND,
     GR_SIM_OPT_DB,
-    GR_SIM_OPT_CSV
+    GR_SIM_OPT_CSV,
+    GR_SIM_OPT_HISTORY
 };
 
 struct sim_opts {
@@ -86,6 +91,7 @@ struct sim_opts {
     bool json, seed_set, duration_set, tty;
     uint64_t progress_ns;
     const char *rate_arg; /* a number, or 'profile' (read once the profile is) */
+    const char *history;  /* --record-history FILE */
 };
 
 struct gr_sim_cli_progress {
@@ -203,6 +209,7 @@ parse_sim_options(int argc, char **argv, struct sim_opts *o)
         {"backend", required_argument, NULL, GR_SIM_OPT_BACKEND},
         {"db", required_argument, NULL, GR_SIM_OPT_DB},
         {"csv", required_argument, NULL, GR_SIM_OPT_CSV},
+        {"record-history", required_argument, NULL, GR_SIM_OPT_HISTORY},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -312,6 +319,9 @@ parse_sim_options(int argc, char **argv, struct sim_opts *o)
         case GR_SIM_OPT_CSV:
             name = "csv";
             break;
+        case GR_SIM_OPT_HISTORY:
+            o->history = optarg;
+            break;
         case '?':
         default:
             gr_cli_error("sim", "option '%s' is unknown or needs a value (see --help)",
@@ -353,6 +363,12 @@ sim_rate(const char *arg, const gr_profile *profile, double *rate)
 }
 
 static int
+sim_wrap_history(void *ctx, gr_cache *inner, gr_cache **out)
+{
+    return gr_history_wrap(ctx, inner, out);
+}
+
+static int
 run_sim(const struct sim_opts *o)
 {
     gr_sim_config cfg = o->cfg;
@@ -380,8 +396,21 @@ run_sim(const struct sim_opts *o)
         cfg.progress_ctx = &pc;
         cfg.progress_interval_ns = o->progress_ns;
     }
+    gr_history *hist = NULL;
+    if (o->history) {
+        if (gr_history_create(o->history, cfg.variant, 0, &hist, err, sizeof err)) {
+            gr_cli_error("sim", "%s", err);
+            return GR_EXIT_NOINPUT;
+        }
+        cfg.wrap_cache = sim_wrap_history;
+        cfg.wrap_ctx = hist;
+    }
     gr_sim_result res;
     rc = gr_sim_run(&cfg, &res, err, sizeof err);
+    if (hist && gr_history_close(hist)) {
+        gr_cli_error("sim", "cannot finish the history file %s", o->history);
+        return GR_EXIT_SOFTWARE;
+    }
     if (pc.printed && o->tty)
         fputc('\n', stderr);
     if (rc) {

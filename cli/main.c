@@ -23,6 +23,8 @@ static const struct command commands[] = {
     {"stress", gr_cmd_stress, "long-duration trials, time-to-failure, model"},
     {"repro", gr_cmd_repro, "reproduce the Zoraxy crash and prove the fixes"},
     {"report", gr_cmd_report, "summarize stress results with charts"},
+    {"explore", gr_cmd_explore, "controlled scheduling: every interleaving up to a bound"},
+    {"check-history", gr_cmd_check_history, "linearizability of a recorded history"},
 };
 
 static void
@@ -32,7 +34,7 @@ usage(FILE *f)
                "Reproduces the Zoraxy geo-cache crash ('fatal error: concurrent map writes')\n"
                "and measures its fixes.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'georace COMMAND --help' describes each command.\n"
                "\nexit status: 0 ok, 1 failed expectation or bad input, 2 Go-style fatal error,\n"
                "64 usage, 65 malformed input file, 66 missing input file, 69 peer\n"

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "georace/rng.h"
+#include "sched_hooks.h"
 #include "variants.h"
 
 static const struct gr_cache_variant {
@@ -136,6 +137,9 @@ gr_cache_fallback_seed(void)
 uint64_t
 gr_variant_seed(void)
 {
+#ifdef GEORACE_SCHED
+    return gr_sched_seed(); /* explored runs replay exactly: seeds come from the run */
+#endif
     uint64_t fixed = atomic_load_explicit(&gr_cache_fixed_seed, memory_order_relaxed);
     if (fixed) {
         uint64_t n = atomic_fetch_add_explicit(&gr_cache_seed_counter, 1, memory_order_relaxed);

@@ -56,6 +56,7 @@
 
 #include "georace/clock.h"
 #include "gomap.h"
+#include "sched_hooks.h"
 #include "variants.h"
 
 #define GR_GOMAP_SLOTS 8
@@ -126,6 +127,9 @@ struct gr_gomap_cache {
 static _Noreturn void
 gr_gomap_fatal(const char *msg)
 {
+#ifdef GEORACE_SCHED
+    gr_sched_fatal(msg); /* the scheduler records the finding and ends the run */
+#endif
     char head[160];
     int n = snprintf(head, sizeof head, "fatal error: %s\n\ngoroutine %ld [running]:\n", msg,
                      (long)gettid());
@@ -141,6 +145,7 @@ gr_gomap_fatal(const char *msg)
 static inline uint8_t
 gr_gomap_flags(const struct gr_gomap_hmap *h)
 {
+    GR_SCHED_POINT("read h->flags");
     atomic_signal_fence(memory_order_seq_cst);
     uint8_t f = h->flags;
     atomic_signal_fence(memory_order_seq_cst);
@@ -150,6 +155,7 @@ gr_gomap_flags(const struct gr_gomap_hmap *h)
 static inline void
 gr_gomap_set_flags(struct gr_gomap_hmap *h, uint8_t f)
 {
+    GR_SCHED_POINT("write h->flags");
     atomic_signal_fence(memory_order_seq_cst);
     h->flags = f;
     atomic_signal_fence(memory_order_seq_cst);
@@ -349,7 +355,9 @@ static bool
 gr_gomap_get(gr_cache *c, const gr_ip *key, gr_country *out)
 {
     struct gr_gomap_cache *g = GR_GOMAP(c);
+    GR_SCHED_POINT("read g->h");
     struct gr_gomap_hmap *h = g->h;
+    GR_SCHED_POINT("read h->count");
     if (h->count == 0)
         return false;
     if (g->detector && (gr_gomap_flags(h) & GR_GOMAP_WRITING))
@@ -367,6 +375,7 @@ gr_gomap_get(gr_cache *c, const gr_ip *key, gr_country *out)
     }
     uint8_t top = gr_gomap_tophash(hash);
     for (; b; b = b->overflow) {
+        GR_SCHED_POINT("read bucket");
         for (unsigned i = 0; i < GR_GOMAP_SLOTS; i++) {
             if (b->tophash[i] != top) {
                 if (b->tophash[i] == GR_GOMAP_EMPTY_REST)
@@ -387,6 +396,7 @@ static void
 gr_gomap_put(gr_cache *c, const gr_ip *key, gr_country value)
 {
     struct gr_gomap_cache *g = GR_GOMAP(c);
+    GR_SCHED_POINT("read g->h");
     struct gr_gomap_hmap *h = g->h;
     if (g->detector && (gr_gomap_flags(h) & GR_GOMAP_WRITING))
         gr_gomap_fatal(GR_GOMAP_MSG_WRITES);
@@ -409,6 +419,7 @@ again:
     insb = NULL;
     insi = 0;
     for (;;) {
+        GR_SCHED_POINT("read bucket");
         for (unsigned i = 0; i < GR_GOMAP_SLOTS; i++) {
             if (b->tophash[i] != top) {
                 if (gr_gomap_is_empty(b->tophash[i]) && !insb)
@@ -419,6 +430,7 @@ again:
             }
             if (memcmp(&b->keys[i], key, sizeof *key))
                 continue;
+            GR_SCHED_POINT("write bucket elem");
             b->elems[i] = value;
             goto done;
         }
@@ -436,6 +448,7 @@ notfound:
         insb = gr_gomap_new_overflow(h, b);
         insi = 0;
     }
+    GR_SCHED_POINT("write bucket slot");
     insb->keys[insi] = *key;
     insb->elems[insi] = value;
     insb->tophash[insi] = top;
@@ -453,6 +466,7 @@ gr_gomap_clear(gr_cache *c)
     struct gr_gomap_hmap *fresh = gr_gomap_make(g->size_hint);
     if (!fresh)
         return; /* out of memory: keep the old map */
+    GR_SCHED_POINT("write g->h");
     struct gr_gomap_hmap *old = g->h;
     g->h = fresh; /* the racy `cache = make(map...)` */
 

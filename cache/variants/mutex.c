@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "hashmap.h"
+#include "sched_hooks.h"
 #include "variants.h"
 
 struct gr_mutex_cache {
@@ -26,9 +27,9 @@ gr_mutex_get(gr_cache *c, const gr_ip *key, gr_country *out)
     struct gr_mutex_cache *m = GR_MUTEX(c);
     uint64_t h = gr_hashmap_hash(&m->map, key);
     uintptr_t v = 0;
-    pthread_mutex_lock(&m->mu);
+    GR_MUTEX_LOCK(&m->mu);
     bool hit = gr_hashmap_get(&m->map, key, h, &v);
-    pthread_mutex_unlock(&m->mu);
+    GR_MUTEX_UNLOCK(&m->mu);
     *out = (gr_country)v;
     return hit;
 }
@@ -38,27 +39,27 @@ gr_mutex_put(gr_cache *c, const gr_ip *key, gr_country value)
 {
     struct gr_mutex_cache *m = GR_MUTEX(c);
     uint64_t h = gr_hashmap_hash(&m->map, key);
-    pthread_mutex_lock(&m->mu);
+    GR_MUTEX_LOCK(&m->mu);
     (void)gr_hashmap_put(&m->map, key, h, value, NULL); /* out of memory: not cached */
-    pthread_mutex_unlock(&m->mu);
+    GR_MUTEX_UNLOCK(&m->mu);
 }
 
 static void
 gr_mutex_clear(gr_cache *c)
 {
     struct gr_mutex_cache *m = GR_MUTEX(c);
-    pthread_mutex_lock(&m->mu);
+    GR_MUTEX_LOCK(&m->mu);
     gr_hashmap_free(&m->map);
-    pthread_mutex_unlock(&m->mu);
+    GR_MUTEX_UNLOCK(&m->mu);
 }
 
 static size_t
 gr_mutex_len(gr_cache *c)
 {
     struct gr_mutex_cache *m = GR_MUTEX(c);
-    pthread_mutex_lock(&m->mu);
+    GR_MUTEX_LOCK(&m->mu);
     size_t n = gr_hashmap_len(&m->map);
-    pthread_mutex_unlock(&m->mu);
+    GR_MUTEX_UNLOCK(&m->mu);
     return n;
 }
 
@@ -66,9 +67,9 @@ static size_t
 gr_mutex_mem_bytes(gr_cache *c)
 {
     struct gr_mutex_cache *m = GR_MUTEX(c);
-    pthread_mutex_lock(&m->mu);
+    GR_MUTEX_LOCK(&m->mu);
     size_t n = sizeof *m - sizeof m->map + gr_hashmap_mem_bytes(&m->map);
-    pthread_mutex_unlock(&m->mu);
+    GR_MUTEX_UNLOCK(&m->mu);
     return n;
 }
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "hashmap.h"
+#include "sched_hooks.h"
 #include "variants.h"
 
 struct gr_rwlock_cache {
@@ -30,9 +31,9 @@ gr_rwlock_get(gr_cache *c, const gr_ip *key, gr_country *out)
     struct gr_rwlock_cache *m = GR_RWLOCK(c);
     uint64_t h = gr_hashmap_hash(&m->map, key);
     uintptr_t v = 0;
-    pthread_rwlock_rdlock(&m->lock);
+    GR_RWLOCK_RDLOCK(&m->lock);
     bool hit = gr_hashmap_get(&m->map, key, h, &v);
-    pthread_rwlock_unlock(&m->lock);
+    GR_RWLOCK_UNLOCK(&m->lock);
     *out = (gr_country)v;
     return hit;
 }
@@ -42,27 +43,27 @@ gr_rwlock_put(gr_cache *c, const gr_ip *key, gr_country value)
 {
     struct gr_rwlock_cache *m = GR_RWLOCK(c);
     uint64_t h = gr_hashmap_hash(&m->map, key);
-    pthread_rwlock_wrlock(&m->lock);
+    GR_RWLOCK_WRLOCK(&m->lock);
     (void)gr_hashmap_put(&m->map, key, h, value, NULL); /* out of memory: not cached */
-    pthread_rwlock_unlock(&m->lock);
+    GR_RWLOCK_UNLOCK(&m->lock);
 }
 
 static void
 gr_rwlock_clear(gr_cache *c)
 {
     struct gr_rwlock_cache *m = GR_RWLOCK(c);
-    pthread_rwlock_wrlock(&m->lock);
+    GR_RWLOCK_WRLOCK(&m->lock);
     gr_hashmap_free(&m->map);
-    pthread_rwlock_unlock(&m->lock);
+    GR_RWLOCK_UNLOCK(&m->lock);
 }
 
 static size_t
 gr_rwlock_len(gr_cache *c)
 {
     struct gr_rwlock_cache *m = GR_RWLOCK(c);
-    pthread_rwlock_rdlock(&m->lock);
+    GR_RWLOCK_RDLOCK(&m->lock);
     size_t n = gr_hashmap_len(&m->map);
-    pthread_rwlock_unlock(&m->lock);
+    GR_RWLOCK_UNLOCK(&m->lock);
     return n;
 }
 
@@ -70,9 +71,9 @@ static size_t
 gr_rwlock_mem_bytes(gr_cache *c)
 {
     struct gr_rwlock_cache *m = GR_RWLOCK(c);
-    pthread_rwlock_rdlock(&m->lock);
+    GR_RWLOCK_RDLOCK(&m->lock);
     size_t n = sizeof *m - sizeof m->map + gr_hashmap_mem_bytes(&m->map);
-    pthread_rwlock_unlock(&m->lock);
+    GR_RWLOCK_UNLOCK(&m->lock);
     return n;
 }
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "hashmap.h"
+#include "sched_hooks.h"
 #include "variants.h"
 
 #define GR_SHARDED_DEFAULT 64
@@ -47,9 +48,9 @@ gr_sharded_get(gr_cache *c, const gr_ip *key, gr_country *out)
     uint64_t h;
     uintptr_t v = 0;
     struct gr_sharded_stripe *st = gr_sharded_stripe(GR_SHARDED(c), key, &h);
-    pthread_mutex_lock(&st->mu);
+    GR_MUTEX_LOCK(&st->mu);
     bool hit = gr_hashmap_get(&st->map, key, h, &v);
-    pthread_mutex_unlock(&st->mu);
+    GR_MUTEX_UNLOCK(&st->mu);
     *out = (gr_country)v;
     return hit;
 }
@@ -59,9 +60,9 @@ gr_sharded_put(gr_cache *c, const gr_ip *key, gr_country value)
 {
     uint64_t h;
     struct gr_sharded_stripe *st = gr_sharded_stripe(GR_SHARDED(c), key, &h);
-    pthread_mutex_lock(&st->mu);
+    GR_MUTEX_LOCK(&st->mu);
     (void)gr_hashmap_put(&st->map, key, h, value, NULL); /* out of memory: not cached */
-    pthread_mutex_unlock(&st->mu);
+    GR_MUTEX_UNLOCK(&st->mu);
 }
 
 static void
@@ -69,9 +70,9 @@ gr_sharded_clear(gr_cache *c)
 {
     struct gr_sharded_cache *s = GR_SHARDED(c);
     for (unsigned i = 0; i < s->n; i++) {
-        pthread_mutex_lock(&s->stripes[i].mu);
+        GR_MUTEX_LOCK(&s->stripes[i].mu);
         gr_hashmap_free(&s->stripes[i].map);
-        pthread_mutex_unlock(&s->stripes[i].mu);
+        GR_MUTEX_UNLOCK(&s->stripes[i].mu);
     }
 }
 
@@ -82,9 +83,9 @@ gr_sharded_sum(gr_cache *c, bool bytes)
     size_t n =
         bytes ? sizeof *s + s->n * (sizeof(struct gr_sharded_stripe) - sizeof(gr_hashmap)) : 0;
     for (unsigned i = 0; i < s->n; i++) {
-        pthread_mutex_lock(&s->stripes[i].mu);
+        GR_MUTEX_LOCK(&s->stripes[i].mu);
         n += bytes ? gr_hashmap_mem_bytes(&s->stripes[i].map) : gr_hashmap_len(&s->stripes[i].map);
-        pthread_mutex_unlock(&s->stripes[i].mu);
+        GR_MUTEX_UNLOCK(&s->stripes[i].mu);
     }
     return n;
 }

@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sched_hooks.h"
 #include "syncmap.h"
 #include "variants.h"
 
@@ -159,7 +160,7 @@ gr_syncmap_map_find(const gr_hashmap *m, const gr_ip *key, uint64_t h, struct gr
 static inline struct gr_syncmap_read *
 gr_syncmap_load_read(gr_syncmap *m)
 {
-    return atomic_load(&m->go.read);
+    return GR_SCHED_OP("load m->go.read", atomic_load(&m->go.read));
 }
 
 static inline bool
@@ -180,7 +181,7 @@ gr_syncmap_read_find(const struct gr_syncmap_read *r, const gr_ip *key, uint64_t
 static bool
 gr_syncmap_entry_load(struct gr_syncmap_entry *e, uintptr_t *v)
 {
-    struct gr_syncmap_box *p = atomic_load(&e->p);
+    struct gr_syncmap_box *p = GR_SCHED_OP("load e->p", atomic_load(&e->p));
     if (!p || p == GR_SYNCMAP_EXPUNGED)
         return false;
     if (v)
@@ -193,11 +194,11 @@ static bool
 gr_syncmap_entry_try_swap(struct gr_syncmap_entry *e, struct gr_syncmap_box *nb,
                           struct gr_syncmap_box **old)
 {
-    struct gr_syncmap_box *p = atomic_load(&e->p);
+    struct gr_syncmap_box *p = GR_SCHED_OP("load e->p", atomic_load(&e->p));
     do {
         if (p == GR_SYNCMAP_EXPUNGED)
             return false;
-    } while (!atomic_compare_exchange_weak(&e->p, &p, nb));
+    } while (!GR_SCHED_OP("cas e->p", atomic_compare_exchange_weak(&e->p, &p, nb)));
     *old = p;
     return true;
 }
@@ -206,15 +207,15 @@ static bool
 gr_syncmap_entry_unexpunge_locked(struct gr_syncmap_entry *e)
 {
     struct gr_syncmap_box *p = GR_SYNCMAP_EXPUNGED;
-    return atomic_compare_exchange_strong(&e->p, &p, NULL);
+    return GR_SCHED_OP("cas e->p", atomic_compare_exchange_strong(&e->p, &p, NULL));
 }
 
 static bool
 gr_syncmap_entry_try_expunge_locked(struct gr_syncmap_entry *e)
 {
-    struct gr_syncmap_box *p = atomic_load(&e->p);
+    struct gr_syncmap_box *p = GR_SCHED_OP("load e->p", atomic_load(&e->p));
     while (!p)
-        if (atomic_compare_exchange_weak(&e->p, &p, GR_SYNCMAP_EXPUNGED))
+        if (GR_SCHED_OP("cas e->p", atomic_compare_exchange_weak(&e->p, &p, GR_SYNCMAP_EXPUNGED)))
             return true;
     return p == GR_SYNCMAP_EXPUNGED;
 }
@@ -224,7 +225,7 @@ static bool
 gr_syncmap_entry_try_load_or_store(struct gr_syncmap_entry *e, uintptr_t v, uintptr_t *actual,
                                    bool *loaded)
 {
-    struct gr_syncmap_box *p = atomic_load(&e->p), *nb = NULL;
+    struct gr_syncmap_box *p = GR_SCHED_OP("load e->p", atomic_load(&e->p)), *nb = NULL;
     for (;;) {
         if (p == GR_SYNCMAP_EXPUNGED)
             break;
@@ -236,7 +237,7 @@ gr_syncmap_entry_try_load_or_store(struct gr_syncmap_entry *e, uintptr_t v, uint
         }
         if (!nb)
             nb = gr_syncmap_box_new(v);
-        if (atomic_compare_exchange_weak(&e->p, &p, nb)) {
+        if (GR_SCHED_OP("cas e->p", atomic_compare_exchange_weak(&e->p, &p, nb))) {
             *actual = v;
             *loaded = false;
             return true;
@@ -249,11 +250,11 @@ gr_syncmap_entry_try_load_or_store(struct gr_syncmap_entry *e, uintptr_t v, uint
 static bool
 gr_syncmap_entry_delete(gr_ebr_rec *rec, struct gr_syncmap_entry *e, uintptr_t *v)
 {
-    struct gr_syncmap_box *p = atomic_load(&e->p);
+    struct gr_syncmap_box *p = GR_SCHED_OP("load e->p", atomic_load(&e->p));
     for (;;) {
         if (!p || p == GR_SYNCMAP_EXPUNGED)
             return false;
-        if (atomic_compare_exchange_weak(&e->p, &p, NULL))
+        if (GR_SCHED_OP("cas e->p", atomic_compare_exchange_weak(&e->p, &p, NULL)))
             break;
     }
     if (v)
@@ -267,13 +268,13 @@ static bool
 gr_syncmap_entry_try_cas(gr_ebr_rec *rec, struct gr_syncmap_entry *e, uintptr_t old, bool del,
                          uintptr_t new_)
 {
-    struct gr_syncmap_box *p = atomic_load(&e->p), *nb = NULL;
+    struct gr_syncmap_box *p = GR_SCHED_OP("load e->p", atomic_load(&e->p)), *nb = NULL;
     for (;;) {
         if (!p || p == GR_SYNCMAP_EXPUNGED || p->v != old)
             break;
         if (!del && !nb)
             nb = gr_syncmap_box_new(new_);
-        if (atomic_compare_exchange_weak(&e->p, &p, nb)) {
+        if (GR_SCHED_OP("cas e->p", atomic_compare_exchange_weak(&e->p, &p, nb))) {
             gr_ebr_retire(rec, &p->node, gr_syncmap_node_free);
             return true;
         }
@@ -290,7 +291,8 @@ gr_syncmap_publish_locked(gr_syncmap *m, gr_ebr_rec *rec, gr_hashmap *map, bool 
     struct gr_syncmap_read *r = gr_syncmap_alloc(sizeof *r);
     r->m = map;
     r->amended = amended;
-    struct gr_syncmap_read *old = atomic_exchange(&m->go.read, r);
+    struct gr_syncmap_read *old =
+        GR_SCHED_OP("exchange m->go.read", atomic_exchange(&m->go.read, r));
     if (old)
         gr_ebr_retire(rec, &old->node, gr_syncmap_node_free);
 }
@@ -303,7 +305,7 @@ gr_syncmap_retire_map(gr_ebr_rec *rec, gr_hashmap *map, bool all_entries)
     const struct gr_hashmap_slot *s;
     for (size_t pos = 0; gr_hashmap_next(map, &pos, &s);) {
         struct gr_syncmap_entry *e = (struct gr_syncmap_entry *)s->value;
-        if (all_entries || atomic_load(&e->p) == GR_SYNCMAP_EXPUNGED)
+        if (all_entries || GR_SCHED_OP("load e->p", atomic_load(&e->p)) == GR_SYNCMAP_EXPUNGED)
             gr_ebr_retire(rec, &e->node, gr_syncmap_entry_free);
     }
     gr_ebr_retire(rec, &GR_SYNCMAP_OF(struct gr_syncmap_hmap, map, map)->node, gr_syncmap_map_free);
@@ -370,7 +372,7 @@ gr_syncmap_find(gr_syncmap *m, gr_ebr_rec *rec, const gr_ip *key, uint64_t h, bo
     bool ok = gr_syncmap_read_find(r, key, h, e);
     if (ok || !gr_syncmap_amended(r))
         return ok;
-    pthread_mutex_lock(&m->go.mu);
+    GR_MUTEX_LOCK(&m->go.mu);
     r = gr_syncmap_load_read(m);
     ok = gr_syncmap_read_find(r, key, h, e);
     if (!ok && gr_syncmap_amended(r)) {
@@ -381,7 +383,7 @@ gr_syncmap_find(gr_syncmap *m, gr_ebr_rec *rec, const gr_ip *key, uint64_t h, bo
         }
         gr_syncmap_miss_locked(m, rec);
     }
-    pthread_mutex_unlock(&m->go.mu);
+    GR_MUTEX_UNLOCK(&m->go.mu);
     return ok;
 }
 
@@ -464,18 +466,18 @@ gr_syncmap_swap(gr_syncmap *m, const gr_ip *key, uintptr_t value, uintptr_t *pre
     uint64_t h = gr_ip_hash(key, m->seed);
     struct gr_syncmap_read *r = gr_syncmap_load_read(m);
     if (!gr_syncmap_read_find(r, key, h, &e) || !gr_syncmap_entry_try_swap(e, nb, &old)) {
-        pthread_mutex_lock(&m->go.mu);
+        GR_MUTEX_LOCK(&m->go.mu);
         r = gr_syncmap_load_read(m);
         if (gr_syncmap_read_find(r, key, h, &e)) {
             if (gr_syncmap_entry_unexpunge_locked(e))
                 gr_syncmap_map_put(m->go.dirty, key, h, e);
-            old = atomic_exchange(&e->p, nb);
+            old = GR_SCHED_OP("exchange e->p", atomic_exchange(&e->p, nb));
         } else if (gr_syncmap_map_find(m->go.dirty, key, h, &e)) {
-            old = atomic_exchange(&e->p, nb);
+            old = GR_SCHED_OP("exchange e->p", atomic_exchange(&e->p, nb));
         } else {
             gr_syncmap_add_locked(m, rec, r, key, h, nb);
         }
-        pthread_mutex_unlock(&m->go.mu);
+        GR_MUTEX_UNLOCK(&m->go.mu);
     }
     if (old && previous)
         *previous = old->v;
@@ -503,7 +505,7 @@ gr_syncmap_load_or_store(gr_syncmap *m, const gr_ip *key, uintptr_t value, uintp
     struct gr_syncmap_read *r = gr_syncmap_load_read(m);
     if (!gr_syncmap_read_find(r, key, h, &e) ||
         !gr_syncmap_entry_try_load_or_store(e, value, actual, &loaded)) {
-        pthread_mutex_lock(&m->go.mu);
+        GR_MUTEX_LOCK(&m->go.mu);
         r = gr_syncmap_load_read(m);
         if (gr_syncmap_read_find(r, key, h, &e)) {
             if (gr_syncmap_entry_unexpunge_locked(e))
@@ -517,7 +519,7 @@ gr_syncmap_load_or_store(gr_syncmap *m, const gr_ip *key, uintptr_t value, uintp
             *actual = value;
             loaded = false;
         }
-        pthread_mutex_unlock(&m->go.mu);
+        GR_MUTEX_UNLOCK(&m->go.mu);
     }
     gr_ebr_exit(rec);
     return loaded;
@@ -551,7 +553,7 @@ gr_syncmap_compare_and_swap(gr_syncmap *m, const gr_ip *key, uintptr_t old, uint
     if (gr_syncmap_read_find(r, key, h, &e)) {
         swapped = gr_syncmap_entry_try_cas(rec, e, old, false, new_);
     } else if (gr_syncmap_amended(r)) {
-        pthread_mutex_lock(&m->go.mu);
+        GR_MUTEX_LOCK(&m->go.mu);
         r = gr_syncmap_load_read(m);
         if (gr_syncmap_read_find(r, key, h, &e)) {
             swapped = gr_syncmap_entry_try_cas(rec, e, old, false, new_);
@@ -559,7 +561,7 @@ gr_syncmap_compare_and_swap(gr_syncmap *m, const gr_ip *key, uintptr_t old, uint
             swapped = gr_syncmap_entry_try_cas(rec, e, old, false, new_);
             gr_syncmap_miss_locked(m, rec);
         }
-        pthread_mutex_unlock(&m->go.mu);
+        GR_MUTEX_UNLOCK(&m->go.mu);
     }
     gr_ebr_exit(rec);
     return swapped;
@@ -583,13 +585,13 @@ gr_syncmap_range(gr_syncmap *m, gr_syncmap_range_fn fn, void *ctx)
     gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
     struct gr_syncmap_read *r = gr_syncmap_load_read(m);
     if (gr_syncmap_amended(r)) {
-        pthread_mutex_lock(&m->go.mu);
+        GR_MUTEX_LOCK(&m->go.mu);
         r = gr_syncmap_load_read(m);
         if (gr_syncmap_amended(r)) {
             gr_syncmap_promote_locked(m, rec);
             r = gr_syncmap_load_read(m);
         }
-        pthread_mutex_unlock(&m->go.mu);
+        GR_MUTEX_UNLOCK(&m->go.mu);
     }
     const struct gr_hashmap_slot *s;
     uintptr_t v;
@@ -607,7 +609,7 @@ gr_syncmap_clear(gr_syncmap *m)
     gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
     struct gr_syncmap_read *r = gr_syncmap_load_read(m);
     if ((r && r->m && gr_hashmap_len(r->m)) || gr_syncmap_amended(r)) {
-        pthread_mutex_lock(&m->go.mu);
+        GR_MUTEX_LOCK(&m->go.mu);
         r = gr_syncmap_load_read(m);
         gr_hashmap *old = r ? r->m : NULL, *dirty = m->go.dirty;
         gr_syncmap_publish_locked(m, rec, NULL, false);
@@ -617,7 +619,7 @@ gr_syncmap_clear(gr_syncmap *m)
             gr_syncmap_retire_map(rec, old, !dirty);
         m->go.dirty = NULL;
         m->go.misses = 0;
-        pthread_mutex_unlock(&m->go.mu);
+        GR_MUTEX_UNLOCK(&m->go.mu);
     }
     gr_ebr_exit(rec);
 }
@@ -643,7 +645,7 @@ gr_syncmap_shape(gr_syncmap *m, struct gr_syncmap_shape *out)
 {
     memset(out, 0, sizeof *out);
     gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
-    pthread_mutex_lock(&m->go.mu);
+    GR_MUTEX_LOCK(&m->go.mu);
     struct gr_syncmap_read *r = gr_syncmap_load_read(m);
     const struct gr_hashmap_slot *s;
     for (size_t pos = 0; r && r->m && gr_hashmap_next(r->m, &pos, &s);) {
@@ -657,7 +659,7 @@ gr_syncmap_shape(gr_syncmap *m, struct gr_syncmap_shape *out)
     out->misses = m->go.misses;
     out->table_bytes = (r && r->m ? gr_hashmap_mem_bytes(r->m) : 0) +
                        (m->go.dirty ? gr_hashmap_mem_bytes(m->go.dirty) : 0);
-    pthread_mutex_unlock(&m->go.mu);
+    GR_MUTEX_UNLOCK(&m->go.mu);
     gr_ebr_exit(rec);
 }
 

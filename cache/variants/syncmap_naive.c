@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "georace/clock.h"
+#include "sched_hooks.h"
 #include "syncmap_naive.h"
 #include "variants.h"
 
@@ -89,11 +90,12 @@ gr_naive_clear(gr_cache *c)
     struct gr_naive_cache *n = GR_NAIVE(c);
     struct gr_naive_grave *g = calloc(1, sizeof *g);
     if (g) {
-        g->read = atomic_load(&n->map.go.read); /* GC stand-in: remember what */
-        g->dirty = n->map.go.dirty;             /* the value pointed to      */
+        g->read = GR_SCHED_OP("load map.go.read", atomic_load(&n->map.go.read)); /* GC stand-in */
+        g->dirty = n->map.go.dirty; /* the value pointed to      */
         g->at_ns = gr_clock_now_ns();
     }
 
+    GR_SCHED_POINT("memset map.go (plain stores)");
     memset(&n->map.go, 0, sizeof n->map.go); /* THE BUG: `cache = sync.Map{}` */
 
     if (!g)

@@ -580,6 +580,14 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
         rc = rc == GR_CACHE_ENOMEM ? GR_SIM_ESYS : GR_SIM_EARG;
         goto out_db;
     }
+    gr_cache *wrapped;
+    if (cfg->wrap_cache && cfg->wrap_cache(cfg->wrap_ctx, s.cache, &wrapped)) {
+        gr_errf(err, errcap, "cannot wrap the cache");
+        rc = GR_SIM_ESYS;
+        goto out_cache;
+    }
+    if (cfg->wrap_cache)
+        s.cache = wrapped;
     gr_resolver_config rcfg = {db, s.cache, cfg->clear_interval_ns, cfg->miss_cost_ns};
     if (gr_resolver_create(&rcfg, &s.resolver) != 0) {
         gr_errf(err, errcap, "cannot create the resolver");

@@ -69,6 +69,11 @@ typedef struct gr_sim_config {
     void *progress_ctx;
     uint64_t progress_interval_ns; /* 0: no callbacks */
     unsigned print_mismatches;     /* print the first N mismatches to stderr (default 5) */
+    /* Optional: replace the cache by a wrapper around it (e.g. a recorder,
+     * explore/history.h) before any thread uses it; destroying the wrapper
+     * must destroy the cache. 0 or a nonzero error. */
+    int (*wrap_cache)(void *ctx, gr_cache *inner, gr_cache **out);
+    void *wrap_ctx;
 } gr_sim_config;
 
 typedef struct gr_sim_result {
