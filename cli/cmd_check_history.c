@@ -17,33 +17,31 @@
 static void
 check_history_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: georace check-history FILE [--json]\n"
-            "\n"
-            "Checks a history recorded by 'georace sim --record-history FILE' for\n"
-            "linearizability against a map: key by key (P-compositionality), with clear\n"
-            "acting on every key, by just-in-time linearization (linear in the length,\n"
-            "exponential only in the operations pending at once). Operations that never\n"
-            "returned (the recording process died) may or may not have taken effect.\n"
-            "Every violation printed is a real one: no order of the operations, consistent\n"
-            "with their real-time order, explains the results.\n"
-            "\n"
-            "  --json   print the verdict as JSON\n"
-            "  --help   this text\n"
-            "\n"
-            "exit status: 0 linearizable and the recording ended normally; 1 not\n"
-            "linearizable, or the recording ended abruptly (the recorded process died:\n"
-            "its history is incomplete, which is a failure of the run by itself; the\n"
-            "message says which); 64 usage, 65 not a history file or a malformed line,\n"
-            "66 missing file, 70 internal error.\n");
+    fprintf(f, "usage: georace check-history FILE [--json]\n"
+               "\n"
+               "Checks a history recorded by 'georace sim --record-history FILE' for\n"
+               "linearizability against a map: key by key (P-compositionality), with clear\n"
+               "acting on every key, by just-in-time linearization (linear in the length,\n"
+               "exponential only in the operations pending at once). Operations that never\n"
+               "returned (the recording process died) may or may not have taken effect.\n"
+               "Every violation printed is a real one: no order of the operations, consistent\n"
+               "with their real-time order, explains the results.\n"
+               "\n"
+               "  --json   print the verdict as JSON\n"
+               "  --help   this text\n"
+               "\n"
+               "exit status: 0 linearizable and the recording ended normally; 1 not\n"
+               "linearizable, or the recording ended abruptly (the recorded process died:\n"
+               "its history is incomplete, which is a failure of the run by itself; the\n"
+               "message says which); 64 usage, 65 not a history file or a malformed line,\n"
+               "66 missing file, 70 internal error.\n");
 }
 
 int
 gr_cmd_check_history(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     bool json = false;
     int c;
     optind = 1;
@@ -71,7 +69,7 @@ gr_cmd_check_history(int argc, char **argv)
     int rc = gr_history_load(path, &ops, &n, &info, err, sizeof err);
     if (rc) {
         gr_cli_error("check-history", "%s", err);
-        return rc == GR_HISTORY_ENOENT  ? GR_EXIT_NOINPUT
+        return rc == GR_HISTORY_ENOENT    ? GR_EXIT_NOINPUT
                : rc == GR_HISTORY_EFORMAT ? GR_EXIT_DATAERR
                                           : GR_EXIT_SOFTWARE;
     }

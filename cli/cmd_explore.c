@@ -16,62 +16,61 @@
 static void
 explore_usage(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: georace explore --variant V [--strategy random|pct|dfs] [--scenario NAME |\n"
-        "                       --random-scenarios N] [--budget D | --schedules N]\n"
-        "                       [--depth d] [--preemptions k] [--seed S] [--keep-going]\n"
-        "                       [--shrink] [--json]\n"
-        "       georace explore [--variant V] --replay SCHEDULE [--shrink] [--json]\n"
-        "\n"
-        "Runs small concurrent scenarios (2-3 threads, a few get/put/clear each) against\n"
-        "a copy of the variant compiled with scheduling points at every atomic, lock,\n"
-        "and plain shared access of the buggy variants (gomap's flags and buckets, the\n"
-        "naive reset's memset). Threads run one at a time; at each point the strategy\n"
-        "picks who runs next. Every schedule runs in its own child process and is\n"
-        "judged by these oracles: go-detector (Go's 'fatal error: concurrent map ...'),\n"
-        "crash (signal or sanitizer), hang, deadlock (every live thread waits for a\n"
-        "lock), livelock (more than 4096 points), linearizability (the run's history\n"
-        "against a map, per key, clear acting on every key).\n"
-        "\n"
-        "  --variant V          gomap, syncmap+naive-reset, syncmap, mutex, rwlock, sharded\n"
-        "                       (sharded runs with 4 stripes here), none\n"
-        "  --strategy S         random; pct (default: random priorities, depth-1 change\n"
-        "                       points, PCT's guarantee); dfs (every schedule with at most\n"
-        "                       k preemptions, CHESS-style; no partial-order reduction, so\n"
-        "                       the counts are of all schedules within the bound)\n"
-        "  --scenario NAME      one scenario: writers, put-clear, overwrite, promote-store,\n"
-        "                       clear-promote, reset-resurrect, or r<seed> (a random\n"
-        "                       one); default: all\n"
-        "                       hand-written ones\n"
-        "  --random-scenarios N N seeded random scenarios instead\n"
-        "  --budget D           stop after D (\"60s\", \"2m\"); dfs reports whether every\n"
-        "                       scenario was exhausted\n"
-        "  --schedules N        stop after N schedules (random/pct default: 1000)\n"
-        "  --depth d            pct: bug depth (default 3)\n"
-        "  --preemptions k      dfs: preemption bound (default 2)\n"
-        "  --seed S             strategy and random-scenario seed (default 1)\n"
-        "  --keep-going         count every finding instead of stopping at the first\n"
-        "  --replay SCHEDULE    run one schedule string exactly and print its trace\n"
-        "  --shrink             shrink the (first) failing schedule to fewer preemptions\n"
-        "                       and steps, then print it as a trace: one column per\n"
-        "                       thread, each scheduling point with its source line\n"
-        "  --json               print the summary as JSON\n"
-        "  --help               this text\n"
-        "\n"
-        "A failing schedule prints as v1:VARIANT:SCENARIO:CHOICES (the thread chosen at\n"
-        "each point: a = T0, b = T1, c = T2, run-length counts); --replay reproduces it.\n"
-        "\n"
-        "What this does not cover: the interleavings are sequentially consistent. The\n"
-        "reorderings weaker C11 orderings allow (relaxed, acquire/release) are not\n"
-        "explored, and plain accesses inside locks or of published immutable data are\n"
-        "not scheduling points. There is no happens-before race detector: a data race\n"
-        "counts only through its effects (detector, crash, wrong answers). Evidence:\n"
-        "systematic up to the bound for dfs, sampled for random and pct.\n"
-        "\n"
-        "exit status: 0 no finding, 1 a finding (also: a replayed schedule that fails),\n"
-        "64 usage, 65 malformed schedule or one that does not fit its scenario,\n"
-        "70 internal error.\n");
+    fprintf(f,
+            "usage: georace explore --variant V [--strategy random|pct|dfs] [--scenario NAME |\n"
+            "                       --random-scenarios N] [--budget D | --schedules N]\n"
+            "                       [--depth d] [--preemptions k] [--seed S] [--keep-going]\n"
+            "                       [--shrink] [--json]\n"
+            "       georace explore [--variant V] --replay SCHEDULE [--shrink] [--json]\n"
+            "\n"
+            "Runs small concurrent scenarios (2-3 threads, a few get/put/clear each) against\n"
+            "a copy of the variant compiled with scheduling points at every atomic, lock,\n"
+            "and plain shared access of the buggy variants (gomap's flags and buckets, the\n"
+            "naive reset's memset). Threads run one at a time; at each point the strategy\n"
+            "picks who runs next. Every schedule runs in its own child process and is\n"
+            "judged by these oracles: go-detector (Go's 'fatal error: concurrent map ...'),\n"
+            "crash (signal or sanitizer), hang, deadlock (every live thread waits for a\n"
+            "lock), livelock (more than 4096 points), linearizability (the run's history\n"
+            "against a map, per key, clear acting on every key).\n"
+            "\n"
+            "  --variant V          gomap, syncmap+naive-reset, syncmap, mutex, rwlock, sharded\n"
+            "                       (sharded runs with 4 stripes here), none\n"
+            "  --strategy S         random; pct (default: random priorities, depth-1 change\n"
+            "                       points, PCT's guarantee); dfs (every schedule with at most\n"
+            "                       k preemptions, CHESS-style; no partial-order reduction, so\n"
+            "                       the counts are of all schedules within the bound)\n"
+            "  --scenario NAME      one scenario: writers, put-clear, overwrite, promote-store,\n"
+            "                       clear-promote, reset-resurrect, or r<seed> (a random\n"
+            "                       one); default: all\n"
+            "                       hand-written ones\n"
+            "  --random-scenarios N N seeded random scenarios instead\n"
+            "  --budget D           stop after D (\"60s\", \"2m\"); dfs reports whether every\n"
+            "                       scenario was exhausted\n"
+            "  --schedules N        stop after N schedules (random/pct default: 1000)\n"
+            "  --depth d            pct: bug depth (default 3)\n"
+            "  --preemptions k      dfs: preemption bound (default 2)\n"
+            "  --seed S             strategy and random-scenario seed (default 1)\n"
+            "  --keep-going         count every finding instead of stopping at the first\n"
+            "  --replay SCHEDULE    run one schedule string exactly and print its trace\n"
+            "  --shrink             shrink the (first) failing schedule to fewer preemptions\n"
+            "                       and steps, then print it as a trace: one column per\n"
+            "                       thread, each scheduling point with its source line\n"
+            "  --json               print the summary as JSON\n"
+            "  --help               this text\n"
+            "\n"
+            "A failing schedule prints as v1:VARIANT:SCENARIO:CHOICES (the thread chosen at\n"
+            "each point: a = T0, b = T1, c = T2, run-length counts); --replay reproduces it.\n"
+            "\n"
+            "What this does not cover: the interleavings are sequentially consistent. The\n"
+            "reorderings weaker C11 orderings allow (relaxed, acquire/release) are not\n"
+            "explored, and plain accesses inside locks or of published immutable data are\n"
+            "not scheduling points. There is no happens-before race detector: a data race\n"
+            "counts only through its effects (detector, crash, wrong answers). Evidence:\n"
+            "systematic up to the bound for dfs, sampled for random and pct.\n"
+            "\n"
+            "exit status: 0 no finding, 1 a finding (also: a replayed schedule that fails),\n"
+            "64 usage, 65 malformed schedule or one that does not fit its scenario,\n"
+            "70 internal error.\n");
 }
 
 struct explore_opts {
@@ -88,16 +87,30 @@ explore_progress(const gr_explore_progress *p, void *ctx)
     fprintf(stderr,
             "%s%7.1fs  %8" PRIu64 " schedules  %7.0f/s  %8" PRIu64 " distinct  findings %" PRIu64
             "  [%s]%s",
-            o->tty ? "\r" : "explore: ", s, p->schedules, s > 0 ? p->schedules / s : 0,
-            p->distinct, p->findings, p->scenario, o->tty ? "\033[K" : "\n");
+            o->tty ? "\r" : "explore: ", s, p->schedules, s > 0 ? p->schedules / s : 0, p->distinct,
+            p->findings, p->scenario, o->tty ? "\033[K" : "\n");
     fflush(stderr);
 }
 
 static int
 parse_explore_options(int argc, char **argv, struct explore_opts *o)
 {
-    enum { O_VARIANT = 1000, O_STRATEGY, O_SCENARIO, O_RANDOM, O_BUDGET, O_SCHEDULES, O_DEPTH,
-           O_PREEMPT, O_SEED, O_KEEP, O_REPLAY, O_SHRINK, O_JSON, O_HELP };
+    enum {
+        O_VARIANT = 1000,
+        O_STRATEGY,
+        O_SCENARIO,
+        O_RANDOM,
+        O_BUDGET,
+        O_SCHEDULES,
+        O_DEPTH,
+        O_PREEMPT,
+        O_SEED,
+        O_KEEP,
+        O_REPLAY,
+        O_SHRINK,
+        O_JSON,
+        O_HELP
+    };
     static const struct option opts[] = {
         {"variant", required_argument, NULL, O_VARIANT},
         {"strategy", required_argument, NULL, O_STRATEGY},
@@ -327,14 +340,18 @@ print_summary(const struct explore_opts *o, const gr_explore_result *r)
     double s = r->elapsed_ns / 1e9;
     printf("%-20s %-8s %10" PRIu64 " %10" PRIu64 " %9.0f %-9s %s\n", c->variant,
            strategy_names[c->strategy], r->schedules, r->distinct, s > 0 ? r->schedules / s : 0,
-           c->strategy != GR_EXPLORE_DFS ? "n/a" : r->exhausted ? "yes" : "no", len ? fb : "0");
+           c->strategy != GR_EXPLORE_DFS ? "n/a"
+           : r->exhausted                ? "yes"
+                                         : "no",
+           len ? fb : "0");
     if (c->strategy == GR_EXPLORE_DFS) {
         printf("  dfs, at most %u preemptions, no reduction:\n", c->preemptions);
         for (size_t i = 0; i < r->nscn; i++)
             printf("  %-16s %8" PRIu64 " schedules  %-13s  longest %u points\n", r->scn[i].name,
                    r->scn[i].schedules,
-                   r->scn[i].exhausted ? "exhausted" : r->scn[i].schedules ? "NOT exhausted"
-                                                                           : "not reached",
+                   r->scn[i].exhausted   ? "exhausted"
+                   : r->scn[i].schedules ? "NOT exhausted"
+                                         : "not reached",
                    r->scn[i].max_steps);
     }
     if (r->found)

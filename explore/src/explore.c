@@ -32,7 +32,7 @@
 const char *
 gr_explore_oracle_name(enum gr_explore_oracle o)
 {
-    static const char *const names[] = {"none",     "go-detector", "crash",           "hang",
+    static const char *const names[] = {"none",     "go-detector", "crash",          "hang",
                                         "deadlock", "livelock",    "linearizability"};
     return o < GR_ORACLE_COUNT ? names[o] : "?";
 }
@@ -89,8 +89,9 @@ gr_x_linear(const struct gr_x_run *x, char *msg, size_t cap)
         const struct gr_x_op *o = &x->ops[i];
         gr_scn_key(o->key, &ops[i].key);
         ops[i].thread = o->thread;
-        ops[i].kind = o->kind == GR_SCN_GET ? GR_LIN_GET : o->kind == GR_SCN_PUT ? GR_LIN_PUT
-                                                                                   : GR_LIN_CLEAR;
+        ops[i].kind = o->kind == GR_SCN_GET   ? GR_LIN_GET
+                      : o->kind == GR_SCN_PUT ? GR_LIN_PUT
+                                              : GR_LIN_CLEAR;
         ops[i].hit = o->hit;
         ops[i].value = o->value;
         ops[i].inv = o->inv;
@@ -105,8 +106,7 @@ gr_x_linear(const struct gr_x_run *x, char *msg, size_t cap)
     return rep.ok ? 0 : 1;
 }
 
-static int gr_x_exec_raw(struct gr_x_run *x, enum gr_explore_oracle *oracle, char *msg,
-                         size_t cap);
+static int gr_x_exec_raw(struct gr_x_run *x, enum gr_explore_oracle *oracle, char *msg, size_t cap);
 
 /* Whether every operation of the scenario returned (the history is whole). */
 static bool
@@ -235,8 +235,7 @@ gr_x_finding(const struct gr_x_run *x, enum gr_explore_oracle o, const char *msg
     uint8_t ch[GR_X_MAXSTEPS];
     for (uint32_t i = 0; i < x->nsteps; i++)
         ch[i] = x->steps[i].chosen;
-    if (gr_schedule_format(x->variant, x->scn.name, ch, x->nsteps, f->schedule,
-                           sizeof f->schedule))
+    if (gr_schedule_format(x->variant, x->scn.name, ch, x->nsteps, f->schedule, sizeof f->schedule))
         snprintf(f->schedule, sizeof f->schedule, "(schedule too long to print)");
     f->steps = x->nsteps;
     f->preemptions = gr_x_preemptions(x);
@@ -437,8 +436,9 @@ gr_x_dfs_scenario(struct gr_x_state *st, gr_explore_scn_result *sr)
         if (rc)
             return rc;
         if (gr_x_dfs_update(&d, st->x, p)) {
-            snprintf(st->err, st->errcap, "scenario %s: the same prefix gave a different run "
-                                          "(nondeterminism outside the scheduler)",
+            snprintf(st->err, st->errcap,
+                     "scenario %s: the same prefix gave a different run "
+                     "(nondeterminism outside the scheduler)",
                      sr->name);
             return GR_EXPLORE_ESYS;
         }
@@ -528,8 +528,8 @@ gr_explore_run(const gr_explore_config *cfg, gr_explore_result *res, char *err, 
 /* ---- replay, shrink, trace ---- */
 
 static int
-gr_x_load(struct gr_x_run *x, const char *schedule, const char *variant,
-          gr_explore_factory factory, char *err, size_t cap)
+gr_x_load(struct gr_x_run *x, const char *schedule, const char *variant, gr_explore_factory factory,
+          char *err, size_t cap)
 {
     static uint8_t choices[GR_X_MAXSTEPS];
     struct gr_sched_str s = {.choices = choices};
@@ -566,8 +566,9 @@ gr_x_replay_in(struct gr_x_run *x, gr_explore_finding *out, char *err, size_t ca
         return rc;
     }
     if (o == GR_ORACLE_NONE && x->nsteps < want) {
-        snprintf(err, cap, "the run ended after %u of the schedule's %u steps: it does not fit "
-                           "this scenario and variant",
+        snprintf(err, cap,
+                 "the run ended after %u of the schedule's %u steps: it does not fit "
+                 "this scenario and variant",
                  (unsigned)x->nsteps, (unsigned)want);
         return GR_EXPLORE_ESCHEDULE;
     }

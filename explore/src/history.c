@@ -28,8 +28,8 @@ struct gr_history {
     int fd;
     char *map;
     uint64_t max_ops;
-    _Atomic uint64_t next;    /* next slot (0-based, after the header line) */
-    _Atomic uint64_t cut_ns;  /* invocation time of the first operation not recorded */
+    _Atomic uint64_t next;   /* next slot (0-based, after the header line) */
+    _Atomic uint64_t cut_ns; /* invocation time of the first operation not recorded */
     _Atomic uint32_t threads;
     char variant[48];
 };
@@ -178,8 +178,8 @@ gr_hist_destroy(gr_cache *c)
     free(c);
 }
 
-static const struct gr_cache_ops gr_hist_ops = {"recording",  gr_hist_get,       gr_hist_put,
-                                                gr_hist_clear, gr_hist_len,      gr_hist_mem_bytes,
+static const struct gr_cache_ops gr_hist_ops = {"recording",    gr_hist_get, gr_hist_put,
+                                                gr_hist_clear,  gr_hist_len, gr_hist_mem_bytes,
                                                 gr_hist_destroy};
 
 int

@@ -150,15 +150,17 @@ gr_lin_describe(const gr_lin_op *ops, const size_t *idx, size_t n, size_t bad, c
         const gr_lin_op *o = &ops[idx[i]];
         if (o->inv > b->resp || (!o->pending && o->resp + (b->resp - b->inv) * 4 + 1 < b->inv))
             continue;
-        len += snprintf(buf + len, cap - (size_t)len, " | T%u %s%s%c%c [%llu,%s%llu]", o->thread,
-                        kinds[o->kind],
-                        o->kind == GR_LIN_GET ? (o->pending ? "?" : o->hit ? "=" : "=miss")
-                        : o->kind == GR_LIN_PUT ? " "
-                                                : "",
-                        o->kind != GR_LIN_CLEAR && (o->kind == GR_LIN_PUT || o->hit) ? o->value >> 8 : ' ',
-                        o->kind != GR_LIN_CLEAR && (o->kind == GR_LIN_PUT || o->hit) ? o->value & 0xff : ' ',
-                        (unsigned long long)o->inv, o->pending ? "pending " : "",
-                        (unsigned long long)o->resp);
+        len += snprintf(
+            buf + len, cap - (size_t)len, " | T%u %s%s%c%c [%llu,%s%llu]", o->thread,
+            kinds[o->kind],
+            o->kind == GR_LIN_GET   ? (o->pending ? "?"
+                                       : o->hit   ? "="
+                                                  : "=miss")
+            : o->kind == GR_LIN_PUT ? " "
+                                    : "",
+            o->kind != GR_LIN_CLEAR && (o->kind == GR_LIN_PUT || o->hit) ? o->value >> 8 : ' ',
+            o->kind != GR_LIN_CLEAR && (o->kind == GR_LIN_PUT || o->hit) ? o->value & 0xff : ' ',
+            (unsigned long long)o->inv, o->pending ? "pending " : "", (unsigned long long)o->resp);
         shown++;
     }
 }
@@ -237,8 +239,7 @@ gr_lin_check(const gr_lin_op *ops, size_t n, gr_lin_report *rep)
     qsort(clears, nc, sizeof *clears, gr_lin_key_cmp); /* keys equal: by invocation */
     for (size_t a = 0, b; a < nk; a = b) {
         uint64_t lo = UINT64_MAX, hi = 0;
-        for (b = a; b < nk && !memcmp(&ops[keyed[b]].key, &ops[keyed[a]].key, sizeof(gr_ip));
-             b++) {
+        for (b = a; b < nk && !memcmp(&ops[keyed[b]].key, &ops[keyed[a]].key, sizeof(gr_ip)); b++) {
             const gr_lin_op *o = &ops[keyed[b]];
             lo = o->inv < lo ? o->inv : lo;
             hi = o->pending ? UINT64_MAX : o->resp > hi ? o->resp : hi;

@@ -13,22 +13,49 @@
 #include "georace/rng.h"
 #include "scenario.h"
 
-#define G(k) {GR_SCN_GET, k, 0}
-#define P(k, c) {GR_SCN_PUT, k, (uint16_t)((c)[0] << 8 | (c)[1])}
-#define C {GR_SCN_CLEAR, 0, 0}
+#define G(k)                                                                                       \
+    {                                                                                              \
+        GR_SCN_GET, k, 0                                                                           \
+    }
+#define P(k, c)                                                                                    \
+    {                                                                                              \
+        GR_SCN_PUT, k, (uint16_t)((c)[0] << 8 | (c)[1])                                            \
+    }
+#define C                                                                                          \
+    {                                                                                              \
+        GR_SCN_CLEAR, 0, 0                                                                         \
+    }
 
 static const struct gr_scenario gr_scn_table[] = {
-    {"writers", "two writers at once (Go: concurrent map writes)", 2, {2, 2},
+    {"writers",
+     "two writers at once (Go: concurrent map writes)",
+     2,
+     {2, 2},
      {{P(0, "US"), G(1)}, {P(1, "DE"), G(0)}}},
-    {"put-clear", "a clear against a put and the reads after it", 2, {2, 2},
+    {"put-clear",
+     "a clear against a put and the reads after it",
+     2,
+     {2, 2},
      {{P(0, "US"), G(0)}, {C, G(0)}}},
-    {"overwrite", "two puts of one key, each read back", 2, {2, 2},
+    {"overwrite",
+     "two puts of one key, each read back",
+     2,
+     {2, 2},
      {{P(0, "US"), G(0)}, {P(0, "DE"), G(0)}}},
-    {"promote-store", "syncmap: misses promote dirty while a new key is stored", 2, {3, 2},
+    {"promote-store",
+     "syncmap: misses promote dirty while a new key is stored",
+     2,
+     {3, 2},
      {{P(0, "US"), G(1), G(1)}, {P(1, "DE"), G(0)}}},
-    {"clear-promote", "a clear while a reader's misses promote the dirty map", 3, {2, 2, 1},
+    {"clear-promote",
+     "a clear while a reader's misses promote the dirty map",
+     3,
+     {2, 2, 1},
      {{P(0, "US"), P(1, "DE")}, {G(0), G(1)}, {C}}},
-    {"reset-resurrect", "a clear while a store of a new key republishes the snapshot", 2, {3, 2},
+    {"reset-resurrect",
+     "a clear while a store of a new key republishes the snapshot",
+     2,
+     {3, 2},
      {{P(0, "US"), G(0), P(1, "DE")}, {C, G(0)}}},
 };
 

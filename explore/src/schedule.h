@@ -19,7 +19,8 @@ struct gr_sched_str {
 };
 
 /* 0, or -1 with a message in err. */
-int gr_schedule_parse(const char *s, struct gr_sched_str *out, size_t cap, char *err, size_t errcap);
+int gr_schedule_parse(const char *s, struct gr_sched_str *out, size_t cap, char *err,
+                      size_t errcap);
 /* 0, or -1 when buf is too small. */
 int gr_schedule_format(const char *variant, const char *scenario, const uint8_t *choices,
                        uint32_t n, char *buf, size_t cap);

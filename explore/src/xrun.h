@@ -54,9 +54,9 @@ struct gr_x_step {
 
 struct gr_x_op {
     uint8_t thread, kind, key;
-    bool hit;         /* get: found */
-    uint16_t value;   /* put: value; get: value found */
-    uint32_t inv, resp; /* logical times (event counter); resp 0: never returned */
+    bool hit;                     /* get: found */
+    uint16_t value;               /* put: value; get: value found */
+    uint32_t inv, resp;           /* logical times (event counter); resp 0: never returned */
     uint32_t step_inv, step_resp; /* step counter at invocation / response */
 };
 

@@ -164,13 +164,12 @@ bv_destroy(gr_cache *c)
     free(c);
 }
 
-static const struct gr_cache_ops bv_split_ops = {"split-put", bv_split_get,     bv_split_put,
-                                                 bv_clear_locked_a, bv_len, bv_len, bv_destroy};
+static const struct gr_cache_ops bv_split_ops = {
+    "split-put", bv_split_get, bv_split_put, bv_clear_locked_a, bv_len, bv_len, bv_destroy};
 static const struct gr_cache_ops bv_inverted_ops = {
     "inverted", bv_inverted_get, bv_inverted_put, bv_clear_locked_a, bv_len, bv_len, bv_destroy};
-static const struct gr_cache_ops bv_null_ops = {"null-clear", bv_null_get, bv_null_put,
-                                                bv_null_clear, bv_len,     bv_len,
-                                                bv_destroy};
+static const struct gr_cache_ops bv_null_ops = {
+    "null-clear", bv_null_get, bv_null_put, bv_null_clear, bv_len, bv_len, bv_destroy};
 
 static int
 bv_create(const struct gr_cache_ops *ops, gr_cache **out)

@@ -16,11 +16,30 @@
 #include "georace/linear.h"
 #include "gr_test.h"
 
+/* Under ThreadSanitizer: a run that ends with a finding leaves its threads
+ * unjoined on purpose (the child _exits); that is not a leak to report. */
+const char *__tsan_default_options(void);
+const char *
+__tsan_default_options(void)
+{
+    return "report_thread_leaks=0";
+}
+
+/* The tsan preset runs a smaller suite (GR_EXPLORE_TSAN_SUBSET): forking a
+ * TSan process per schedule is two orders of magnitude slower, and every
+ * race of the code under test is hidden by the baton anyway; what TSan
+ * checks there is the scheduler itself. */
+#ifdef GR_EXPLORE_TSAN_SUBSET
+#define GR_EXPLORE_REPLAYS 10
+#else
+#define GR_EXPLORE_REPLAYS 100
+#endif
+
 static gr_explore_result res;
 
 static void
-explore(const char *variant, gr_explore_factory f, enum gr_explore_strategy s,
-        const char *scenario, uint64_t max, bool keep_going)
+explore(const char *variant, gr_explore_factory f, enum gr_explore_strategy s, const char *scenario,
+        uint64_t max, bool keep_going)
 {
     gr_explore_config cfg;
     char err[512];
@@ -47,21 +66,22 @@ test_pct_finds_gomap_detector_within_100_schedules(void)
 }
 
 static void
-test_gomap_failure_replays_100_of_100(void)
+test_gomap_failure_replays_every_time(void)
 {
     explore("gomap", NULL, GR_EXPLORE_PCT, NULL, 100, false);
     CU_ASSERT_TRUE_FATAL(res.found);
     gr_explore_finding first = res.first, f;
     char err[512];
     int same = 0;
-    for (int i = 0; i < 100; i++)
+    for (int i = 0; i < GR_EXPLORE_REPLAYS; i++)
         if (!gr_explore_replay(first.schedule, "gomap", NULL, &f, err, sizeof err) &&
             f.oracle == first.oracle && !strcmp(f.message, first.message) &&
             !strcmp(f.schedule, first.schedule))
             same++;
-    CU_ASSERT_EQUAL(same, 100);
+    CU_ASSERT_EQUAL(same, GR_EXPLORE_REPLAYS);
 }
 
+#ifndef GR_EXPLORE_TSAN_SUBSET
 static void
 test_shrunk_gomap_schedule_still_fails_and_is_no_longer(void)
 {
@@ -101,6 +121,8 @@ test_dfs_clean_on_syncmap_reset_resurrect(void)
     CU_ASSERT_TRUE(res.schedules > 1);
 }
 
+#endif
+
 static void
 test_linearizability_oracle_catches_split_put(void)
 {
@@ -109,8 +131,8 @@ test_linearizability_oracle_catches_split_put(void)
     CU_ASSERT_EQUAL(res.first.oracle, GR_ORACLE_LINEARIZABILITY);
     gr_explore_finding f;
     char err[512];
-    CU_ASSERT_EQUAL(gr_explore_replay(res.first.schedule, "split-put", bv_split_put_create, &f,
-                                      err, sizeof err),
+    CU_ASSERT_EQUAL(gr_explore_replay(res.first.schedule, "split-put", bv_split_put_create, &f, err,
+                                      sizeof err),
                     0);
     CU_ASSERT_EQUAL(f.oracle, GR_ORACLE_LINEARIZABILITY);
 }
@@ -152,8 +174,7 @@ test_bad_schedule_strings_are_rejected(void)
 /* ---- the checker alone ---- */
 
 static gr_lin_op
-op(unsigned thread, int kind, unsigned key, const char *val, bool hit, uint64_t inv,
-   uint64_t resp)
+op(unsigned thread, int kind, unsigned key, const char *val, bool hit, uint64_t inv, uint64_t resp)
 {
     gr_lin_op o;
     memset(&o, 0, sizeof o);
@@ -171,7 +192,8 @@ op(unsigned thread, int kind, unsigned key, const char *val, bool hit, uint64_t 
 static void
 test_checker_accepts_overlapping_put_and_get(void)
 {
-    gr_lin_op h[] = {op(0, GR_LIN_PUT, 0, "US", false, 1, 5), op(1, GR_LIN_GET, 0, "US", true, 2, 3),
+    gr_lin_op h[] = {op(0, GR_LIN_PUT, 0, "US", false, 1, 5),
+                     op(1, GR_LIN_GET, 0, "US", true, 2, 3),
                      op(1, GR_LIN_GET, 0, NULL, false, 0, 1)};
     h[2].inv = 0;
     gr_lin_report r;
@@ -182,8 +204,9 @@ test_checker_accepts_overlapping_put_and_get(void)
 static void
 test_checker_rejects_hit_after_completed_clear(void)
 {
-    gr_lin_op h[] = {op(0, GR_LIN_PUT, 0, "US", false, 1, 2), op(1, GR_LIN_CLEAR, 0, NULL, false, 3, 4),
-                     op(0, GR_LIN_GET, 0, "US", true, 5, 6), op(0, GR_LIN_PUT, 1, "DE", false, 7, 8)};
+    gr_lin_op h[] = {
+        op(0, GR_LIN_PUT, 0, "US", false, 1, 2), op(1, GR_LIN_CLEAR, 0, NULL, false, 3, 4),
+        op(0, GR_LIN_GET, 0, "US", true, 5, 6), op(0, GR_LIN_PUT, 1, "DE", false, 7, 8)};
     gr_lin_report r;
     CU_ASSERT_EQUAL_FATAL(gr_lin_check(h, 4, &r), 0);
     CU_ASSERT_FALSE(r.ok);
@@ -197,7 +220,8 @@ test_checker_rejects_hit_after_completed_clear(void)
 static void
 test_checker_rejects_lost_put(void)
 {
-    gr_lin_op h[] = {op(0, GR_LIN_PUT, 0, "US", false, 1, 2), op(1, GR_LIN_GET, 0, NULL, false, 3, 4)};
+    gr_lin_op h[] = {op(0, GR_LIN_PUT, 0, "US", false, 1, 2),
+                     op(1, GR_LIN_GET, 0, NULL, false, 3, 4)};
     gr_lin_report r;
     CU_ASSERT_EQUAL_FATAL(gr_lin_check(h, 2, &r), 0);
     CU_ASSERT_FALSE(r.ok);
@@ -277,21 +301,22 @@ test_history_reader_rejects_other_files(void)
     CU_ASSERT_EQUAL(gr_history_load(path, &ops, &n, &info, err, sizeof err), GR_HISTORY_ENOENT);
 }
 
-static CU_TestInfo tests[] = {
-    GR_TEST(test_pct_finds_gomap_detector_within_100_schedules),
-    GR_TEST(test_gomap_failure_replays_100_of_100),
-    GR_TEST(test_shrunk_gomap_schedule_still_fails_and_is_no_longer),
-    GR_TEST(test_dfs_finds_resurrected_entry_in_naive_reset),
-    GR_TEST(test_dfs_clean_on_syncmap_reset_resurrect),
-    GR_TEST(test_linearizability_oracle_catches_split_put),
-    GR_TEST(test_deadlock_oracle_catches_inverted_lock_order),
-    GR_TEST(test_crash_oracle_catches_null_clear),
-    GR_TEST(test_bad_schedule_strings_are_rejected),
-    GR_TEST(test_checker_accepts_overlapping_put_and_get),
-    GR_TEST(test_checker_rejects_hit_after_completed_clear),
-    GR_TEST(test_checker_rejects_lost_put),
-    GR_TEST(test_history_round_trip_and_crash_leaves_records),
-    GR_TEST(test_history_reader_rejects_other_files),
-    GR_TEST_END};
+static CU_TestInfo tests[] = {GR_TEST(test_pct_finds_gomap_detector_within_100_schedules),
+                              GR_TEST(test_gomap_failure_replays_every_time),
+#ifndef GR_EXPLORE_TSAN_SUBSET
+                              GR_TEST(test_shrunk_gomap_schedule_still_fails_and_is_no_longer),
+                              GR_TEST(test_dfs_finds_resurrected_entry_in_naive_reset),
+                              GR_TEST(test_dfs_clean_on_syncmap_reset_resurrect),
+#endif
+                              GR_TEST(test_linearizability_oracle_catches_split_put),
+                              GR_TEST(test_deadlock_oracle_catches_inverted_lock_order),
+                              GR_TEST(test_crash_oracle_catches_null_clear),
+                              GR_TEST(test_bad_schedule_strings_are_rejected),
+                              GR_TEST(test_checker_accepts_overlapping_put_and_get),
+                              GR_TEST(test_checker_rejects_hit_after_completed_clear),
+                              GR_TEST(test_checker_rejects_lost_put),
+                              GR_TEST(test_history_round_trip_and_crash_leaves_records),
+                              GR_TEST(test_history_reader_rejects_other_files),
+                              GR_TEST_END};
 
 GR_TEST_MAIN("explore", tests, NULL, NULL)

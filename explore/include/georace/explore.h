@@ -55,14 +55,14 @@ typedef struct gr_explore_config {
     const char *variant;        /* a variant name (cache.h) */
     gr_explore_factory factory; /* tests: create this cache instead (variant is its label) */
     enum gr_explore_strategy strategy;
-    const char *scenario;       /* one scenario by name; NULL: every hand-written one */
-    unsigned random_scenarios;  /* > 0: this many seeded random scenarios instead */
+    const char *scenario;      /* one scenario by name; NULL: every hand-written one */
+    unsigned random_scenarios; /* > 0: this many seeded random scenarios instead */
     uint64_t seed;
-    uint64_t budget_ns;         /* 0: none */
-    uint64_t max_schedules;     /* 0: none (dfs: until exhausted) */
-    unsigned depth;             /* pct: bug depth d (d - 1 change points), default 3 */
-    unsigned preemptions;       /* dfs: preemption bound, default 2 */
-    bool keep_going;            /* do not stop at the first finding */
+    uint64_t budget_ns;     /* 0: none */
+    uint64_t max_schedules; /* 0: none (dfs: until exhausted) */
+    unsigned depth;         /* pct: bug depth d (d - 1 change points), default 3 */
+    unsigned preemptions;   /* dfs: preemption bound, default 2 */
+    bool keep_going;        /* do not stop at the first finding */
     void (*progress)(const gr_explore_progress *p, void *ctx);
     void *progress_ctx;
 } gr_explore_config;
@@ -87,7 +87,7 @@ typedef struct gr_explore_scn_result {
 typedef struct gr_explore_result {
     uint64_t schedules, distinct, elapsed_ns;
     uint64_t by_oracle[GR_ORACLE_COUNT];
-    bool exhausted;    /* dfs: every scenario exhausted */
+    bool exhausted; /* dfs: every scenario exhausted */
     bool budget_hit;
     size_t nscn;
     gr_explore_scn_result scn[64];
@@ -114,7 +114,7 @@ int gr_explore_replay(const char *schedule, const char *variant, gr_explore_fact
 int gr_explore_shrink(const char *schedule, const char *variant, gr_explore_factory factory,
                       gr_explore_finding *out, char *err, size_t cap);
 /* Print a schedule's run as a column-per-thread trace (operation, source line). */
-int gr_explore_trace(FILE *f, const char *schedule, const char *variant,
-                     gr_explore_factory factory, char *err, size_t cap);
+int gr_explore_trace(FILE *f, const char *schedule, const char *variant, gr_explore_factory factory,
+                     char *err, size_t cap);
 
 #endif

@@ -52,14 +52,14 @@ int gr_history_close(gr_history *h);
 
 typedef struct gr_history_info {
     char variant[48];
-    bool complete;      /* closed normally ("# end") */
-    bool cut;           /* the file filled up */
+    bool complete; /* closed normally ("# end") */
+    bool cut;      /* the file filled up */
     size_t ops, pending, threads;
     uint64_t first_ns, last_ns;
 } gr_history_info;
 
 /* Read FILE: *ops (malloc'ed, free it) and *n. */
-int gr_history_load(const char *path, gr_lin_op **ops, size_t *n, gr_history_info *info,
-                    char *err, size_t cap);
+int gr_history_load(const char *path, gr_lin_op **ops, size_t *n, gr_history_info *info, char *err,
+                    size_t cap);
 
 #endif

@@ -36,20 +36,20 @@
 enum gr_lin_kind { GR_LIN_GET = 0, GR_LIN_PUT, GR_LIN_CLEAR };
 
 typedef struct gr_lin_op {
-    gr_ip key;       /* unused for clear */
+    gr_ip key; /* unused for clear */
     uint32_t thread;
-    uint8_t kind;    /* gr_lin_kind */
-    bool hit;        /* get: found */
-    bool pending;    /* never returned */
-    uint16_t value;  /* put: stored value; get: value found (if hit) */
+    uint8_t kind;   /* gr_lin_kind */
+    bool hit;       /* get: found */
+    bool pending;   /* never returned */
+    uint16_t value; /* put: stored value; get: value found (if hit) */
     uint64_t inv, resp;
 } gr_lin_op;
 
 typedef struct gr_lin_report {
     bool ok;
-    size_t keys, ops;   /* partitions checked, operations */
-    size_t bad_op;      /* index of the operation whose response cannot be linearized */
-    char msg[512];      /* what went wrong, with the key and the operations around it */
+    size_t keys, ops; /* partitions checked, operations */
+    size_t bad_op;    /* index of the operation whose response cannot be linearized */
+    char msg[512];    /* what went wrong, with the key and the operations around it */
 } gr_lin_report;
 
 enum gr_lin_error { GR_LIN_OK = 0, GR_LIN_ENOMEM = -1, GR_LIN_ETOOMANY = -2 };
