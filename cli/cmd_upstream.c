@@ -23,6 +23,7 @@ usage(FILE *f)
                "  --delay MS          wait MS milliseconds before each answer (a timer);\n"
                "                      a request for /delay/MS waits MS (at most 60000)\n"
                "                      whatever --delay says\n"
+               "  (GET /bytes/N answers N zero bytes, streamed: any size, no memory)\n"
                "  --body-size N       body bytes per answer (default 64)\n"
                "  --workers N         event loops sharing the port (default 1)\n"
                "  --help              this text\n\n"

@@ -24,10 +24,16 @@
  * connection has no deadline of its own: the upstream timeout bounds it.
  *
  * Forwarding goes through the struct gr_fwd embedded in the connection
- * (proxy_pool.h): the pool reports how the exchange ended and this file
- * writes the answer - the upstream's, or the 502, 504 or 500 that stands
- * for it. A connection is freed when its two handles are closed; a request
- * it had forwarded is cancelled first, so nothing in the pool points at it.
+ * (proxy_pool.h). The upstream's answer is streamed: its head is written as
+ * soon as the pool has parsed it, its body piece by piece (re-chunked when
+ * its length is unknown and the client speaks HTTP/1.1, else delimited by
+ * closing), through two buffers - one gathering, one being written - so a
+ * connection holds at most GR_PROXY_STREAM_HIGH plus one read of it: past
+ * that the pool stops reading the upstream until the client has taken what
+ * is pending. An exchange that fails before the head is answered 502, 503,
+ * 504 or 500; one that fails after it is cut by closing the connection. A connection is freed when
+ * its two handles are closed; a request it had forwarded is cancelled first, so nothing in the pool
+ * points at it.
  *
  * Threading: a connection is used by its worker's loop thread alone, from
  * libuv callbacks; there is nothing to synchronize.
@@ -239,24 +245,28 @@ gr_client_no_body(int code)
     return (code >= 100 && code < 200) || code == 204 || code == 304;
 }
 
-void
-gr_client_respond(struct gr_client *c, int code, const char *reason, const struct gr_msg *from,
-                  const char *extra, struct gr_buf *body)
+/* How the body of an answer is delimited for the client. */
+enum gr_client_framing {
+    GR_CLIENT_NO_BODY,  /* 1xx, 204, 304; HEAD carries the upstream's length, if any */
+    GR_CLIENT_LENGTH,   /* Content-Length: length */
+    GR_CLIENT_CHUNKED,  /* re-chunked (HTTP/1.1 client, length unknown) */
+    GR_CLIENT_UNTIL_EOF /* HTTP/1.0 client, length unknown: closed after it */
+};
+
+/* The status line and headers of an answer into c->head. */
+static int
+gr_client_build_head(struct gr_client *c, int code, const char *reason, size_t reason_len,
+                     const struct gr_msg *from, const char *extra, enum gr_client_framing framing,
+                     uint64_t length)
 {
     struct gr_worker *w = c->w;
     struct gr_buf *h = &c->head;
-    if (c->state == GR_CLIENT_CLOSING)
-        return;
-    if (body != &c->body)
-        gr_buf_swap(&c->body, body);
-    if (gr_client_no_body(code))
-        c->body.len = 0;
     /* a client that shut its side gets the requests it already sent answered */
-    c->keep_alive = c->keep_alive && !(c->eof && c->rlen == 0) && !w->stopping;
-
+    c->keep_alive = c->keep_alive && !(c->eof && c->rlen == 0) && !w->stopping &&
+                    framing != GR_CLIENT_UNTIL_EOF;
     h->len = 0;
-    int rc = gr_buf_adds(h, "HTTP/1.1 ") | gr_buf_addu(h, (unsigned)code) | gr_buf_adds(h, " ") |
-             gr_buf_adds(h, reason) | gr_buf_adds(h, "\r\n");
+    int rc = gr_buf_adds(h, "HTTP/1.1 ") | gr_buf_addu(h, (unsigned)code) | gr_buf_add(h, " ", 1) |
+             gr_buf_add(h, reason, reason_len) | gr_buf_add(h, "\r\n", 2);
     if (!from || !gr_msg_header(from, "Date"))
         rc |= gr_buf_adds(h, gr_worker_date(w));
     if (from)
@@ -264,29 +274,184 @@ gr_client_respond(struct gr_client *c, int code, const char *reason, const struc
     if (extra)
         rc |= gr_buf_adds(h, extra);
     rc |= gr_buf_adds(h, "X-Geo-Country: ") | gr_buf_adds(h, c->geo[0] ? c->geo : "-") |
-          gr_buf_adds(h, "\r\n");
-    if (c->head_only && from) {
+          gr_buf_add(h, "\r\n", 2);
+    size_t len;
+    const char *upstream_len;
+    switch (framing) {
+    case GR_CLIENT_NO_BODY:
         /* A forwarded HEAD answer announces the length of the body it does
          * not carry, if the upstream announced one. */
-        const char *len = gr_msg_header(from, "Content-Length");
-        if (len && !gr_client_no_body(code))
-            rc |= gr_buf_adds(h, "Content-Length: ") | gr_buf_adds(h, len) | gr_buf_adds(h, "\r\n");
-    } else if (!gr_client_no_body(code)) {
-        rc |= gr_buf_adds(h, "Content-Length: ") | gr_buf_addu(h, c->body.len) |
-              gr_buf_adds(h, "\r\n");
+        upstream_len =
+            from && c->head_only ? gr_msg_header_nth(from, "Content-Length", 0, &len) : NULL;
+        if (upstream_len && !gr_client_no_body(code))
+            rc |= gr_buf_adds(h, "Content-Length: ") | gr_buf_add(h, upstream_len, len) |
+                  gr_buf_add(h, "\r\n", 2);
+        break;
+    case GR_CLIENT_LENGTH:
+        rc |=
+            gr_buf_adds(h, "Content-Length: ") | gr_buf_addu(h, length) | gr_buf_add(h, "\r\n", 2);
+        break;
+    case GR_CLIENT_CHUNKED:
+        rc |= gr_buf_adds(h, "Transfer-Encoding: chunked\r\n");
+        break;
+    case GR_CLIENT_UNTIL_EOF:
+        break;
     }
     if (!c->keep_alive)
         rc |= gr_buf_adds(h, "Connection: close\r\n");
     else if (c->parser.http_minor == 0)
         rc |= gr_buf_adds(h, "Connection: keep-alive\r\n");
-    rc |= gr_buf_adds(h, "\r\n");
-    if (rc) {
+    rc |= gr_buf_add(h, "\r\n", 2);
+    if (!rc)
+        gr_metrics_count_status(&w->metrics, code);
+    return rc;
+}
+
+void
+gr_client_respond(struct gr_client *c, int code, const char *reason, const struct gr_msg *from,
+                  const char *extra, struct gr_buf *body)
+{
+    if (c->state == GR_CLIENT_CLOSING)
+        return;
+    if (body != &c->body)
+        gr_buf_swap(&c->body, body);
+    if (gr_client_no_body(code))
+        c->body.len = 0;
+    enum gr_client_framing framing =
+        gr_client_no_body(code) || (c->head_only && from) ? GR_CLIENT_NO_BODY : GR_CLIENT_LENGTH;
+    if (gr_client_build_head(c, code, reason, strlen(reason), from, extra, framing, c->body.len)) {
         gr_client_close(c);
         return;
     }
-    gr_metrics_count_status(&w->metrics, code);
     gr_worker_log(c, code, c->body.len);
     gr_client_write(c);
+}
+
+/* ---- streaming an upstream answer --------------------------------------------------- */
+
+static void gr_client_out_flush(struct gr_client *c);
+
+static void
+gr_client_on_out_written(uv_write_t *req, int status)
+{
+    struct gr_client *c = req->data;
+    if (c->state == GR_CLIENT_CLOSING)
+        return; /* closed while writing */
+    if (status < 0) {
+        gr_client_close(c);
+        return;
+    }
+    uv_timer_stop(&c->timer); /* the write deadline is met */
+    c->out_busy = false;
+    c->body.len = 0;
+    gr_client_out_flush(c);
+}
+
+/* Write what is gathered: at once if the socket takes it, else through one
+ * queued write under the write deadline. With nothing left: the answer is
+ * written (its end came), or the pool may read on. */
+static void
+gr_client_out_flush(struct gr_client *c)
+{
+    uv_stream_t *s = (uv_stream_t *)&c->tcp;
+    while (!c->out_busy && c->head.len > 0) {
+        gr_buf_swap(&c->head, &c->body);
+        c->head.len = 0;
+        uv_buf_t b = uv_buf_init(c->body.p, (unsigned)c->body.len);
+        int done = uv_try_write(s, &b, 1);
+        if (done >= 0 && (size_t)done == c->body.len) {
+            c->body.len = 0;
+            continue;
+        }
+        if (done < 0 && done != UV_EAGAIN) {
+            gr_client_close(c);
+            return;
+        }
+        if (done > 0) {
+            b.base += done;
+            b.len -= (size_t)done;
+        }
+        c->wreq.data = c;
+        gr_client_arm(c, gr_client_ms(c->w->proxy->cfg.write_timeout_ns));
+        if (uv_write(&c->wreq, s, &b, 1, gr_client_on_out_written)) {
+            gr_client_close(c);
+            return;
+        }
+        c->out_busy = true;
+    }
+    if (c->out_busy)
+        return;
+    if (c->stream_done) {
+        c->streaming = false;
+        gr_client_written(c);
+    } else {
+        gr_pool_resume(&c->w->pool, &c->fwd);
+    }
+}
+
+static void
+gr_client_stream_head(struct gr_fwd *f, int status, const struct gr_msg *resp, uint64_t length)
+{
+    struct gr_client *c = GR_CONTAINER_OF(f, struct gr_client, fwd);
+    enum gr_client_framing framing = GR_CLIENT_LENGTH;
+    if (gr_client_no_body(status) || c->head_only)
+        framing = GR_CLIENT_NO_BODY;
+    else if (length == UINT64_MAX)
+        framing = c->parser.http_minor >= 1 ? GR_CLIENT_CHUNKED : GR_CLIENT_UNTIL_EOF;
+    size_t rlen = gr_msg_start_len(resp);
+    const char *reason = rlen ? gr_msg_start(resp) : gr_http_reason(status);
+    c->streaming = true;
+    c->stream_done = false;
+    c->chunked_out = framing == GR_CLIENT_CHUNKED;
+    c->stream_code = status;
+    c->stream_bytes = 0;
+    c->state = GR_CLIENT_WRITING;
+    if (gr_client_build_head(c, status, reason, rlen ? rlen : strlen(reason), resp, NULL, framing,
+                             length)) {
+        gr_client_close(c);
+        return;
+    }
+    gr_client_out_flush(c);
+}
+
+static int
+gr_client_stream_body(struct gr_fwd *f, const char *data, size_t len)
+{
+    struct gr_client *c = GR_CONTAINER_OF(f, struct gr_client, fwd);
+    if (c->state == GR_CLIENT_CLOSING || len == 0)
+        return 0;
+    int rc = 0;
+    if (c->chunked_out) {
+        char size[24];
+        int n = snprintf(size, sizeof size, "%zx\r\n", len);
+        rc |= gr_buf_add(&c->head, size, (size_t)n);
+    }
+    rc |= gr_buf_add(&c->head, data, len);
+    if (c->chunked_out)
+        rc |= gr_buf_add(&c->head, "\r\n", 2);
+    if (rc) {
+        gr_client_close(c);
+        return 0;
+    }
+    c->stream_bytes += len;
+    if (!c->out_busy)
+        gr_client_out_flush(c);
+    size_t pending = c->head.len + (c->out_busy ? c->body.len : 0);
+    return c->state != GR_CLIENT_CLOSING && pending > GR_PROXY_STREAM_HIGH;
+}
+
+/* The upstream's answer ended: the last chunk, then done once written. */
+static void
+gr_client_stream_end(struct gr_client *c)
+{
+    if (c->chunked_out && gr_buf_add(&c->head, "0\r\n\r\n", 5)) {
+        gr_client_close(c);
+        return;
+    }
+    c->stream_done = true;
+    gr_worker_log(c, c->stream_code, (size_t)c->stream_bytes);
+    if (!c->out_busy)
+        gr_client_out_flush(c);
 }
 
 void
@@ -309,13 +474,19 @@ static void
 gr_client_forwarded(struct gr_fwd *f, enum gr_fwd_outcome outcome, int status, struct gr_msg *resp)
 {
     struct gr_client *c = GR_CONTAINER_OF(f, struct gr_client, fwd);
-    switch (outcome) {
-    case GR_FWD_ANSWERED: {
-        const char *reason = gr_msg_start(resp);
-        gr_client_respond(c, status, reason[0] ? reason : gr_http_reason(status), resp, NULL,
-                          &resp->body);
+    (void)status;
+    (void)resp;
+    if (c->streaming) {
+        if (outcome == GR_FWD_ANSWERED)
+            gr_client_stream_end(c);
+        else
+            gr_client_close(c); /* the head is out: cutting the answer is all that is left */
         return;
     }
+    switch (outcome) {
+    case GR_FWD_ANSWERED: /* a final answer always has its head streamed first */
+        gr_client_reply(c, 502, "502 Bad Gateway: the upstream's answer had no head\n");
+        return;
     case GR_FWD_BAD_GATEWAY:
         gr_client_reply(c, 502, "502 Bad Gateway: the upstream is unreachable\n");
         return;
@@ -342,6 +513,8 @@ gr_client_forward(struct gr_client *c)
     c->fwd.peer = c->peerstr;
     c->fwd.peer_trusted = gr_req_peer_trusted(&c->w->proxy->policy, &c->peer);
     c->fwd.geo = c->geo;
+    c->fwd.head = gr_client_stream_head;
+    c->fwd.body = gr_client_stream_body;
     c->fwd.done = gr_client_forwarded;
     gr_pool_forward(&c->w->pool, &c->fwd);
 }

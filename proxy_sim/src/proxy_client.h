@@ -48,6 +48,11 @@ struct gr_client {
     unsigned handles; /* uv handles not yet closed */
     bool reading, parsing, eof, keep_alive, counted, head_only;
     bool metrics_only; /* accepted on the metrics listener */
+    /* an upstream answer being streamed (proxy_client.c): `head` gathers
+     * what is still to write, `body` holds what a write has in flight */
+    bool streaming, stream_done, chunked_out, out_busy;
+    int stream_code;
+    uint64_t stream_bytes;
     uint64_t t0;
     gr_ip peer;
     char peerstr[GR_IP_STRLEN];

@@ -18,7 +18,16 @@
  * a single byte of answer) is sent once more on a fresh one; any other
  * gets a 502, as the upstream may have acted on it. Any other failure ends
  * the exchange as a bad gateway, no whole answer within the upstream
- * timeout as a timeout. However it ends, the owner hears of it once,
+ * timeout as a timeout.
+ *
+ * An answer is streamed: its head goes to the owner as soon as it is
+ * parsed, its body piece by piece as it is read, nothing of it is stored.
+ * When the owner has more than GR_PROXY_STREAM_HIGH left to write, the pool
+ * stops reading that upstream connection (the kernel's window then slows
+ * the upstream) until the owner calls gr_pool_resume; so a connection
+ * holds a bounded amount of answer whatever its size. The upstream timeout
+ * is then one of inactivity: it restarts with every read, and does not run
+ * while the owner's client is the slow side. However it ends, the owner hears of it once,
  * through its callback, after the pool has let go of the request - so the
  * callback may write the answer and forward the owner's next request at
  * once, and the pool touches nothing of the request after the call.
@@ -45,11 +54,15 @@ struct gr_pool_conn {
     struct gr_buf out; /* the request: head and body */
     unsigned handles;
     bool connected, writing, reused, got_bytes, closing;
+    bool streaming; /* the head went to the owner: a failure now cuts the answer */
+    bool throttled; /* the owner asked the pool to stop reading (backpressure) */
+    bool reading;
     char rbuf[GR_PROXY_READ_BUF];
 };
 
 static void gr_pool_dispatch(struct gr_pool *pool, struct gr_fwd *f);
 static void gr_pool_conn_send(struct gr_pool_conn *conn, struct gr_fwd *f);
+static void gr_pool_conn_read(struct gr_pool_conn *conn);
 
 /* ---- the pool ------------------------------------------------------------------- */
 
@@ -270,10 +283,13 @@ gr_pool_conn_finish(struct gr_pool_conn *conn, bool reusable)
 {
     struct gr_pool *pool = conn->pool;
     struct gr_fwd *f = gr_pool_conn_detach(conn);
+    conn->streaming = conn->throttled = false;
     if (f)
         gr_pool_done(f, GR_FWD_ANSWERED, conn->parser.status_code, &conn->resp);
     if (conn->closing)
         return; /* the owner's answer ended the worker, which closed the pool */
+    if (!conn->reading)
+        gr_pool_conn_read(conn); /* backpressure had stopped it */
     /* an answer that came before the request was all sent (an early error)
      * leaves the rest of the request in the way of the next one */
     if (reusable && !conn->writing && http_should_keep_alive(&conn->parser)) {
@@ -293,20 +309,49 @@ gr_pool_conn_finish(struct gr_pool_conn *conn, bool reusable)
     }
 }
 
+static bool
+gr_pool_interim(int status)
+{
+    return status >= 100 && status < 200 && status != 101;
+}
+
 static int
 gr_pool_conn_on_headers(http_parser *hp)
 {
     struct gr_pool_conn *conn = GR_CONTAINER_OF(hp->data, struct gr_pool_conn, resp);
-    if (gr_msg_end_head(&conn->resp))
+    if (gr_msg_end_head(&conn->resp) || !conn->fwd)
         return -1;
-    return conn->fwd && conn->fwd->method == HTTP_HEAD ? 1 : 0; /* 1: no body follows */
+    bool head = conn->fwd->method == HTTP_HEAD;
+    if (!gr_pool_interim(hp->status_code)) {
+        uint64_t length = hp->content_length;
+        if (head || hp->status_code == 204 || hp->status_code == 304)
+            length = 0;
+        else if ((hp->flags & F_CHUNKED) || length == ULLONG_MAX)
+            length = UINT64_MAX;
+        conn->streaming = true;
+        conn->fwd->head(conn->fwd, hp->status_code, &conn->resp, length);
+        if (!conn->fwd)
+            return -1; /* the owner went away */
+    }
+    return head ? 1 : 0; /* 1: no body follows */
+}
+
+static int
+gr_pool_conn_on_body(http_parser *hp, const char *at, size_t len)
+{
+    struct gr_pool_conn *conn = GR_CONTAINER_OF(hp->data, struct gr_pool_conn, resp);
+    if (!conn->fwd || !conn->streaming)
+        return conn->fwd ? 0 : -1; /* an interim answer's body: none is allowed */
+    if (conn->fwd->body(conn->fwd, at, len))
+        conn->throttled = true;
+    return conn->fwd ? 0 : -1;
 }
 
 static int
 gr_pool_conn_on_complete(http_parser *hp)
 {
     struct gr_pool_conn *conn = GR_CONTAINER_OF(hp->data, struct gr_pool_conn, resp);
-    if (hp->status_code >= 100 && hp->status_code < 200 && hp->status_code != 101) {
+    if (gr_pool_interim(hp->status_code)) {
         gr_msg_reset(&conn->resp); /* an interim answer: the final one follows */
         return 0;
     }
@@ -319,7 +364,7 @@ static const http_parser_settings gr_pool_conn_settings = {
     .on_header_field = gr_msg_on_field,
     .on_header_value = gr_msg_on_value,
     .on_headers_complete = gr_pool_conn_on_headers,
-    .on_body = gr_msg_on_body,
+    .on_body = gr_pool_conn_on_body,
     .on_message_complete = gr_pool_conn_on_complete,
 };
 
@@ -345,12 +390,18 @@ gr_pool_conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     if (nread > 0 && conn->fwd && !gr_pool_conn_complete(conn)) {
         conn->got_bytes = true;
+        uv_timer_again(&conn->timer); /* the upstream timeout: of inactivity */
         size_t n =
             http_parser_execute(&conn->parser, &gr_pool_conn_settings, buf->base, (size_t)nread);
         if (gr_pool_conn_complete(conn))
             gr_pool_conn_finish(conn, n == (size_t)nread); /* bytes beyond it: do not reuse */
         else if (HTTP_PARSER_ERRNO(&conn->parser) != HPE_OK)
             gr_pool_conn_fail(conn, GR_METRICS_UP_REFUSED);
+        else if (conn->throttled && conn->fwd) {
+            uv_read_stop((uv_stream_t *)&conn->tcp); /* the client is the slow side */
+            conn->reading = false;
+            uv_timer_stop(&conn->timer);
+        }
         return;
     }
     if (nread == UV_EOF && conn->fwd && conn->got_bytes) {
@@ -367,6 +418,28 @@ gr_pool_conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     gr_pool_conn_close(conn); /* idle and closed, reset, or talking out of turn */
     gr_pool_kick(conn->pool);
+}
+
+static void
+gr_pool_conn_read(struct gr_pool_conn *conn)
+{
+    if (uv_read_start((uv_stream_t *)&conn->tcp, gr_pool_conn_on_alloc, gr_pool_conn_on_read) == 0)
+        conn->reading = true;
+}
+
+void
+gr_pool_resume(struct gr_pool *pool, struct gr_fwd *f)
+{
+    struct gr_pool_conn *conn = f->conn;
+    (void)pool;
+    if (!conn || !conn->throttled || conn->closing)
+        return;
+    conn->throttled = false;
+    if (!conn->reading) {
+        gr_pool_conn_read(conn);
+        uv_timer_start(&conn->timer, gr_pool_conn_on_timeout, conn->pool->timeout_ms,
+                       conn->pool->timeout_ms);
+    }
 }
 
 static void
@@ -409,8 +482,9 @@ gr_pool_conn_on_connect(uv_connect_t *req, int status)
     struct gr_pool *pool = conn->pool;
     if (conn->closing)
         return;
-    if (status < 0 ||
-        uv_read_start((uv_stream_t *)&conn->tcp, gr_pool_conn_on_alloc, gr_pool_conn_on_read)) {
+    if (status == 0)
+        gr_pool_conn_read(conn);
+    if (status < 0 || !conn->reading) {
         struct gr_fwd *f = gr_pool_conn_detach(conn);
         gr_pool_conn_close(conn);
         if (f) { /* refused: no retry, a fresh connection would fare no better */
@@ -439,7 +513,7 @@ gr_pool_conn_new(struct gr_pool *pool)
     conn->tcp.data = conn->timer.data = conn->connect.data = conn;
     conn->handles = 2;
     http_parser_init(&conn->parser, HTTP_RESPONSE);
-    gr_msg_init(&conn->resp, pool->max_head, GR_PROXY_MAX_RESPONSE_BODY);
+    gr_msg_init(&conn->resp, pool->max_head, 0); /* the body is streamed, never stored */
     conn->parser.data = &conn->resp;
     conn->next = pool->all;
     if (pool->all)
@@ -463,7 +537,8 @@ gr_pool_conn_send(struct gr_pool_conn *conn, struct gr_fwd *f)
     }
     conn->fwd = f;
     f->conn = conn;
-    uv_timer_start(&conn->timer, gr_pool_conn_on_timeout, pool->timeout_ms, 0);
+    /* repeat = timeout: uv_timer_again restarts it on every read */
+    uv_timer_start(&conn->timer, gr_pool_conn_on_timeout, pool->timeout_ms, pool->timeout_ms);
     if (conn->connected) {
         gr_pool_conn_write(conn);
         return;

@@ -31,8 +31,9 @@
 #include "proxy_metrics.h"
 #include "proxy_msg.h"
 
-/* The largest upstream response body the proxy stores and forwards. */
-#define GR_PROXY_MAX_RESPONSE_BODY (64u << 20)
+/* An answer's body is streamed, never stored: the pool stops reading the
+ * upstream while the owner has more than this much of it still to write. */
+#define GR_PROXY_STREAM_HIGH 65536
 
 enum gr_fwd_outcome {
     GR_FWD_ANSWERED,      /* the upstream's answer is complete */
@@ -52,6 +53,15 @@ struct gr_pool_conn;
  * pool has let go of `f` before the call: the callee may forward it again. */
 typedef void (*gr_fwd_done_fn)(struct gr_fwd *f, enum gr_fwd_outcome outcome, int status,
                                struct gr_msg *resp);
+/* The final answer's head is read: `status`, its headers in `resp`, and the
+ * body's length (UINT64_MAX: unknown - chunked, or up to the upstream's
+ * end of stream; 0 for HEAD or a status without body). */
+typedef void (*gr_fwd_head_fn)(struct gr_fwd *f, int status, const struct gr_msg *resp,
+                               uint64_t length);
+/* A piece of the answer's decoded body. Non-zero: the owner holds more
+ * than GR_PROXY_STREAM_HIGH unwritten, and the pool stops reading the
+ * upstream until gr_pool_resume. */
+typedef int (*gr_fwd_body_fn)(struct gr_fwd *f, const char *data, size_t len);
 
 struct gr_fwd {
     /* the request, filled in by its owner before gr_pool_forward */
@@ -60,7 +70,9 @@ struct gr_fwd {
     const char *peer;  /* the peer's address as the proxy formatted it, for X-Forwarded-For */
     bool peer_trusted; /* the peer's X-Forwarded-For chain is kept (proxy_request.h) */
     const char *geo;   /* X-Geo-Country for the upstream */
-    gr_fwd_done_fn done;
+    gr_fwd_head_fn head;
+    gr_fwd_body_fn body;
+    gr_fwd_done_fn done; /* after head and body: the answer ended, or failed */
     /* the pool's own; the owner never touches them */
     struct gr_fwd *wait_next;  /* the wait queue */
     uint64_t queued_ms;        /* when it joined the queue (loop time) */
@@ -90,6 +102,8 @@ int gr_pool_init(struct gr_pool *pool, uv_loop_t *loop, struct gr_metrics *metri
                  const gr_net_addr *upstream, const gr_proxy_config *cfg);
 /* Send the request of `f` upstream; `f->done` reports how it ended. */
 void gr_pool_forward(struct gr_pool *pool, struct gr_fwd *f);
+/* The owner of `f` has written enough of the answer: read on. */
+void gr_pool_resume(struct gr_pool *pool, struct gr_fwd *f);
 /* The owner of `f` is gone: forget its request, if it is still in the pool
  * (its answer, if any, is dropped; `done` is not called). */
 void gr_pool_cancel(struct gr_pool *pool, struct gr_fwd *f);

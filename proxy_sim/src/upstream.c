@@ -5,7 +5,7 @@
  * answering every request 200 with a fixed body - after a delay, when one
  * is configured or the path is /delay/MS (a one-shot timer on the loop,
  * never a sleep), and chunked
- * for a path under /chunked - and echoing what the proxy added
+ * for a path under /chunked, N bytes streamed for /bytes/N - and echoing what the proxy added
  * (X-Echo-Forwarded-For, X-Echo-Body-Length, X-Echo-Method).
  *
  * Threading: the configuration and the body are written before the worker
@@ -83,6 +83,57 @@ gr_upstream_send_chunked(struct evhttp_request *req, struct gr_upstream *u)
     evhttp_send_reply_end(req);
 }
 
+/* /bytes/N: N zero bytes with a Content-Length, sent 64 KiB at a time as
+ * the connection drains (the next piece goes when evhttp has flushed the
+ * last), so an answer of any size costs the upstream no memory. */
+#define GR_UPSTREAM_PIECE 65536
+static const char gr_upstream_zeros[GR_UPSTREAM_PIECE];
+
+struct gr_upstream_stream {
+    struct evhttp_request *req;
+    uint64_t left;
+};
+
+static void
+gr_upstream_stream_next(struct evhttp_connection *conn, void *arg)
+{
+    struct gr_upstream_stream *st = arg;
+    (void)conn;
+    if (st->left == 0) {
+        evhttp_send_reply_end(st->req);
+        free(st);
+        return;
+    }
+    size_t n = st->left < GR_UPSTREAM_PIECE ? (size_t)st->left : GR_UPSTREAM_PIECE;
+    struct evbuffer *piece = evbuffer_new();
+    if (!piece) {
+        evhttp_send_reply_end(st->req);
+        free(st);
+        return;
+    }
+    evbuffer_add_reference(piece, gr_upstream_zeros, n, NULL, NULL);
+    st->left -= n;
+    evhttp_send_reply_chunk_with_cb(st->req, piece, gr_upstream_stream_next, st);
+    evbuffer_free(piece);
+}
+
+static void
+gr_upstream_send_bytes(struct evhttp_request *req, uint64_t n)
+{
+    struct gr_upstream_stream *st = malloc(sizeof *st);
+    char len[32];
+    if (!st) {
+        evhttp_send_error(req, 500, "out of memory");
+        return;
+    }
+    st->req = req;
+    st->left = n;
+    snprintf(len, sizeof len, "%llu", (unsigned long long)n);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Length", len);
+    evhttp_send_reply_start(req, 200, "OK");
+    gr_upstream_stream_next(NULL, st);
+}
+
 static void
 gr_upstream_answer(struct evhttp_request *req, struct gr_upstream *u)
 {
@@ -102,6 +153,10 @@ gr_upstream_answer(struct evhttp_request *req, struct gr_upstream *u)
     const char *uri = evhttp_request_get_uri(req);
     if (uri && !strncmp(uri, "/chunked", 8)) {
         gr_upstream_send_chunked(req, u);
+        return;
+    }
+    if (uri && !strncmp(uri, "/bytes/", 7)) {
+        gr_upstream_send_bytes(req, strtoull(uri + 7, NULL, 10));
         return;
     }
     struct evbuffer *buf = evbuffer_new();

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Memory a connection keeps, measured as the proxy's resident set
-# (/proc/PID/status VmRSS) against its own baseline:
+# (/proc/PID/status VmRSS, and its peak VmHWM) against its own baseline:
+#   0. a 1 GiB answer, and a 64 MiB one to a client reading at 16 MiB/s,
+#      pass through with the peak within baseline + 16 MiB: answers are
+#      streamed, and a slow client stops the proxy reading the upstream;
 #   1. six keep-alive clients that each fetched a 32 MiB answer (and a HEAD
 #      after it, so the first answer is surely done) and then sit idle: the
 #      proxy holds no answer for them (bound: baseline + 16 MiB,
@@ -25,10 +28,39 @@ mhost, mport = sys.argv[4].rsplit(":", 1)
 pid, base = int(sys.argv[2]), int(sys.argv[3])
 MIB = 1024
 
-def rss():
+def rss(field="VmRSS:"):
     for line in open("/proc/%d/status" % pid):
-        if line.startswith("VmRSS:"):
+        if line.startswith(field):
             return int(line.split()[1])
+
+def drain(path, rate=None):
+    s = socket.create_connection((host, int(port)), timeout=60)
+    s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(1 << 16)
+    head, body = data.split(b"\r\n\r\n", 1)
+    got, t0 = len(body), time.monotonic()
+    while True:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        got += len(chunk)
+        if rate:  # a slow reader: at most `rate` bytes per second
+            ahead = got / rate - (time.monotonic() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
+    s.close()
+    return head, got
+
+for path, size, rate in ((b"/bytes/1073741824", 1 << 30, None), (b"/bytes/67108864", 1 << 26, 16 << 20)):
+    head, got = drain(path, rate)
+    if not head.startswith(b"HTTP/1.1 200 ") or got != size:
+        sys.exit("%s: %r, %d bytes of %d" % (path, head[:40], got, size))
+peak = rss("VmHWM:")
+print("baseline %d KiB; peak after a 1 GiB answer and a slow 64 MiB one: %d KiB" % (base, peak))
+if peak - base > 16 * MIB:
+    sys.exit("streaming answers raised the peak by %d KiB" % (peak - base))
 
 def fetch(s):
     s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -30,8 +30,12 @@
  * Deadlines per connection: idle_timeout between requests, read_timeout from
  * a request's first byte to its last, write_timeout for the answer;
  * upstream_timeout from sending a request upstream to the end of its answer.
- * Bodies are read whole (up to max_body_size) and forwarded with a
- * Content-Length; the upstream's answer likewise (up to 64 MiB).
+ * A request body is read whole (up to max_body_size) and forwarded with a
+ * Content-Length. The upstream's answer is streamed, of any size, with at
+ * most GR_PROXY_STREAM_HIGH (64 KiB) plus one read of it held per
+ * connection: a client that reads slowly stops the proxy reading the
+ * upstream (backpressure). Buffers that grew for one message are freed
+ * when the connection goes idle.
  */
 #ifndef GEORACE_PROXY_H
 #define GEORACE_PROXY_H
