@@ -605,6 +605,12 @@ gr_client_error_status(const struct gr_client *c, const char **text)
     case GR_MSG_BAD_FRAMING:
         *text = "400 Bad Request: a line not ended by CRLF, or folded\n";
         return 400;
+    case GR_MSG_BAD_FIELD_VALUE:
+        *text = "400 Bad Request: a control byte in a header value\n";
+        return 400;
+    case GR_MSG_BAD_TARGET:
+        *text = "400 Bad Request: whitespace or a control byte in the target\n";
+        return 400;
     case GR_MSG_OK:
         break;
     }
@@ -657,8 +663,10 @@ gr_client_parse(struct gr_client *c)
         gr_msg_feed_begin(&c->req, c->rbuf);
         size_t n = http_parser_execute(&c->parser, &gr_client_settings, c->rbuf, c->rlen);
         enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
-        /* what the parser took must also pass the framing rules */
-        bool framed = (e != HPE_OK && e != HPE_PAUSED) || gr_msg_feed_end(&c->req, c->rbuf, n) == 0;
+        /* what the parser took must also pass the framing rules - up to
+         * where it stopped when it refused the rest, so that a stream is
+         * judged alike however it was split into reads */
+        bool framed = gr_msg_feed_end(&c->req, c->rbuf, n) == 0;
         /* only a complete message pauses the parser (gr_client_on_complete) */
         if (!framed || e != HPE_PAUSED) {
             c->rlen = 0;

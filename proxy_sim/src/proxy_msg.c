@@ -136,7 +136,8 @@ gr_msg_reset(struct gr_msg *m)
     m->error = GR_MSG_OK;
     m->part = GR_MSG_PART_START;
     m->start_len = 0;
-    m->frame = GR_MSG_FRAME_LINE_START;
+    /* not m->frame: the line state belongs to the byte stream, and a CR
+     * read before this message began still wants its LF */
 }
 
 void
@@ -260,6 +261,35 @@ void
 gr_msg_set_strict(struct gr_msg *m, bool strict)
 {
     m->strict = strict;
+    m->frame = GR_MSG_FRAME_LINE_START; /* a new stream */
+}
+
+/* RFC 9110 5.5: a field value holds no CR, LF or NUL, and the proxy
+ * refuses every other control byte too (HTAB excepted); http-parser checks
+ * every byte of a value but the first. */
+static int
+gr_msg_check_value(struct gr_msg *m, const char *at, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)at[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+            return gr_msg_fail(m, GR_MSG_BAD_FIELD_VALUE);
+    }
+    return 0;
+}
+
+/* RFC 9112 3.2: a request target has no whitespace or control byte (the
+ * non-strict parser lets HTAB and FF through). Bytes above 0x7e are let
+ * through as most servers do. */
+static int
+gr_msg_check_target(struct gr_msg *m, const char *at, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)at[i];
+        if (ch <= 0x20 || ch == 0x7f)
+            return gr_msg_fail(m, GR_MSG_BAD_TARGET);
+    }
+    return 0;
 }
 
 void
@@ -284,6 +314,8 @@ int
 gr_msg_on_start(http_parser *hp, const char *at, size_t len)
 {
     struct gr_msg *m = hp->data;
+    if (m->strict && gr_msg_check_target(m, at, len))
+        return -1;
     return gr_msg_append(m, at, len);
 }
 
@@ -329,6 +361,8 @@ int
 gr_msg_on_value(http_parser *hp, const char *at, size_t len)
 {
     struct gr_msg *m = hp->data;
+    if (m->strict && gr_msg_check_value(m, at, len))
+        return -1;
     if (m->part == GR_MSG_PART_DONE)
         return gr_msg_skip_trailer(m, len);
     if (m->part != GR_MSG_PART_VALUE) {

@@ -47,10 +47,12 @@ enum gr_msg_error {
     GR_MSG_HEAD_TOO_LARGE,
     GR_MSG_BODY_TOO_LARGE,
     GR_MSG_NOMEM,
-    GR_MSG_BAD_FIELD_NAME, /* a name with a byte that is no token character (RFC 9110 5.1):
-                              whitespace before the colon or at the start of a line, ... */
-    GR_MSG_BAD_FRAMING,    /* a line not ended by CRLF, a bare CR, obs-fold, chunk data
-                              not followed by CRLF (RFC 9112 2.2, 5.2, 7.1) */
+    GR_MSG_BAD_FIELD_NAME,  /* a name with a byte that is no token character (RFC 9110 5.1):
+                               whitespace before the colon or at the start of a line, ... */
+    GR_MSG_BAD_FRAMING,     /* a line not ended by CRLF, a bare CR, obs-fold, chunk data
+                               not followed by CRLF (RFC 9112 2.2, 5.2, 7.1) */
+    GR_MSG_BAD_FIELD_VALUE, /* a control byte (NUL, ...) in a header or trailer value */
+    GR_MSG_BAD_TARGET,      /* whitespace or a control byte in the request target */
 };
 
 struct gr_hdr {
@@ -102,7 +104,8 @@ bool gr_msg_head_complete(const struct gr_msg *m);
  * line rules, which Debian's non-strict http-parser does not enforce: lines
  * end in CRLF (no bare LF, no bare CR), no line starts with whitespace
  * (obs-fold, or a space before a header name), chunk data ends in CRLF.
- * Header names must be tokens. Call gr_msg_feed_begin before each
+ * Header names must be tokens, values and the target free of control
+ * bytes. Call gr_msg_feed_begin before each
  * http_parser_execute over `data` and gr_msg_feed_end after it with the
  * count it consumed; -1 (error GR_MSG_BAD_FRAMING) refuses the message. */
 void gr_msg_set_strict(struct gr_msg *m, bool strict);

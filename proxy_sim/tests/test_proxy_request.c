@@ -53,6 +53,7 @@ parse_request(struct gr_msg *m, http_parser *hp, const char *text, size_t len, s
     http_parser_init(hp, HTTP_REQUEST);
     hp->data = m;
     gr_msg_reset(m);
+    gr_msg_set_strict(m, true); /* a new stream */
     size_t at = 0;
     while (at < len) {
         size_t n = at == 0 && first ? first : step;
@@ -112,6 +113,11 @@ static const char *const refused[] = {
     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\n",
     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T : 1\r\n\r\n",
     "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\nabc",
+    "GET / HTTP/1.1\r\nHost: x\r\nX-A: \x01b\r\n\r\n", /* a control byte first */
+    "GET / HTTP/1.1\r\nHost: x\r\nX-A: b\x7f\r\n\r\n", /* DEL in a value */
+    "GET /\t HTTP/1.1\r\nHost: x\r\n\r\n",             /* HTAB in the target */
+    "GET /\f HTTP/1.1\r\nHost: x\r\n\r\n",             /* FF in the target */
+    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: \x02\r\n\r\n",
 };
 
 static const char *const accepted[] = {
