@@ -608,6 +608,29 @@ gr_x_try(struct gr_x_run *x, const uint8_t *p, uint32_t n, bool lenient, enum gr
     return true;
 }
 
+/* The first schedule within `bound` preemptions (dfs order) that fails with
+ * oracle o, trying at most max_runs; true and *f if found. x holds the
+ * scenario. */
+static bool
+gr_x_dfs_find(struct gr_x_run *x, unsigned bound, enum gr_explore_oracle o, unsigned max_runs,
+              gr_explore_finding *f)
+{
+    static struct gr_x_dfs d;
+    memset(&d, 0, sizeof d);
+    uint32_t p = 0;
+    x->plan.lenient = false;
+    for (unsigned runs = 0; runs < max_runs; runs++) {
+        if (gr_x_try(x, d.chosen, p, false, o, f))
+            return true;
+        if (gr_x_dfs_update(&d, x, p))
+            return false;
+        p = gr_x_dfs_next(&d, bound);
+        if (!p)
+            return false;
+    }
+    return false;
+}
+
 int
 gr_explore_shrink(const char *schedule, const char *variant, gr_explore_factory factory,
                   gr_explore_finding *out, char *err, size_t cap)
@@ -632,7 +655,26 @@ gr_explore_shrink(const char *schedule, const char *variant, gr_explore_factory 
     }
     enum gr_explore_oracle o = out->oracle;
     gr_explore_finding f;
-    uint32_t n = x->nsteps;
+    /* fewest preemptions first: the same scenario by dfs at bounds 0, 1, ...
+     * below the original's, each bound capped at a few thousand runs */
+    for (unsigned k = 0; k < out->preemptions; k++)
+        if (gr_x_dfs_find(x, k, o, 3000, &f)) {
+            *out = f;
+            break;
+        }
+    uint32_t n = 0;
+    {
+        struct gr_sched_str ss = {.choices = best};
+        char e2[64];
+        if (gr_schedule_parse(out->schedule, &ss, GR_X_MAXSTEPS, e2, sizeof e2) == 0)
+            n = ss.n;
+    }
+    /* re-run the current best to know each step's running thread */
+    if (!gr_x_try(x, best, n, false, o, &f)) {
+        gr_x_free(x);
+        return 0; /* out stays the best known */
+    }
+    n = x->nsteps;
     for (uint32_t i = 0; i < n; i++)
         best[i] = x->steps[i].chosen, cur[i] = x->steps[i].cur;
     for (bool better = true; better;) {
