@@ -55,7 +55,7 @@ explore_usage(FILE *f)
             "  --shrink             shrink the (first) failing schedule to fewer preemptions\n"
             "                       and steps, then print it as a trace: one column per\n"
             "                       thread, each scheduling point with its source line\n"
-            "  --json               print the summary as JSON\n"
+            "  --json               print the summary as one line of JSON\n"
             "  --help               this text\n"
             "\n"
             "A failing schedule prints as v1:VARIANT:SCENARIO:CHOICES (the thread chosen at\n"
@@ -315,7 +315,7 @@ run_replay(const struct explore_opts *o)
         json_object_set_new(j, "message", json_string(orig.message));
         if (shrunk)
             json_object_set_new(j, "shrunk", finding_json(&f));
-        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER); /* one line */
         fputc('\n', stdout);
         json_decref(j);
     } else {
@@ -422,7 +422,7 @@ run_explore(struct explore_opts *o)
             if (shrunk)
                 json_object_set_new(j, "shrunk", finding_json(&r->first));
         }
-        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER); /* one line */
         fputc('\n', stdout);
         json_decref(j);
     }

@@ -23,7 +23,7 @@ expect 0 "$g" sim --variant mutex --profile flood-burst --threads 2 --duration 3
 expect 0 "$g" check-history "$tmp/h"
 # the failing schedule in explore's JSON replays as a finding (status 1)
 s=$("$g" explore --variant gomap --strategy pct --schedules 200 --json 2>/dev/null |
-  sed -n 's/.*"failing_schedule": "\([^"]*\)".*/\1/p')
+  sed -n 's/.*"failing_schedule": *"\([^"]*\)".*/\1/p')
 [ -n "$s" ] || { echo "FAIL: no failing schedule in the JSON"; fails=1; }
 expect 1 "$g" explore --variant gomap --replay "$s"
 [ $fails -eq 0 ] && echo PASS
