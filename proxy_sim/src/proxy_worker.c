@@ -324,6 +324,32 @@ gr_worker_on_stop(uv_async_t *a)
     uv_timer_start(&w->deadline, gr_worker_on_deadline, ms ? ms : 1, 0);
 }
 
+/* A listening socket on `addr` served by `on_connection`; its port is
+ * filled in if it was 0. *open says whether the handle needs closing. */
+static int
+gr_worker_listen(struct gr_worker *w, uv_tcp_t *h, bool *open, gr_net_addr *addr, int backlog,
+                 uv_connection_cb on_connection, char *err, size_t errcap)
+{
+    int fd = gr_net_listen(addr, backlog, err, errcap);
+    if (fd < 0)
+        return -1;
+    uv_tcp_init(&w->loop, h);
+    h->data = w;
+    *open = true;
+    int rc = uv_tcp_open(h, fd);
+    if (rc)
+        close(fd);
+    else
+        rc = uv_listen((uv_stream_t *)h, backlog, on_connection);
+    if (rc) {
+        snprintf(err, errcap, "cannot accept on the listening socket: %s", uv_strerror(rc));
+        return -1;
+    }
+    if (gr_net_port(addr) == 0)
+        gr_net_set_port(addr, gr_net_local_port(fd));
+    return 0;
+}
+
 int
 gr_worker_init(struct gr_worker *w, gr_net_addr *listen, char *err, size_t errcap)
 {
@@ -344,48 +370,15 @@ gr_worker_init(struct gr_worker *w, gr_net_addr *listen, char *err, size_t errca
         snprintf(err, errcap, "out of memory");
         return -1;
     }
-    int fd = gr_net_listen(listen, 1024, err, errcap);
-    if (fd < 0)
-        return -1;
-    uv_tcp_init(&w->loop, &w->listener);
-    w->listener.data = w;
-    w->listening = true;
-    int rc = uv_tcp_open(&w->listener, fd);
-    if (rc) {
-        close(fd);
-    } else {
-        rc = uv_listen((uv_stream_t *)&w->listener, 1024, gr_worker_on_connection);
-    }
-    if (rc) {
-        snprintf(err, errcap, "cannot accept on the listening socket: %s", uv_strerror(rc));
-        return -1;
-    }
-    if (gr_net_port(listen) == 0)
-        gr_net_set_port(listen, gr_net_local_port(fd));
-    return 0;
+    return gr_worker_listen(w, &w->listener, &w->listening, listen, 1024, gr_worker_on_connection,
+                            err, errcap);
 }
 
 int
 gr_worker_listen_metrics(struct gr_worker *w, gr_net_addr *addr, char *err, size_t errcap)
 {
-    int fd = gr_net_listen(addr, 64, err, errcap);
-    if (fd < 0)
-        return -1;
-    uv_tcp_init(&w->loop, &w->metrics_listener);
-    w->metrics_listener.data = w;
-    w->metrics_listening = true;
-    int rc = uv_tcp_open(&w->metrics_listener, fd);
-    if (rc)
-        close(fd);
-    else
-        rc = uv_listen((uv_stream_t *)&w->metrics_listener, 64, gr_worker_on_metrics_connection);
-    if (rc) {
-        snprintf(err, errcap, "cannot accept on the metrics listening socket: %s", uv_strerror(rc));
-        return -1;
-    }
-    if (gr_net_port(addr) == 0)
-        gr_net_set_port(addr, gr_net_local_port(fd));
-    return 0;
+    return gr_worker_listen(w, &w->metrics_listener, &w->metrics_listening, addr, 64,
+                            gr_worker_on_metrics_connection, err, errcap);
 }
 
 void *
