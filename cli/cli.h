@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "georace/cache.h"
 #include "georace/geodb.h"
 
 enum gr_exit {
@@ -90,6 +91,9 @@ int gr_cli_no_operands(const char *cmd, int argc, char **argv);
 /* The ':' (missing value) or '?' (unknown option) that getopt_long returned
  * with opterr = 0 and a leading ':' in its option string; always -1. */
 int gr_cli_bad_option(const char *cmd, int c, char **argv);
+/* --cache-capacity N: the bounded variant's capacity in entries (1..2^30, k/M
+ * suffixes allowed), into cfg->capacity. */
+int gr_cli_cache_capacity(const char *cmd, const char *value, gr_cache_config *cfg);
 /* --block and --allow are mutually exclusive. */
 int gr_cli_block_or_allow(const char *cmd, const char *block, const char *allow);
 
@@ -98,6 +102,9 @@ int gr_cli_block_or_allow(const char *cmd, const char *block, const char *allow)
  * a '\n' in text starts a new line. Lines break at spaces; a word too long
  * for a line breaks after one of its commas. */
 const char *gr_cli_help_wrap(char *buf, size_t cap, int col, const char *name, const char *text);
+
+/* Help text of --cache-capacity into buf (returned), text at column col. */
+const char *gr_cli_cache_capacity_help(char *buf, size_t cap, int col);
 
 /* Help text of --profile into buf (returned), text at column col: the
  * built-in traffic profiles as embedded from proxy_sim/profiles, so every

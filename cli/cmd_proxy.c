@@ -18,10 +18,11 @@
 static void
 usage(FILE *f)
 {
-    char dbh[1024];
+    char dbh[1024], caph[256];
     fprintf(f,
             "usage: georace proxy [--listen ADDR:PORT] [--upstream ADDR:PORT] [--workers N]\n"
             "                     [--variant V] [--no-detector] [--window-ns N] [--stripes N]\n"
+            "                     [--cache-capacity N]\n"
             "                     [--backend B] [--db FILE | --csv FILE]\n"
             "                     [--block CC,... | --allow CC,...]\n"
             "                     [--trusted-proxies CIDR,... | --trust-all]\n"
@@ -44,11 +45,12 @@ usage(FILE *f)
             "  --upstream ADDR:PORT   where allowed requests go (default 127.0.0.1:8081)\n"
             "  --workers N            event-loop threads sharing the port (default 2)\n"
             "  --variant V            cache variant: gomap, syncmap+naive-reset, syncmap,\n"
-            "                         mutex, rwlock, sharded, none (default syncmap)\n"
+            "                         mutex, rwlock, sharded, bounded, none (default\n"
+            "                         syncmap)\n"
             "  --no-detector          gomap: no Go-style concurrent-write detector\n"
             "  --window-ns N          gomap: widen the write critical section by N ns\n"
-            "  --stripes N            sharded: lock stripes (power of two, default 64)\n"
-            "%s"
+            "  --stripes N            sharded, bounded: stripes (power of two, default 64)\n"
+            "%s%s"
             "  --block CC,...         refuse these countries (block-list mode)\n"
             "  --allow CC,...         refuse every country but these (allow-list mode)\n"
             "  --trusted-proxies L    peers (and forwarding hops) whose requester header\n"
@@ -123,7 +125,7 @@ usage(FILE *f)
             "--max-header-size.\n\n"
             "exit status: 0 after a graceful stop, 2 the gomap detector fired, 64 usage,\n"
             "65/66 bad or missing database, 69 cannot listen, 70 internal error.\n",
-            gr_cli_db_help(dbh, sizeof dbh, 25));
+            gr_cli_cache_capacity_help(caph, sizeof caph, 25), gr_cli_db_help(dbh, sizeof dbh, 25));
 }
 
 struct proxy_opts {
@@ -203,7 +205,8 @@ parse_proxy_options(int argc, char **argv, struct proxy_opts *o)
         O_UQUEUE,
         O_UQTO,
         O_METRICS,
-        O_UCONN
+        O_UCONN,
+        O_CAPACITY
     };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
@@ -236,6 +239,7 @@ parse_proxy_options(int argc, char **argv, struct proxy_opts *o)
         {"upstream-queue-timeout", required_argument, NULL, O_UQTO},
         {"metrics-listen", required_argument, NULL, O_METRICS},
         {"upstream-connections", required_argument, NULL, O_UCONN},
+        {"cache-capacity", required_argument, NULL, O_CAPACITY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     uint64_t v;
@@ -277,6 +281,10 @@ parse_proxy_options(int argc, char **argv, struct proxy_opts *o)
                 return GR_EXIT_USAGE;
             }
             o->cfg.cache.stripes = (unsigned)v;
+            break;
+        case O_CAPACITY:
+            if (gr_cli_cache_capacity(CMD, optarg, &o->cfg.cache))
+                return GR_EXIT_USAGE;
             break;
         case O_BACKEND:
         case O_DB:

@@ -18,7 +18,7 @@
 static void
 usage(FILE *f)
 {
-    char prof[512], dbh[1024];
+    char prof[512], dbh[1024], caph[256];
     fprintf(f,
             "usage: georace sim [OPTIONS]\n"
             "\n"
@@ -30,7 +30,7 @@ usage(FILE *f)
             "\n"
             "%s"
             "  --variant V       cache variant: gomap, syncmap+naive-reset, syncmap, mutex,\n"
-            "                    rwlock, sharded, none; default syncmap\n"
+            "                    rwlock, sharded, bounded, none; default syncmap\n"
             "  --threads T       worker threads (1..1024); default 4\n"
             "  --duration D      run time (\"500ms\", \"10s\", \"2m\"); default 5s\n"
             "  --max-requests N  stop after N requests (with --duration: whichever first)\n"
@@ -43,7 +43,8 @@ usage(FILE *f)
             "                    ~30ms); default 0\n"
             "  --window-ns N     gomap: widen the write critical section by N ns\n"
             "  --no-detector     gomap: switch Go's concurrent-write detector off\n"
-            "  --stripes N       sharded: number of stripes (power of two)\n"
+            "  --stripes N       sharded, bounded: number of stripes (power of two)\n"
+            "%s"
             "  --block CC,...    refuse these countries (block-list)\n"
             "  --allow CC,...    refuse all but these countries (allow-list)\n"
             "  --progress D      progress every D (default 1s on a terminal, 5s otherwise;\n"
@@ -58,7 +59,8 @@ usage(FILE *f)
             "exit status: 0 no mismatch and no error, 1 mismatches or errors, 2 the gomap\n"
             "detector fired (Go's 'fatal error: concurrent map writes'), 64 usage,\n"
             "65 malformed profile or database, 66 missing file, 70 internal error.\n",
-            gr_cli_profile_help(prof, sizeof prof, 20), gr_cli_db_help(dbh, sizeof dbh, 20));
+            gr_cli_profile_help(prof, sizeof prof, 20),
+            gr_cli_cache_capacity_help(caph, sizeof caph, 20), gr_cli_db_help(dbh, sizeof dbh, 20));
 }
 
 enum {
@@ -82,7 +84,8 @@ enum {
     GR_SIM_OPT_BACKEND,
     GR_SIM_OPT_DB,
     GR_SIM_OPT_CSV,
-    GR_SIM_OPT_HISTORY
+    GR_SIM_OPT_HISTORY,
+    GR_SIM_OPT_CAPACITY
 };
 
 struct sim_opts {
@@ -210,6 +213,7 @@ parse_sim_options(int argc, char **argv, struct sim_opts *o)
         {"db", required_argument, NULL, GR_SIM_OPT_DB},
         {"csv", required_argument, NULL, GR_SIM_OPT_CSV},
         {"record-history", required_argument, NULL, GR_SIM_OPT_HISTORY},
+        {"cache-capacity", required_argument, NULL, GR_SIM_OPT_CAPACITY},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -287,6 +291,10 @@ parse_sim_options(int argc, char **argv, struct sim_opts *o)
             break;
         case GR_SIM_OPT_NODETECTOR:
             o->cfg.cache.detector = false;
+            break;
+        case GR_SIM_OPT_CAPACITY:
+            if (gr_cli_cache_capacity("sim", optarg, &o->cfg.cache))
+                return GR_EXIT_USAGE;
             break;
         case GR_SIM_OPT_STRIPES:
             if (gr_cli_parse_u64(optarg, &v) || v < 1 || v > 65536 || (v & (v - 1))) {

@@ -33,7 +33,7 @@ stress_usage(FILE *f)
             "and the job goes on. Every answer is checked against ground truth.\n"
             "\n"
             "  --variant V         cache variant: gomap, syncmap+naive-reset, syncmap,\n"
-            "                      mutex, rwlock, sharded, none (default gomap)\n"
+            "                      mutex, rwlock, sharded, bounded, none (default gomap)\n"
             "  --subject S         instead of a C variant, the Go peer (Zoraxy v3.1.4's\n"
             "                      slow-resolve path on the real Go runtime) with a store:\n"
             "                      go-map (v3.1.4's map), go-syncmap-reset (the shipped\n"
@@ -65,7 +65,8 @@ stress_usage(FILE *f)
             "  --shard I/N         run only trials with k mod N == I\n"
             "  --window-ns N       widen gomap's write critical section by N ns\n"
             "  --no-detector       turn gomap's Go-style detector off\n"
-            "  --stripes N         sharded: number of stripes\n"
+            "  --stripes N         sharded, bounded: number of stripes\n"
+            "  --cache-capacity N  bounded: most entries the cache holds (default 65536)\n"
             "  --miss-cost D       extra cost of every backend lookup (e.g. 30ms)\n"
             "  --cache-clear D     cache clear ticker (default 15m, 0 = never)\n"
             "  --out FILE          append JSON lines (job, trial, sample records)\n"
@@ -209,6 +210,7 @@ parse_stress_options(int argc, char **argv, struct stress_opts *o)
                                          {"csv", required_argument, 0, 'C'},
                                          {"subject", required_argument, 0, 'G'},
                                          {"go-race", no_argument, 0, 'R'},
+                                         {"cache-capacity", required_argument, 0, 'K'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
@@ -291,6 +293,10 @@ parse_stress_options(int argc, char **argv, struct stress_opts *o)
         case 'w':
             if (gr_cli_parse_u64(optarg, &o->c.sim.cache.window_ns))
                 goto bad;
+            break;
+        case 'K':
+            if (gr_cli_cache_capacity("stress", optarg, &o->c.sim.cache))
+                return GR_EXIT_USAGE;
             break;
         case 'N':
             o->c.sim.cache.detector = false;

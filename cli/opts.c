@@ -246,6 +246,25 @@ gr_cli_bad_option(const char *cmd, int c, char **argv)
 }
 
 int
+gr_cli_cache_capacity(const char *cmd, const char *value, gr_cache_config *cfg)
+{
+    uint64_t v;
+    if (gr_cli_opt_range(cmd, "cache-capacity", value, 1, (uint64_t)1 << 30, &v))
+        return -1;
+    cfg->capacity = (size_t)v;
+    return 0;
+}
+
+const char *
+gr_cli_cache_capacity_help(char *buf, size_t cap, int col)
+{
+    return gr_cli_help_wrap(buf, cap, col, "--cache-capacity N",
+                            "bounded: most entries the cache holds (1..1073741824, k/M "
+                            "suffixes; default 65536); S3-FIFO eviction, about 130 bytes per "
+                            "entry of capacity");
+}
+
+int
 gr_cli_block_or_allow(const char *cmd, const char *block, const char *allow)
 {
     if (block && allow) {

@@ -32,13 +32,15 @@ static const struct gr_cache_variant {
     {"mutex", false, gr_mutex_create},
     {"rwlock", false, gr_rwlock_create},
     {"sharded", false, gr_sharded_create},
+    {"bounded", false, gr_bounded_create},
     {"none", false, gr_none_create},
 };
 
 #define GR_CACHE_NVARIANTS (sizeof gr_cache_variants / sizeof gr_cache_variants[0])
 
 static const char *const gr_cache_names[GR_CACHE_NVARIANTS + 1] = {
-    "gomap", "syncmap+naive-reset", "syncmap", "mutex", "rwlock", "sharded", "none", NULL};
+    "gomap", "syncmap+naive-reset", "syncmap", "mutex", "rwlock", "sharded", "bounded", "none",
+    NULL};
 
 void
 gr_cache_config_default(gr_cache_config *cfg)
@@ -48,6 +50,7 @@ gr_cache_config_default(gr_cache_config *cfg)
     cfg->detector = true;
     cfg->window_ns = 0;
     cfg->size_hint = 0;
+    cfg->capacity = 0;
 }
 
 static const struct gr_cache_variant *
@@ -103,7 +106,7 @@ gr_cache_strerror(int err)
         return "ok";
     case GR_CACHE_EUNKNOWN:
         return "unknown cache variant (gomap, syncmap+naive-reset, syncmap, mutex, rwlock, "
-               "sharded, none)";
+               "sharded, bounded, none)";
     case GR_CACHE_ENOMEM:
         return "out of memory";
     case GR_CACHE_EARG:

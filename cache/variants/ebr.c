@@ -35,7 +35,16 @@
  * first. Records are pushed onto a lock-free list and never removed before
  * destroy; a thread that exits marks its record free (release) and a new
  * thread adopts it with a CAS (acquire), inheriting its limbo lists. The
- * thread -> record map is a pthread key per domain.
+ * thread -> record map is a pthread key per domain, whose destructor frees
+ * the record. A thread can die inside a critical section (pthread_exit, or
+ * a longjmp out of a Range callback and then the end of the thread): the
+ * destructor then also sets the nesting count to 0 and the state to
+ * inactive (seq_cst, like exit), since a dead thread reads nothing any
+ * more; otherwise the next owner would inherit an active record stuck at
+ * an old epoch, the epoch could never advance again and every later
+ * retirement would leak. (A thread that leaves a critical section by
+ * longjmp and lives on keeps it open: as with a mutex, that is the
+ * caller's bug.)
  *
  * Collection is opportunistic: a thread tries to advance and free its own
  * expired lists every 64 critical sections or when it holds 256 nodes or
@@ -80,6 +89,8 @@ static void
 gr_ebr_thread_exit(void *p)
 {
     struct gr_ebr_rec *r = p;
+    r->nest = 0;
+    atomic_store(&r->state, atomic_load(&r->state) & ~(uint64_t)1);
     atomic_store_explicit(&r->owned, 0, memory_order_release);
 }
 

@@ -6,7 +6,8 @@
  * fine). A writer that has unlinked a node calls gr_ebr_retire; the node's
  * free function runs after every thread that could have seen it has left
  * its critical section. One domain per data structure; threads register on
- * first use and give their record back when they exit.
+ * first use and give their record back when they exit, even from inside a
+ * critical section (the record is handed on inactive).
  */
 #ifndef GEORACE_EBR_H
 #define GEORACE_EBR_H

@@ -624,19 +624,40 @@ gr_syncmap_clear(gr_syncmap *m)
     gr_ebr_exit(rec);
 }
 
-static bool
-gr_syncmap_count_fn(const gr_ip *key, uintptr_t value, void *ctx)
+/* Entries of map that hold a value (neither deleted nor expunged). */
+static size_t
+gr_syncmap_count_live(const gr_hashmap *map)
 {
-    (void)key, (void)value;
-    ++*(size_t *)ctx;
-    return true;
+    const struct gr_hashmap_slot *s;
+    size_t n = 0;
+    for (size_t pos = 0; map && gr_hashmap_next(map, &pos, &s);)
+        n += gr_syncmap_entry_load((struct gr_syncmap_entry *)s->value, NULL);
+    return n;
 }
 
+/* Counted without promoting (a Range would promote an amended map, so
+ * sampling the length would change when promotions happen compared with
+ * Go): an amended map's live keys are all in dirty, counted under mu; else
+ * the snapshot holds them all. misses is left alone. */
 size_t
 gr_syncmap_len(gr_syncmap *m)
 {
+    gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
+    struct gr_syncmap_read *r = gr_syncmap_load_read(m);
     size_t n = 0;
-    gr_syncmap_range(m, gr_syncmap_count_fn, &n);
+    bool counted = false;
+    if (gr_syncmap_amended(r)) {
+        pthread_mutex_lock(&m->go.mu);
+        r = gr_syncmap_load_read(m);
+        if (gr_syncmap_amended(r)) {
+            n = gr_syncmap_count_live(m->go.dirty);
+            counted = true;
+        }
+        pthread_mutex_unlock(&m->go.mu);
+    }
+    if (!counted)
+        n = gr_syncmap_count_live(r ? r->m : NULL);
+    gr_ebr_exit(rec);
     return n;
 }
 

@@ -62,7 +62,9 @@ bool gr_syncmap_compare_and_delete(gr_syncmap *m, const gr_ip *key, uintptr_t ol
 void gr_syncmap_range(gr_syncmap *m, gr_syncmap_range_fn fn, void *ctx);
 void gr_syncmap_clear(gr_syncmap *m);
 
-/* Not in Go's API: live entries (counted by a Range) and bytes held. */
+/* Not in Go's API: live entries (counted without promoting the dirty map,
+ * unlike a Range: length sampling leaves promotions where Go has them) and
+ * bytes held. */
 size_t gr_syncmap_len(gr_syncmap *m);
 size_t gr_syncmap_mem_bytes(gr_syncmap *m);
 

@@ -16,6 +16,7 @@ int gr_syncmap_naive_create(const gr_cache_config *cfg, gr_cache **out);
 int gr_mutex_create(const gr_cache_config *cfg, gr_cache **out);
 int gr_rwlock_create(const gr_cache_config *cfg, gr_cache **out);
 int gr_sharded_create(const gr_cache_config *cfg, gr_cache **out);
+int gr_bounded_create(const gr_cache_config *cfg, gr_cache **out);
 
 /* A fresh per-map hash seed (differs between maps, like Go's fastrand). */
 uint64_t gr_variant_seed(void);

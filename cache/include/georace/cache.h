@@ -15,6 +15,8 @@
  *                        reclamation
  *   mutex, rwlock        one lock around a map (rwlock prefers writers)
  *   sharded              lock striping over N power-of-two stripes
+ *   bounded              sharded, with a capacity and S3-FIFO eviction: memory
+ *                        stays flat under an address spray
  *   none                 no cache at all (Zoraxy's FASTLOCATION workaround)
  *
  * For the fixed variants every operation may be called from any thread at
@@ -53,6 +55,7 @@ typedef struct gr_cache_config {
     uint64_t window_ns; /* gomap: busy-wait inside the write critical section, between
                            setting and clearing hashWriting (0 = none: one branch) */
     size_t size_hint;   /* expected entries, 0 = none (initial table size) */
+    size_t capacity;    /* bounded: most entries held, 1..2^30, 0 = default (65536) */
 } gr_cache_config;
 
 enum gr_cache_error {

@@ -1,9 +1,13 @@
 #!/bin/sh
-# bench_cache_cli.sh GEORACE - 'georace bench cache' end to end, tiny cells:
+# bench_cache_cli.sh GEORACE [with-go-peer] - 'georace bench cache' end to end, tiny cells:
 # --help exits 0, bad input exits 64 with "georace bench cache:", the JSON
-# lists every variant and every peer built in, with ops for each run cell.
+# lists every variant and every peer built in, with ops for each run cell;
+# when the build has the Go peer (second argument non-empty) its
+# rows and the ratio to Go's sync.Map are there, else a note says why they
+# were skipped.
 set -u
 g=$1
+gopeer=${2:-}
 fail() { echo "FAIL: $*"; exit 1; }
 "$g" bench cache --help | grep -q "^usage: georace bench cache" || fail "--help"
 for bad in "--threads 0" "--variants nope" "--seconds x" "--zipf -1" "stray"; do
@@ -15,10 +19,20 @@ for bad in "--threads 0" "--variants nope" "--seconds x" "--zipf -1" "stray"; do
 done
 out=$("$g" bench cache --threads 1,2 --seconds 5ms --keys 2000 --reset-interval 500us --json) ||
     fail "json run failed"
-for v in gomap syncmap+naive-reset syncmap mutex rwlock sharded rculfhash ck_ht mmdb; do
+for v in gomap syncmap+naive-reset syncmap mutex rwlock sharded bounded rculfhash ck_ht mmdb; do
     echo "$out" | grep -q "\"variant\": \"$v\"" || fail "no rows for $v"
 done
 n=$(echo "$out" | grep -c '"ops_per_s"')
 [ "$n" -ge 50 ] || fail "only $n measured cells"
 echo "$out" | grep -q '"skipped": "unsafe with more than one thread"' || fail "gomap 2 threads not skipped"
+if [ -z "$gopeer" ]; then
+    echo "$out" | grep -q '"go-syncmap skipped: no Go peer' || fail "no note on the missing Go peer"
+    echo "notice: this build has no Go peer; checked that its rows are skipped with a note"
+else
+    for v in go-syncmap go-rwmutex-map; do
+        echo "$out" | grep -q "\"variant\": \"$v\"" || fail "no rows for $v"
+    done
+    r=$(echo "$out" | grep -c '"ns_per_op_vs_go_syncmap"')
+    [ "$r" -ge 50 ] || fail "only $r cells with a ratio to Go's sync.Map"
+fi
 echo "PASS: $n measured cells"

@@ -10,6 +10,11 @@
  * fresh threads repeats it, so per-thread state (EBR records) is released
  * and adopted.
  *
+ * For "bounded" the capacity is small (256 entries, --capacity; 4 shards
+ * of 64) so that the hot set does not fit: entries are evicted from both
+ * queues, the ghost ring wraps, and hot keys dropped unused come back
+ * through it.
+ *
  * For "syncmap" the wave also runs threads that drive the whole sync.Map
  * API on a second map with a small key set, so entries are deleted,
  * expunged, unexpunged and promoted all the time, and Range runs while
@@ -20,7 +25,7 @@
  * --ops per thread and --seconds overall.
  *
  *   race_workload VARIANT [--threads N] [--ops N] [--seconds S] [--waves W]
- *                         [--reset-us U]
+ *                         [--reset-us U] [--capacity N]
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -235,22 +240,20 @@ static int
 gr_wl_usage(FILE *f)
 {
     fprintf(f, "usage: race_workload VARIANT [--threads N] [--ops N] [--seconds S] [--waves W] "
-               "[--reset-us U]\n");
+               "[--reset-us U] [--capacity N]\n");
     return f == stdout ? 0 : 2;
 }
 
 int
 main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"threads", required_argument, NULL, 't'},
-                                         {"ops", required_argument, NULL, 'o'},
-                                         {"seconds", required_argument, NULL, 's'},
-                                         {"waves", required_argument, NULL, 'w'},
-                                         {"reset-us", required_argument, NULL, 'r'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"threads", required_argument, NULL, 't'},  {"ops", required_argument, NULL, 'o'},
+        {"seconds", required_argument, NULL, 's'},  {"waves", required_argument, NULL, 'w'},
+        {"reset-us", required_argument, NULL, 'r'}, {"capacity", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     unsigned threads = 4, waves = 2;
-    uint64_t ops = 100000, seconds = 20, reset_us = 500;
+    uint64_t ops = 100000, seconds = 20, reset_us = 500, capacity = 256;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -269,6 +272,9 @@ main(int argc, char **argv)
         case 'r':
             reset_us = strtoull(optarg, NULL, 10);
             break;
+        case 'c':
+            capacity = strtoull(optarg, NULL, 10);
+            break;
         case 'h':
             return gr_wl_usage(stdout);
         default:
@@ -286,7 +292,11 @@ main(int argc, char **argv)
     cfg.stripes = 3;      /* bad input first: not a power of two */
     if (!strcmp(variant, "sharded") && gr_cache_create(variant, &cfg, &wl.cache) != GR_CACHE_EARG)
         return 1;
-    cfg.stripes = 0; /* the default */
+    cfg.stripes = 0;                /* the default */
+    cfg.capacity = (size_t)1 << 31; /* bad input first: over the limit */
+    if (!strcmp(variant, "bounded") && gr_cache_create(variant, &cfg, &wl.cache) != GR_CACHE_EARG)
+        return 1;
+    cfg.capacity = (size_t)capacity; /* bounded only */
     int rc = gr_cache_create(variant, &cfg, &wl.cache);
     if (rc) {
         fprintf(stderr, "race_workload: %s: %s\n", variant, gr_cache_strerror(rc));

@@ -7,7 +7,8 @@
  *  - sync.Map: the whole API against a model, promotion after enough
  *    misses, expunge on dirty rebuild, LoadOrStore on an expunged entry,
  *    Range while another thread Stores, CompareAndSwap/CompareAndDelete
- *    results, EBR reclaiming what was retired;
+ *    results, Len counting without promoting, EBR reclaiming what was
+ *    retired, also after a thread died inside a critical section;
  *  - gomap: growth with incremental evacuation keeps every key; with the
  *    detector, two writers made to overlap in a child process die with Go's
  *    exact message and status 2, and so does a reader that overlaps a
@@ -25,6 +26,7 @@
  */
 #include <pthread.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,7 +144,7 @@ test_every_variant_matches_model(void)
         run_model(names[i], 64, 0x1234567ULL + i, 120000, NKEYS);
         run_model(names[i], 1, 0xfeedbeefULL + i, 100000, 200);
     }
-    CU_ASSERT_EQUAL(i, 7); /* every variant, not none */
+    CU_ASSERT_EQUAL(i, 8); /* every variant, none included */
 }
 
 static void
@@ -166,7 +168,7 @@ test_registry_names_and_errors(void)
     size_t n = 0;
     while (names[n])
         n++;
-    CU_ASSERT_EQUAL(n, 7);
+    CU_ASSERT_EQUAL(n, 8);
     CU_ASSERT(gr_cache_variant_is_buggy("gomap"));
     CU_ASSERT(gr_cache_variant_is_buggy("syncmap+naive-reset"));
     CU_ASSERT(!gr_cache_variant_is_buggy("syncmap"));
@@ -292,6 +294,42 @@ test_syncmap_api_matches_model(void)
         }
     }
     CU_ASSERT_EQUAL(wrong, 0);
+    gr_syncmap_destroy(&m);
+}
+
+static void
+test_syncmap_len_counts_without_promoting(void)
+{
+    gr_syncmap m;
+    struct gr_syncmap_shape sh;
+    gr_ip ip;
+    uintptr_t v;
+    CU_ASSERT_EQUAL_FATAL(gr_syncmap_init(&m), 0);
+    CU_ASSERT_EQUAL(gr_syncmap_len(&m), 0);
+    for (unsigned i = 0; i < 10; i++) {
+        key_of(i, &ip);
+        gr_syncmap_store(&m, &ip, i + 1);
+    }
+    key_of(3, &ip);
+    CU_ASSERT(gr_syncmap_load(&m, &ip, &v)); /* one miss */
+    CU_ASSERT_EQUAL(gr_syncmap_len(&m), 10);
+    gr_syncmap_shape(&m, &sh);
+    CU_ASSERT(sh.amended); /* still amended: len did not promote */
+    CU_ASSERT_EQUAL(sh.read_len, 0);
+    CU_ASSERT_EQUAL(sh.misses, 1);
+    for (unsigned i = 0; i < 9; i++) /* 10 misses in all: promotes, as in Go */
+        CU_ASSERT(gr_syncmap_load(&m, &ip, &v));
+    gr_syncmap_shape(&m, &sh);
+    CU_ASSERT(!sh.amended);
+    CU_ASSERT_EQUAL(gr_syncmap_len(&m), 10);
+    gr_syncmap_delete(&m, &ip); /* deleted in the snapshot: not counted */
+    CU_ASSERT_EQUAL(gr_syncmap_len(&m), 9);
+    key_of(100, &ip);
+    gr_syncmap_store(&m, &ip, 7); /* dirty rebuilt (3 expunged), amended */
+    CU_ASSERT_EQUAL(gr_syncmap_len(&m), 10);
+    gr_syncmap_shape(&m, &sh);
+    CU_ASSERT(sh.amended);
+    CU_ASSERT_EQUAL(sh.misses, 0);
     gr_syncmap_destroy(&m);
 }
 
@@ -534,6 +572,103 @@ test_ebr_frees_after_two_epochs(void)
     gr_ebr_exit(r);
     gr_ebr_destroy(d); /* frees what is still pending */
     CU_ASSERT_EQUAL(ebr_freed, 11);
+}
+
+/* A thread dies inside a critical section (pthread_exit): the record it
+ * leaves must not stay active. The next thread takes that record (the only
+ * one); nodes it retires must be freed after a few collections, which an
+ * active record stuck at the old epoch would prevent forever. */
+static void *
+ebr_die_inside(void *arg)
+{
+    (void)gr_ebr_enter(arg);
+    pthread_exit(NULL);
+}
+
+static void *
+ebr_retire_and_collect(void *arg)
+{
+    gr_ebr_rec *r = gr_ebr_enter(arg);
+    for (int i = 0; i < 5; i++)
+        gr_ebr_retire(r, malloc(sizeof(gr_ebr_node)), ebr_count_free);
+    gr_ebr_exit(r);
+    for (int i = 0; i < 4; i++)
+        gr_ebr_collect(r);
+    return NULL;
+}
+
+static void
+test_ebr_thread_dying_inside_a_critical_section_leaves_no_active_record(void)
+{
+    gr_ebr *d;
+    pthread_t t;
+    CU_ASSERT_EQUAL_FATAL(gr_ebr_create(&d), 0);
+    ebr_freed = 0;
+    uint64_t e0 = gr_ebr_epoch(d);
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, ebr_die_inside, d), 0);
+    pthread_join(t, NULL);
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, ebr_retire_and_collect, d), 0);
+    pthread_join(t, NULL);
+    CU_ASSERT(gr_ebr_epoch(d) >= e0 + 2);
+    CU_ASSERT_EQUAL(ebr_freed, 5);
+    gr_ebr_destroy(d);
+    CU_ASSERT_EQUAL(ebr_freed, 5);
+}
+
+/* The same through sync.Map: a longjmp out of a Range callback, then the
+ * thread ends. Later operations from another thread must still reclaim. */
+struct longjmp_ctx {
+    jmp_buf env;
+    gr_syncmap *m;
+};
+
+static bool
+range_jumps_out(const gr_ip *key, uintptr_t value, void *ctx)
+{
+    (void)key, (void)value;
+    longjmp(((struct longjmp_ctx *)ctx)->env, 1);
+}
+
+static void *
+syncmap_range_longjmp(void *arg)
+{
+    struct longjmp_ctx *c = arg;
+    if (!setjmp(c->env))
+        gr_syncmap_range(c->m, range_jumps_out, c);
+    return NULL; /* the thread ends outside its critical section's exit */
+}
+
+static void *
+syncmap_churn(void *arg)
+{
+    gr_syncmap *m = arg;
+    gr_ip ip;
+    for (unsigned i = 0; i < 2000; i++) { /* stores and clears retire memory */
+        key_of(i % 50, &ip);
+        gr_syncmap_store(m, &ip, i);
+        if (i % 100 == 99)
+            gr_syncmap_clear(m);
+    }
+    return NULL;
+}
+
+static void
+test_ebr_longjmp_out_of_range_then_thread_end_does_not_freeze_the_epoch(void)
+{
+    gr_syncmap m;
+    gr_ip ip;
+    pthread_t t;
+    CU_ASSERT_EQUAL_FATAL(gr_syncmap_init(&m), 0);
+    key_of(1, &ip);
+    gr_syncmap_store(&m, &ip, 1);
+    struct longjmp_ctx c = {.m = &m};
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, syncmap_range_longjmp, &c), 0);
+    pthread_join(t, NULL);
+    uint64_t e0 = gr_ebr_epoch(m.ebr);
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, syncmap_churn, &m), 0);
+    pthread_join(t, NULL);
+    CU_ASSERT(gr_ebr_epoch(m.ebr) >= e0 + 2);
+    gr_syncmap_destroy(&m);
 }
 
 /* ---- gomap ---- */
@@ -788,11 +923,14 @@ static CU_TestInfo tests[] = {
     GR_TEST(test_sharded_stripes_any_power_of_two),
     GR_TEST(test_hashmap_remove_keeps_probe_chains),
     GR_TEST(test_syncmap_api_matches_model),
+    GR_TEST(test_syncmap_len_counts_without_promoting),
     GR_TEST(test_syncmap_promotes_after_enough_misses),
     GR_TEST(test_syncmap_expunges_on_dirty_rebuild_and_load_or_store_revives),
     GR_TEST(test_syncmap_compare_and_swap_and_delete_results),
     GR_TEST(test_syncmap_range_while_another_thread_stores),
     GR_TEST(test_ebr_frees_after_two_epochs),
+    GR_TEST(test_ebr_thread_dying_inside_a_critical_section_leaves_no_active_record),
+    GR_TEST(test_ebr_longjmp_out_of_range_then_thread_end_does_not_freeze_the_epoch),
     GR_TEST(test_gomap_grows_and_keeps_every_key),
     GR_TEST(test_gomap_detector_overlapping_writers_die_with_go_message),
     GR_TEST(test_gomap_detector_read_during_write_dies_with_go_message),
