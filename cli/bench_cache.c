@@ -2,6 +2,11 @@
  * bench_cache.c - 'georace bench cache': options and printing around the
  * cache benchmark of bench/ (georace/bench_cache.h): ops/s per target, mix
  * and thread count, as a table that fills in cell by cell, or JSON.
+ *
+ * Every cell also gets its ratio to Go's sync.Map (ns/op of the cell over
+ * ns/op of go-syncmap in the same mix and thread count): when go-syncmap is
+ * among the targets and can run, its cells are measured first, kept, and
+ * printed in their own row later.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,6 +21,7 @@
 #define CMD "bench cache"
 #define GR_BC_MAX_THREADS 16
 #define GR_BC_MAX_TARGETS 16
+#define GR_BC_REFERENCE "go-syncmap"
 
 struct bench_cache_opts {
     uint64_t threads[GR_BC_MAX_THREADS];
@@ -26,6 +32,9 @@ struct bench_cache_opts {
     char *variants; /* --variants, split in place into targets[] */
     const char *targets[GR_BC_MAX_TARGETS];
     int ntargets;
+    /* go-syncmap's cells, measured before the rest (ran = false: none) */
+    gr_bench_result ref[GR_BC_MAX_THREADS][GR_BENCH_MIX_COUNT];
+    bool ref_ran[GR_BC_MAX_THREADS][GR_BENCH_MIX_COUNT];
 };
 
 static void
@@ -187,17 +196,26 @@ print_header(const struct bench_cache_opts *o)
     printf("georace bench cache: %" PRIu64 " hot keys (Zipf s=%.2f), %.3f s per cell, "
            "reset-storm clears every %.3f ms\n",
            o->keys, o->zipf, (double)o->duration_ns / 1e9, (double)o->reset_ns / 1e6);
-    printf("million ops/s (hit %%)\n%-20s %7s", "target", "threads");
+    printf("million ops/s (hit %%) and x Go = ns/op / Go sync.Map's ns/op\n%-20s %7s", "target",
+           "threads");
     for (int m = 0; m < GR_BENCH_MIX_COUNT; m++)
-        printf(" %18s", gr_bench_mix_name((gr_bench_mix)m));
+        printf(" %24s", gr_bench_mix_name((gr_bench_mix)m));
     printf("\n");
     fflush(stdout);
 }
 
-/* One measured cell: its JSON fields, and its column of the table. */
+/* One measured cell: its JSON fields, and its column of the table. ref:
+ * go-syncmap's cell of the same mix and thread count, or NULL. */
 static void
-print_cell(const char *target, const gr_bench_result *r, json_t *row, bool json)
+print_cell(const char *target, const gr_bench_result *r, const gr_bench_result *ref, json_t *row,
+           bool json)
 {
+    double ratio =
+        ref && ref->ops_per_s > 0 && r->ops_per_s > 0 ? ref->ops_per_s / r->ops_per_s : 0;
+    if (r->ops_per_s > 0)
+        json_object_set_new(row, "ns_per_op", json_real(1e9 / r->ops_per_s));
+    if (ratio > 0)
+        json_object_set_new(row, "ns_per_op_vs_go_syncmap", json_real(ratio));
     json_object_set_new(row, "ops", json_integer((json_int_t)r->ops));
     json_object_set_new(row, "seconds", json_real(r->seconds));
     json_object_set_new(row, "ops_per_s", json_real(r->ops_per_s));
@@ -208,50 +226,84 @@ print_cell(const char *target, const gr_bench_result *r, json_t *row, bool json)
         json_object_set_new(row, "mem_bytes", json_integer((json_int_t)r->mem_bytes));
     if (json)
         return;
-    char cellbuf[32];
+    char cellbuf[48], ratiobuf[16] = "";
+    if (ratio > 0)
+        snprintf(ratiobuf, sizeof ratiobuf, " %.2fx", ratio);
     double hit = r->ops ? 100.0 * (double)r->hits / (double)r->ops : 0;
     if (gr_bench_has_hits(target))
-        snprintf(cellbuf, sizeof cellbuf, "%.2f (%2.0f%%)", r->ops_per_s / 1e6, hit);
+        snprintf(cellbuf, sizeof cellbuf, "%.2f (%2.0f%%)%s", r->ops_per_s / 1e6, hit, ratiobuf);
     else
-        snprintf(cellbuf, sizeof cellbuf, "%.2f", r->ops_per_s / 1e6);
-    printf(" %18s", cellbuf);
+        snprintf(cellbuf, sizeof cellbuf, "%.2f%s", r->ops_per_s / 1e6, ratiobuf);
+    printf(" %24s", cellbuf);
 }
 
 /* Every mix of one target at one thread count: a row of the table. */
-static int
-run_row(const struct bench_cache_opts *o, const char *target, uint64_t threads, json_t *rows)
+static void
+cell_of(const struct bench_cache_opts *o, const char *target, uint64_t threads, gr_bench_mix m,
+        gr_bench_cell *cell)
 {
+    *cell = (gr_bench_cell){.target = target,
+                            .mix = m,
+                            .threads = (unsigned)threads,
+                            .duration_ns = o->duration_ns,
+                            .keys = (size_t)o->keys,
+                            .zipf_s = o->zipf,
+                            .reset_ns = o->reset_ns,
+                            .seed = o->seed};
+}
+
+/* Measure go-syncmap's cells first, if it is to run: every row's ratio. */
+static void
+run_reference(struct bench_cache_opts *o)
+{
+    bool wanted = false;
+    for (int ti = 0; ti < o->ntargets; ti++)
+        wanted |= !strcmp(o->targets[ti], GR_BC_REFERENCE);
+    if (!wanted || gr_bench_unavailable(GR_BC_REFERENCE))
+        return;
+    for (int k = 0; k < o->nthreads; k++)
+        for (int m = 0; m < GR_BENCH_MIX_COUNT; m++) {
+            gr_bench_cell cell;
+            char err[256];
+            cell_of(o, GR_BC_REFERENCE, o->threads[k], (gr_bench_mix)m, &cell);
+            o->ref_ran[k][m] = gr_bench_run_cell(&cell, &o->ref[k][m], err, sizeof err) == 0 &&
+                               !o->ref[k][m].skipped;
+        }
+}
+
+static int
+run_row(const struct bench_cache_opts *o, const char *target, int k, json_t *rows)
+{
+    uint64_t threads = o->threads[k];
+    bool is_ref = !strcmp(target, GR_BC_REFERENCE);
     int status = GR_EXIT_OK;
     if (!o->json)
         printf("%-20s %7" PRIu64, target, threads);
     for (int m = 0; m < GR_BENCH_MIX_COUNT; m++) {
-        gr_bench_cell cell = {.target = target,
-                              .mix = (gr_bench_mix)m,
-                              .threads = (unsigned)threads,
-                              .duration_ns = o->duration_ns,
-                              .keys = (size_t)o->keys,
-                              .zipf_s = o->zipf,
-                              .reset_ns = o->reset_ns,
-                              .seed = o->seed};
+        gr_bench_cell cell;
+        cell_of(o, target, threads, (gr_bench_mix)m, &cell);
         gr_bench_result r;
+        const gr_bench_result *ref = o->ref_ran[k][m] ? &o->ref[k][m] : NULL;
         char err[256] = "";
         json_t *row = json_object();
         json_object_set_new(row, "variant", json_string(target));
         json_object_set_new(row, "peer", json_boolean(gr_bench_is_peer(target)));
         json_object_set_new(row, "mix", json_string(gr_bench_mix_name(cell.mix)));
         json_object_set_new(row, "threads", json_integer((json_int_t)threads));
-        if (gr_bench_run_cell(&cell, &r, err, sizeof err)) {
+        if (is_ref && ref) {
+            print_cell(target, ref, ref, row, o->json);
+        } else if (gr_bench_run_cell(&cell, &r, err, sizeof err)) {
             gr_cli_error(CMD, "%s", err);
             json_object_set_new(row, "error", json_string(err));
             status = GR_EXIT_FAIL;
             if (!o->json)
-                printf(" %18s", "error");
+                printf(" %24s", "error");
         } else if (r.skipped) {
             json_object_set_new(row, "skipped", json_string(r.skipped));
             if (!o->json)
-                printf(" %18s", "-");
+                printf(" %24s", "-");
         } else {
-            print_cell(target, &r, row, o->json);
+            print_cell(target, &r, ref, row, o->json);
         }
         json_array_append_new(rows, row);
         if (!o->json)
@@ -263,7 +315,7 @@ run_row(const struct bench_cache_opts *o, const char *target, uint64_t threads, 
 }
 
 static int
-run_bench_cache(const struct bench_cache_opts *o)
+run_bench_cache(struct bench_cache_opts *o)
 {
     json_t *root = json_object(), *rows = json_array(), *notes = json_array();
     json_object_set_new(root, "benchmark", json_string("cache"));
@@ -275,6 +327,7 @@ run_bench_cache(const struct bench_cache_opts *o)
         json_array_append_new(notes, json_string(*n));
     if (!o->json)
         print_header(o);
+    run_reference(o);
     int status = GR_EXIT_OK;
     for (int ti = 0; ti < o->ntargets; ti++) {
         const char *why = gr_bench_unavailable(o->targets[ti]);
@@ -289,7 +342,7 @@ run_bench_cache(const struct bench_cache_opts *o)
             continue;
         }
         for (int k = 0; k < o->nthreads; k++)
-            if (run_row(o, o->targets[ti], o->threads[k], rows) != GR_EXIT_OK)
+            if (run_row(o, o->targets[ti], k, rows) != GR_EXIT_OK)
                 status = GR_EXIT_FAIL;
     }
     json_object_set_new(root, "results", rows);

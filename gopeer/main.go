@@ -68,6 +68,10 @@ the stream's ground truth. Progress and a summary are JSON lines on stdout.
   --progress D     a progress line every D; 0 none; default 1s
   --lookup         answer each ADDRESS (zone, country or '-') and exit
   --dump           print the stream's records as text and exit
+  --bench-cache F  run one cell of 'georace bench cache' described by file F
+                   (written by the C engine) on --store syncmap (Go's
+                   sync.Map) or rwmutex (a map behind a sync.RWMutex); prints
+                   one JSON line: ops, hits, misses, clears, seconds
   --help           this text
 
 exit status: 0 done, no mismatch; 1 some answer mismatched its ground truth
@@ -89,6 +93,7 @@ type options struct {
 	inflight                            int
 	csv                                 csvList
 	lookup, dump                        bool
+	benchCache                          string
 	addrs                               []string
 }
 
@@ -113,6 +118,7 @@ func parseOptions(args []string) options {
 	fs.Var(&o.csv, "csv", "")
 	fs.BoolVar(&o.lookup, "lookup", false, "")
 	fs.BoolVar(&o.dump, "dump", false, "")
+	fs.StringVar(&o.benchCache, "bench-cache", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Print(usageText)
@@ -123,6 +129,18 @@ func parseOptions(args []string) options {
 	}
 	o.addrs = fs.Args()
 	bad := ""
+	if o.benchCache != "" { // its own stores, no database
+		if len(o.addrs) > 0 {
+			bad = fmt.Sprintf("unexpected argument '%s'", o.addrs[0])
+		} else if newBenchStore(o.store) == nil {
+			bad = fmt.Sprintf("--bench-cache: unknown store '%s' (syncmap, rwmutex)", o.store)
+		}
+		if bad != "" {
+			fmt.Fprintf(os.Stderr, "gopeer: %s\n", bad)
+			os.Exit(exitUsage)
+		}
+		return o
+	}
 	switch {
 	case newCache(o.store) == nil:
 		bad = fmt.Sprintf("unknown store '%s' (%s)", o.store, strings.Join(storeNames, ", "))
@@ -306,6 +324,8 @@ func main() {
 	load := loadavg1() // before this process adds its own load
 	o := parseOptions(os.Args[1:])
 	switch {
+	case o.benchCache != "":
+		benchCacheMode(o.benchCache, o.store)
 	case o.lookup:
 		lookupMode(&o)
 	case o.dump:

@@ -15,7 +15,9 @@
  *
  * The targets (target.h) are the cache variants and the peers, each in a
  * file of its own that says how it is run: rculfhash (peer_rculfhash.c),
- * ck_ht (peer_ck_ht.c), mmdb (peer_mmdb.c). gomap and syncmap+naive-reset
+ * ck_ht (peer_ck_ht.c), mmdb (peer_mmdb.c), and Go's sync.Map and
+ * RWMutex map (peer_go.c: the cell's workload is handed to the Go peer,
+ * which runs this file's worker loop on the Go runtime). gomap and syncmap+naive-reset
  * are only run single-threaded and reset inline by their one worker: they
  * are not safe to use concurrently, which is the point of them.
  */
@@ -32,8 +34,6 @@
 #include "georace/clock.h"
 #include "georace/rng.h"
 #include "target.h"
-
-#define GR_BENCH_SEQ 65536 /* pre-drawn Zipf ranks per worker */
 
 /* ---- targets ---- */
 
@@ -53,27 +53,35 @@ static const struct gr_bench_entry {
     const char *name;
     const struct gr_bench_target *ops;
 } gr_bench_table[] = {
-    {"gomap", &gr_bench_variant_ops},       {"syncmap+naive-reset", &gr_bench_variant_ops},
-    {"syncmap", &gr_bench_variant_ops},     {"mutex", &gr_bench_variant_ops},
-    {"rwlock", &gr_bench_variant_ops},      {"sharded", &gr_bench_variant_ops},
+    {"gomap", &gr_bench_variant_ops},
+    {"syncmap+naive-reset", &gr_bench_variant_ops},
+    {"syncmap", &gr_bench_variant_ops},
+    {"mutex", &gr_bench_variant_ops},
+    {"rwlock", &gr_bench_variant_ops},
+    {"sharded", &gr_bench_variant_ops},
+    {"bounded", &gr_bench_variant_ops},
 #ifdef GEORACE_HAVE_URCU
     {"rculfhash", &gr_bench_rculfhash_ops},
 #endif
 #ifdef GEORACE_HAVE_CK
     {"ck_ht", &gr_bench_ck_ht_ops},
 #endif
+    {"go-syncmap", &gr_bench_go_syncmap_ops},
+    {"go-rwmutex-map", &gr_bench_go_rwmutex_ops},
     {"mmdb", &gr_bench_mmdb_ops},
 };
 
 #define GR_BENCH_NTARGETS (sizeof gr_bench_table / sizeof gr_bench_table[0])
 
 static const char *const gr_bench_all[] = {
-    "gomap",   "syncmap+naive-reset", "syncmap", "mutex", "rwlock",
-    "sharded", "rculfhash",           "ck_ht",   "mmdb",  NULL};
+    "gomap",   "syncmap+naive-reset", "syncmap", "mutex",      "rwlock",         "sharded",
+    "bounded", "rculfhash",           "ck_ht",   "go-syncmap", "go-rwmutex-map", "mmdb",
+    NULL};
 
 const char gr_bench_cache_about[] =
     "Ops/s of every cache variant and of peers (liburcu rculfhash, Concurrency Kit\n"
-    "ck_ht, an uncached libmaxminddb lookup) for four operation mixes:\n"
+    "ck_ht, Go's sync.Map and a Go map behind sync.RWMutex run by the Go peer, an\n"
+    "uncached libmaxminddb lookup) for four operation mixes:\n"
     "read-mostly (99% hits), mixed (90/10), write-heavy (50% misses) and\n"
     "reset-storm (mixed while a ticker clears the cache). Keys follow a Zipf law.\n";
 
@@ -84,6 +92,12 @@ static const char *const gr_bench_note_list[] = {
     "rculfhash: liburcu lock-free hash table, RCU flavour memb; clear = delete all + call_rcu",
     "ck_ht: Concurrency Kit SPMC mode, writers serialized by a mutex, retired tables kept until "
     "the cell ends (no ck_epoch)",
+    "go-syncmap, go-rwmutex-map: Go's sync.Map (cleared by swapping in a new one through an "
+    "atomic.Pointer) and a map[[16]byte]uint16 behind sync.RWMutex, in the Go peer with "
+    "GOMAXPROCS = threads, same keys, ranks, mix and loop; the key becomes an interface value "
+    "per operation, as in a request handler",
+    "x Go: ns/op divided by go-syncmap's ns/op in the same mix and thread count (ns/op = wall "
+    "time per operation over all threads); below 1 is faster than Go's sync.Map",
     "mmdb: no cache, one libmaxminddb lookup per operation on the embedded database",
     NULL};
 
@@ -109,7 +123,8 @@ gr_bench_mix_name(gr_bench_mix m)
 bool
 gr_bench_is_peer(const char *target)
 {
-    return !strcmp(target, "rculfhash") || !strcmp(target, "ck_ht") || !strcmp(target, "mmdb");
+    return !strcmp(target, "rculfhash") || !strcmp(target, "ck_ht") || !strcmp(target, "mmdb") ||
+           !strncmp(target, "go-", 3);
 }
 
 bool
@@ -139,8 +154,9 @@ gr_bench_find(const char *name)
 const char *
 gr_bench_unavailable(const char *target)
 {
-    if (gr_bench_find(target))
-        return NULL;
+    const struct gr_bench_target *t = gr_bench_find(target);
+    if (t)
+        return t->unavailable ? t->unavailable() : NULL;
     if (!strcmp(target, "rculfhash"))
         return "built without liburcu-cds";
     if (!strcmp(target, "ck_ht"))
@@ -154,7 +170,7 @@ struct gr_bench_run {
     const struct gr_bench_target *t;
     const gr_bench_cell *cell;
     void *ctx;
-    const gr_ip *hot;
+    const struct gr_bench_workload *w;
     unsigned miss_permille;
     bool inline_reset;
     _Atomic bool stop;
@@ -164,7 +180,6 @@ struct gr_bench_run {
 struct gr_bench_worker {
     struct gr_bench_run *run;
     unsigned id;
-    uint32_t *seq;
     pthread_t tid;
 };
 
@@ -206,6 +221,7 @@ gr_bench_worker_main(void *arg)
     struct gr_bench_worker *w = arg;
     struct gr_bench_run *run = w->run;
     const struct gr_bench_target *t = run->t;
+    const uint32_t *seq = run->w->seq[w->id];
     uint64_t s = run->cell->seed ^ (0x51ed27a3ULL * (w->id + 1));
     uint64_t ops = 0, hits = 0, misses = 0, clears = 0, fresh = 0;
     uint64_t next_reset = gr_clock_now_ns() + run->cell->reset_ns;
@@ -230,8 +246,8 @@ gr_bench_worker_main(void *arg)
             gr_bench_key(idx, &fkey);
             key = &fkey;
         } else {
-            idx = w->seq[pos & (GR_BENCH_SEQ - 1)];
-            key = &run->hot[idx];
+            idx = seq[pos & (GR_BENCH_SEQ - 1)];
+            key = &run->w->hot[idx];
         }
         gr_country c;
         if (t->get(run->ctx, key, &c)) {
@@ -272,67 +288,76 @@ gr_bench_ticker_main(void *arg)
     return NULL;
 }
 
-int
-gr_bench_run_cell(const gr_bench_cell *cell, gr_bench_result *out, char *err, size_t cap)
+/* Hot keys and every worker's Zipf ranks for a cell; 0, or -1 (no memory). */
+static int
+gr_bench_workload_make(const gr_bench_cell *cell, struct gr_bench_workload *w)
 {
-    static const unsigned miss_permille[GR_BENCH_MIX_COUNT] = {10, 100, 500, 100};
-    memset(out, 0, sizeof *out);
-    const struct gr_bench_target *t = gr_bench_find(cell->target);
-    if (!t) {
-        snprintf(err, cap, "%s: %s", cell->target, gr_bench_unavailable(cell->target));
-        return -1;
-    }
-    if (cell->threads < 1 || cell->keys < 1 || cell->mix >= GR_BENCH_MIX_COUNT) {
-        snprintf(err, cap, "bad cell configuration");
-        return -1;
-    }
-    bool buggy = gr_cache_variant_is_buggy(cell->target);
-    if (buggy && cell->threads > 1) {
-        out->skipped = "unsafe with more than one thread";
-        return 0;
-    }
-
-    struct gr_bench_run run = {.t = t, .cell = cell, .miss_permille = miss_permille[cell->mix]};
-    run.inline_reset = cell->mix == GR_BENCH_RESET_STORM && buggy;
-    gr_ip *hot = malloc(cell->keys * sizeof *hot);
+    memset(w, 0, sizeof *w);
     double *cdf = malloc(cell->keys * sizeof *cdf);
-    struct gr_bench_worker *ws = calloc(cell->threads, sizeof *ws);
-    int rc = -1;
-    if (!hot || !cdf || !ws) {
-        snprintf(err, cap, "out of memory");
-        goto out;
+    w->hot = malloc(cell->keys * sizeof *w->hot);
+    w->seq = calloc(cell->threads, sizeof *w->seq);
+    if (!cdf || !w->hot || !w->seq) {
+        free(cdf);
+        return -1;
     }
     double sum = 0;
     for (size_t i = 0; i < cell->keys; i++) {
-        gr_bench_key(i, &hot[i]);
+        gr_bench_key(i, &w->hot[i]);
         sum += cell->zipf_s > 0 ? 1.0 / pow((double)(i + 1), cell->zipf_s) : 1.0;
         cdf[i] = sum;
     }
     for (size_t i = 0; i < cell->keys; i++)
         cdf[i] /= sum;
+    int rc = 0;
+    for (unsigned i = 0; i < cell->threads && !rc; i++) {
+        if (!(w->seq[i] = malloc(GR_BENCH_SEQ * sizeof *w->seq[i])))
+            rc = -1;
+        else
+            gr_bench_zipf(w->seq[i], cdf, cell->keys, cell->seed + 1000003u * (i + 1));
+    }
+    free(cdf);
+    return rc;
+}
+
+static void
+gr_bench_workload_free(struct gr_bench_workload *w, unsigned threads)
+{
+    for (unsigned i = 0; w->seq && i < threads; i++)
+        free(w->seq[i]);
+    free(w->seq);
+    free(w->hot);
+}
+
+/* One cell of an in-process target: prefill, warm up, run the workers
+ * (and the ticker) for the cell's duration. */
+static int
+gr_bench_run_local(const gr_bench_cell *cell, const struct gr_bench_target *t,
+                   const struct gr_bench_workload *w, bool buggy, gr_bench_result *out, char *err,
+                   size_t cap)
+{
+    struct gr_bench_run run = {.t = t, .cell = cell, .w = w, .miss_permille = w->miss_permille};
+    run.inline_reset = cell->mix == GR_BENCH_RESET_STORM && buggy;
+    struct gr_bench_worker *ws = calloc(cell->threads, sizeof *ws);
+    if (!ws) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
     for (unsigned i = 0; i < cell->threads; i++) {
         ws[i].run = &run;
         ws[i].id = i;
-        ws[i].seq = malloc(GR_BENCH_SEQ * sizeof *ws[i].seq);
-        if (!ws[i].seq) {
-            snprintf(err, cap, "out of memory");
-            goto out;
-        }
-        gr_bench_zipf(ws[i].seq, cdf, cell->keys, cell->seed + 1000003u * (i + 1));
     }
-    run.hot = hot;
-
     t->thread_init();
     run.ctx = t->open(cell, err, cap);
     if (!run.ctx) {
         t->thread_fini();
-        goto out;
+        free(ws);
+        return -1;
     }
     for (size_t i = 0; i < cell->keys; i++) /* prefill */
-        t->put(run.ctx, &hot[i], gr_bench_value(i));
+        t->put(run.ctx, &w->hot[i], gr_bench_value(i));
     gr_country warm;
-    for (size_t i = 0; i < cell->keys; i++)    /* warm-up: measure the steady state (syncmap */
-        (void)t->get(run.ctx, &hot[i], &warm); /* promotes its dirty map here) */
+    for (size_t i = 0; i < cell->keys; i++)       /* warm-up: measure the steady state (syncmap */
+        (void)t->get(run.ctx, &w->hot[i], &warm); /* promotes its dirty map here) */
 
     struct gr_bench_ticker tk = {.run = &run};
     pthread_t ticker;
@@ -358,9 +383,10 @@ gr_bench_run_cell(const gr_bench_cell *cell, gr_bench_result *out, char *err, si
     out->mem_bytes = t->mem(run.ctx);
     t->close(run.ctx);
     t->thread_fini();
+    free(ws);
     if (started < cell->threads) {
         snprintf(err, cap, "cannot start %u threads", cell->threads);
-        goto out;
+        return -1;
     }
     out->ops = atomic_load(&run.ops);
     out->hits = atomic_load(&run.hits);
@@ -368,12 +394,38 @@ gr_bench_run_cell(const gr_bench_cell *cell, gr_bench_result *out, char *err, si
     out->clears = atomic_load(&run.clears);
     out->seconds = (double)(t1 - t0) / 1e9;
     out->ops_per_s = out->seconds > 0 ? (double)out->ops / out->seconds : 0;
-    rc = 0;
-out:
-    for (unsigned i = 0; ws && i < cell->threads; i++)
-        free(ws[i].seq);
-    free(ws);
-    free(cdf);
-    free(hot);
+    return 0;
+}
+
+int
+gr_bench_run_cell(const gr_bench_cell *cell, gr_bench_result *out, char *err, size_t cap)
+{
+    static const unsigned miss_permille[GR_BENCH_MIX_COUNT] = {10, 100, 500, 100};
+    memset(out, 0, sizeof *out);
+    const struct gr_bench_target *t = gr_bench_find(cell->target);
+    const char *why = t && t->unavailable ? t->unavailable() : NULL;
+    if (!t || why) {
+        snprintf(err, cap, "%s: %s", cell->target, why ? why : gr_bench_unavailable(cell->target));
+        return -1;
+    }
+    if (cell->threads < 1 || cell->keys < 1 || cell->mix >= GR_BENCH_MIX_COUNT) {
+        snprintf(err, cap, "bad cell configuration");
+        return -1;
+    }
+    bool buggy = gr_cache_variant_is_buggy(cell->target);
+    if (buggy && cell->threads > 1) {
+        out->skipped = "unsafe with more than one thread";
+        return 0;
+    }
+    struct gr_bench_workload w;
+    int rc = -1;
+    if (gr_bench_workload_make(cell, &w)) {
+        snprintf(err, cap, "out of memory");
+    } else {
+        w.miss_permille = miss_permille[cell->mix];
+        rc = t->run_cell ? t->run_cell(cell, &w, out, err, cap)
+                         : gr_bench_run_local(cell, t, &w, buggy, out, err, cap);
+    }
+    gr_bench_workload_free(&w, cell->threads);
     return rc;
 }

@@ -161,6 +161,14 @@ gr_bench_ck_close(void *ctx)
 }
 
 const struct gr_bench_target gr_bench_ck_ht_ops = {
-    gr_bench_ck_open, gr_bench_target_nop, gr_bench_target_nop,         gr_bench_ck_get,
-    gr_bench_ck_put,  gr_bench_ck_clear,   gr_bench_target_mem_unknown, gr_bench_ck_close,
+    NULL,
+    NULL, /* in process */
+    gr_bench_ck_open,
+    gr_bench_target_nop,
+    gr_bench_target_nop,
+    gr_bench_ck_get,
+    gr_bench_ck_put,
+    gr_bench_ck_clear,
+    gr_bench_target_mem_unknown,
+    gr_bench_ck_close,
 };

@@ -44,6 +44,14 @@ gr_bench_mmdb_close(void *ctx)
 }
 
 const struct gr_bench_target gr_bench_mmdb_ops = {
-    gr_bench_mmdb_open, gr_bench_target_nop, gr_bench_target_nop,         gr_bench_mmdb_get,
-    gr_bench_mmdb_put,  gr_bench_mmdb_clear, gr_bench_target_mem_unknown, gr_bench_mmdb_close,
+    NULL,
+    NULL, /* in process */
+    gr_bench_mmdb_open,
+    gr_bench_target_nop,
+    gr_bench_target_nop,
+    gr_bench_mmdb_get,
+    gr_bench_mmdb_put,
+    gr_bench_mmdb_clear,
+    gr_bench_target_mem_unknown,
+    gr_bench_mmdb_close,
 };

@@ -129,6 +129,14 @@ gr_bench_lfht_close(void *ctx)
 }
 
 const struct gr_bench_target gr_bench_rculfhash_ops = {
-    gr_bench_lfht_open, urcu_memb_register_thread, urcu_memb_unregister_thread, gr_bench_lfht_get,
-    gr_bench_lfht_put,  gr_bench_lfht_clear,       gr_bench_target_mem_unknown, gr_bench_lfht_close,
+    NULL,
+    NULL, /* in process */
+    gr_bench_lfht_open,
+    urcu_memb_register_thread,
+    urcu_memb_unregister_thread,
+    gr_bench_lfht_get,
+    gr_bench_lfht_put,
+    gr_bench_lfht_clear,
+    gr_bench_target_mem_unknown,
+    gr_bench_lfht_close,
 };

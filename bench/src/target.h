@@ -13,12 +13,27 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "georace/bench_cache.h"
 #include "georace/country.h"
 #include "georace/ip.h"
 
+/* What every target of a cell is fed: the hot keys (prefilled) and each
+ * worker's pre-drawn Zipf ranks over them (GR_BENCH_SEQ per worker). */
+#define GR_BENCH_SEQ 65536
+struct gr_bench_workload {
+    gr_ip *hot;
+    uint32_t **seq; /* one per worker */
+    unsigned miss_permille;
+};
+
 struct gr_bench_target {
+    /* Targets that run in another process (the Go peers) set only these:
+     * why the target cannot run here (NULL: it can), and the whole cell. */
+    const char *(*unavailable)(void);
+    int (*run_cell)(const gr_bench_cell *cell, const struct gr_bench_workload *w,
+                    gr_bench_result *out, char *err, size_t cap);
     /* a fresh, empty table for one cell, or NULL with a message in err */
     void *(*open)(const gr_bench_cell *cell, char *err, size_t cap);
     void (*thread_init)(void);
@@ -44,5 +59,8 @@ extern const struct gr_bench_target gr_bench_rculfhash_ops;
 #ifdef GEORACE_HAVE_CK
 extern const struct gr_bench_target gr_bench_ck_ht_ops;
 #endif
+/* Go's sync.Map and a map behind sync.RWMutex, run by the Go peer. */
+extern const struct gr_bench_target gr_bench_go_syncmap_ops;
+extern const struct gr_bench_target gr_bench_go_rwmutex_ops;
 
 #endif

@@ -16,8 +16,8 @@ static void
 targets_are_the_variants_then_the_peers(void)
 {
     static const char *const want[] = {
-        "gomap",   "syncmap+naive-reset", "syncmap", "mutex", "rwlock",
-        "sharded", "rculfhash",           "ck_ht",   "mmdb"};
+        "gomap",   "syncmap+naive-reset", "syncmap", "mutex",      "rwlock",         "sharded",
+        "bounded", "rculfhash",           "ck_ht",   "go-syncmap", "go-rwmutex-map", "mmdb"};
     const char *const *t = gr_bench_targets();
     size_t n = 0;
     while (t[n])
@@ -26,7 +26,7 @@ targets_are_the_variants_then_the_peers(void)
     for (size_t i = 0; i < n; i++) {
         CU_ASSERT_STRING_EQUAL(t[i], want[i]);
         CU_ASSERT(gr_bench_known(t[i]));
-        CU_ASSERT_EQUAL(gr_bench_is_peer(t[i]), i >= 6);
+        CU_ASSERT_EQUAL(gr_bench_is_peer(t[i]), i >= 7);
     }
     CU_ASSERT(!gr_bench_known("nope"));
     CU_ASSERT_STRING_EQUAL(gr_bench_unavailable("nope"), "unknown target");
