@@ -38,9 +38,12 @@
  * the shards exactly (the shard sizes sum to it, so len <= capacity always);
  * fewer shards are used for small capacities, so that each holds at least
  * 64 entries. Each shard allocates its entry pool, its two queues and the
- * ghost ring once, at creation, and sizes its two hash maps for its share,
- * so they never grow: after the first fill the memory held is constant
- * (mem_bytes says how much: about 130 bytes per entry of capacity).
+ * ghost ring once, at creation (pages the OS commits as they are first
+ * used); its two hash maps grow with it, up to the size for its share, and
+ * never beyond: after the first fill the memory held is constant (mem_bytes
+ * says how much: about 130 bytes per entry of capacity). Entries come from
+ * the pool in order, then from a stack of dropped ones, so clear is O(1)
+ * besides freeing the two maps.
  *
  * Sharding as in sharded.c: one hash per key, its top bits pick the shard,
  * its low bits probe the shard's map; one lock per operation, never two at
@@ -87,8 +90,8 @@ struct gr_bounded_shard {
     gr_hashmap map;   /* key -> entry index */
     gr_hashmap ghost; /* key -> sequence number of its ghost slot */
     struct gr_bounded_entry *pool;
-    uint32_t *free_idx;
-    uint32_t nfree, cap, small_cap, ghost_cap;
+    uint32_t *free_idx;                              /* entries dropped since the last clear */
+    uint32_t nfree, used, cap, small_cap, ghost_cap; /* used: pool entries ever taken */
     struct gr_bounded_fifo small, main;
     struct gr_bounded_ghost_slot *ring; /* ghost FIFO, ghost_cap slots */
     uint32_t ghost_head, ghost_len;
@@ -142,7 +145,7 @@ gr_bounded_ghost_add(struct gr_bounded_shard *s, const gr_ip *key, uint64_t hash
     g->hash = hash;
     g->seq = ++s->ghost_seq;
     s->ghost_len++;
-    /* sized for ghost_cap keys: cannot fail after the first allocation */
+    /* out of memory: the key is not remembered, its slot finds nothing later */
     (void)gr_hashmap_put(&s->ghost, key, hash, (uintptr_t)g->seq, NULL);
 }
 
@@ -225,8 +228,7 @@ gr_bounded_get(gr_cache *c, const gr_ip *key, gr_country *out)
 }
 
 static void
-gr_bounded_insert_locked(struct gr_bounded_shard *s, const gr_ip *key, uint64_t h,
-                         gr_country value)
+gr_bounded_insert_locked(struct gr_bounded_shard *s, const gr_ip *key, uint64_t h, gr_country value)
 {
     uintptr_t i;
     if (gr_hashmap_get(&s->map, key, h, &i)) { /* present: a new value counts as a use */
@@ -237,12 +239,15 @@ gr_bounded_insert_locked(struct gr_bounded_shard *s, const gr_ip *key, uint64_t 
         return;
     }
     bool ghost = gr_hashmap_remove(&s->ghost, key, h, NULL);
-    while (s->nfree == 0)
+    while (s->nfree == 0 && s->used == s->cap)
         gr_bounded_evict(s);
-    uint32_t n = s->free_idx[s->nfree - 1];
+    uint32_t n = s->nfree ? s->free_idx[s->nfree - 1] : s->used;
     if (gr_hashmap_put(&s->map, key, h, n, NULL) < 0)
         return; /* out of memory: not cached */
-    s->nfree--;
+    if (s->nfree)
+        s->nfree--;
+    else
+        s->used++;
     s->pool[n] = (struct gr_bounded_entry){.key = *key, .hash = h, .value = value, .freq = 0};
     gr_bounded_fifo_push(ghost ? &s->main : &s->small, n);
 }
@@ -262,9 +267,7 @@ gr_bounded_reset_locked(struct gr_bounded_shard *s)
 {
     gr_hashmap_free(&s->map);
     gr_hashmap_free(&s->ghost);
-    for (uint32_t i = 0; i < s->cap; i++)
-        s->free_idx[i] = s->cap - 1 - i;
-    s->nfree = s->cap;
+    s->nfree = s->used = 0;
     s->small.head = s->small.len = 0;
     s->main.head = s->main.len = 0;
     s->ghost_head = s->ghost_len = 0;
@@ -325,11 +328,7 @@ gr_bounded_shard_free(struct gr_bounded_shard *s)
 {
     gr_hashmap_free(&s->map);
     gr_hashmap_free(&s->ghost);
-    free(s->pool);
-    free(s->free_idx);
-    free(s->small.idx);
-    free(s->main.idx);
-    free(s->ring);
+    free(s->pool); /* one block for every array of the shard */
 }
 
 static void
@@ -356,18 +355,20 @@ gr_bounded_shard_init(struct gr_bounded_shard *s, uint32_t cap, uint64_t seed)
     s->small_cap = cap / 10 ? cap / 10 : 1;
     s->ghost_cap = cap - s->small_cap ? cap - s->small_cap : 1;
     s->small.cap = s->main.cap = cap;
-    s->pool = calloc(cap, sizeof *s->pool);
-    s->free_idx = calloc(cap, sizeof *s->free_idx);
-    s->small.idx = calloc(cap, sizeof *s->small.idx);
-    s->main.idx = calloc(cap, sizeof *s->main.idx);
-    s->ring = calloc(s->ghost_cap, sizeof *s->ring);
-    gr_hashmap_init(&s->map, cap, seed);
-    gr_hashmap_init(&s->ghost, s->ghost_cap, seed);
+    /* One block: entries, ghost slots, then the three index arrays. Not
+     * zeroed: every slot is written before it is read. */
+    size_t pool = cap * sizeof *s->pool, ring = s->ghost_cap * sizeof *s->ring;
+    char *blk = malloc(pool + ring + 3 * (size_t)cap * sizeof(uint32_t));
+    s->pool = (struct gr_bounded_entry *)(void *)blk;
+    s->ring = blk ? (struct gr_bounded_ghost_slot *)(void *)(blk + pool) : NULL;
+    s->free_idx = blk ? (uint32_t *)(void *)(blk + pool + ring) : NULL;
+    s->small.idx = blk ? s->free_idx + cap : NULL;
+    s->main.idx = blk ? s->small.idx + cap : NULL;
+    gr_hashmap_init(&s->map, 0, seed); /* they grow, up to the size for cap keys */
+    gr_hashmap_init(&s->ghost, 0, seed);
     pthread_mutex_init(&s->mu, NULL);
-    bool ok = s->pool && s->free_idx && s->small.idx && s->main.idx && s->ring;
-    if (ok)
-        gr_bounded_reset_locked(s);
-    return ok ? 0 : 1;
+    gr_bounded_reset_locked(s);
+    return blk ? 0 : 1;
 }
 
 int
