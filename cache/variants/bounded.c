@@ -50,13 +50,15 @@
  * once (clear, len and mem_bytes visit the shards one by one). Every field
  * of a shard is accessed only under its mutex, whose acquire/release pairs
  * order all accesses (TSan sees them through its interceptors); there are
- * no atomics here.
+ * no atomics here. The locks go through sched_hooks.h, so 'georace
+ * explore' schedules the shards' critical sections like sharded's.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hashmap.h"
+#include "sched_hooks.h"
 #include "variants.h"
 
 enum {
@@ -215,7 +217,7 @@ gr_bounded_get(gr_cache *c, const gr_ip *key, gr_country *out)
     uint64_t h;
     uintptr_t i = 0;
     struct gr_bounded_shard *s = gr_bounded_shard_of(GR_BOUNDED(c), key, &h);
-    pthread_mutex_lock(&s->mu);
+    GR_MUTEX_LOCK(&s->mu);
     bool hit = gr_hashmap_get(&s->map, key, h, &i);
     if (hit) {
         struct gr_bounded_entry *e = &s->pool[i];
@@ -223,7 +225,7 @@ gr_bounded_get(gr_cache *c, const gr_ip *key, gr_country *out)
             e->freq++;
         *out = e->value;
     }
-    pthread_mutex_unlock(&s->mu);
+    GR_MUTEX_UNLOCK(&s->mu);
     return hit;
 }
 
@@ -257,9 +259,9 @@ gr_bounded_put(gr_cache *c, const gr_ip *key, gr_country value)
 {
     uint64_t h;
     struct gr_bounded_shard *s = gr_bounded_shard_of(GR_BOUNDED(c), key, &h);
-    pthread_mutex_lock(&s->mu);
+    GR_MUTEX_LOCK(&s->mu);
     gr_bounded_insert_locked(s, key, h, value);
-    pthread_mutex_unlock(&s->mu);
+    GR_MUTEX_UNLOCK(&s->mu);
 }
 
 static void
@@ -278,9 +280,9 @@ gr_bounded_clear(gr_cache *c)
 {
     struct gr_bounded_cache *b = GR_BOUNDED(c);
     for (unsigned i = 0; i < b->n; i++) {
-        pthread_mutex_lock(&b->shards[i].mu);
+        GR_MUTEX_LOCK(&b->shards[i].mu);
         gr_bounded_reset_locked(&b->shards[i]);
-        pthread_mutex_unlock(&b->shards[i].mu);
+        GR_MUTEX_UNLOCK(&b->shards[i].mu);
     }
 }
 
@@ -300,13 +302,13 @@ gr_bounded_sum(gr_cache *c, bool bytes)
     size_t n = bytes ? sizeof *b : 0;
     for (unsigned i = 0; i < b->n; i++) {
         struct gr_bounded_shard *s = &b->shards[i];
-        pthread_mutex_lock(&s->mu);
+        GR_MUTEX_LOCK(&s->mu);
         if (bytes)
             n += gr_bounded_shard_fixed_bytes(s) + gr_hashmap_mem_bytes(&s->map) +
                  gr_hashmap_mem_bytes(&s->ghost);
         else
             n += gr_hashmap_len(&s->map);
-        pthread_mutex_unlock(&s->mu);
+        GR_MUTEX_UNLOCK(&s->mu);
     }
     return n;
 }

@@ -89,6 +89,7 @@ static void
 gr_ebr_thread_exit(void *p)
 {
     struct gr_ebr_rec *r = p;
+    /* thread teardown: no scheduling point (the scheduler's thread is gone) */
     r->nest = 0;
     atomic_store(&r->state, atomic_load(&r->state) & ~(uint64_t)1);
     atomic_store_explicit(&r->owned, 0, memory_order_release);

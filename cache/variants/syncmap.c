@@ -647,13 +647,13 @@ gr_syncmap_len(gr_syncmap *m)
     size_t n = 0;
     bool counted = false;
     if (gr_syncmap_amended(r)) {
-        pthread_mutex_lock(&m->go.mu);
+        GR_MUTEX_LOCK(&m->go.mu);
         r = gr_syncmap_load_read(m);
         if (gr_syncmap_amended(r)) {
             n = gr_syncmap_count_live(m->go.dirty);
             counted = true;
         }
-        pthread_mutex_unlock(&m->go.mu);
+        GR_MUTEX_UNLOCK(&m->go.mu);
     }
     if (!counted)
         n = gr_syncmap_count_live(r ? r->m : NULL);
