@@ -140,16 +140,38 @@ gr_lin_describe(const gr_lin_op *ops, const size_t *idx, size_t n, size_t bad, c
     int len = snprintf(buf, cap, "key %s: ", key);
     static const char *const kinds[] = {"get", "put", "clear"};
     const char *what = b->kind == GR_LIN_GET ? (b->hit ? "hit" : "miss") : "done";
-    len += snprintf(buf + len, cap - (size_t)len,
-                    "%s by thread %u [%llu, %llu] (%s %c%c) has no linearization; ops around it:",
-                    kinds[b->kind], b->thread, (unsigned long long)b->inv,
-                    (unsigned long long)b->resp, what, b->value >> 8 ? b->value >> 8 : '-',
-                    b->value & 0xff ? b->value & 0xff : '-');
-    size_t shown = 0;
-    for (size_t i = 0; i < n && shown < 8 && len < (int)cap - 80; i++) {
-        const gr_lin_op *o = &ops[idx[i]];
-        if (o->inv > b->resp || (!o->pending && o->resp + (b->resp - b->inv) * 4 + 1 < b->inv))
+    len += snprintf(
+        buf + len, cap - (size_t)len,
+        "%s by thread %u [%llu, %llu] (%s %c%c) has no linearization; the operations before it:",
+        kinds[b->kind], b->thread, (unsigned long long)b->inv, (unsigned long long)b->resp, what,
+        b->value >> 8 ? b->value >> 8 : '-', b->value & 0xff ? b->value & 0xff : '-');
+    /* the (up to) 6 operations of this key's sub-history invoked last before
+     * the bad one returned, in invocation order */
+    size_t pick[6], np = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ops[idx[i]].inv > b->resp)
             continue;
+        size_t at = np;
+        if (np == 6) {
+            at = 0;
+            for (size_t j = 1; j < 6; j++)
+                if (ops[pick[j]].inv < ops[pick[at]].inv)
+                    at = j;
+            if (ops[pick[at]].inv >= ops[idx[i]].inv)
+                continue;
+        } else {
+            np++;
+        }
+        pick[at] = idx[i];
+    }
+    for (size_t i = 1; i < np; i++)
+        for (size_t j = i; j > 0 && ops[pick[j - 1]].inv > ops[pick[j]].inv; j--) {
+            size_t t = pick[j];
+            pick[j] = pick[j - 1];
+            pick[j - 1] = t;
+        }
+    for (size_t i = 0; i < np && len < (int)cap - 80; i++) {
+        const gr_lin_op *o = &ops[pick[i]];
         len += snprintf(
             buf + len, cap - (size_t)len, " | T%u %s%s%c%c [%llu,%s%llu]", o->thread,
             kinds[o->kind],
@@ -161,7 +183,6 @@ gr_lin_describe(const gr_lin_op *ops, const size_t *idx, size_t n, size_t bad, c
             o->kind != GR_LIN_CLEAR && (o->kind == GR_LIN_PUT || o->hit) ? o->value >> 8 : ' ',
             o->kind != GR_LIN_CLEAR && (o->kind == GR_LIN_PUT || o->hit) ? o->value & 0xff : ' ',
             (unsigned long long)o->inv, o->pending ? "pending " : "", (unsigned long long)o->resp);
-        shown++;
     }
 }
 
