@@ -33,11 +33,11 @@ wait_inflight() {
 # ---- 1. the upstream wait queue
 start_upstream up
 start_proxy queue --upstream "$UPSTREAM_ADDR" --workers 1 --variant mutex \
-  --upstream-connections 2 --upstream-queue 2 --upstream-queue-timeout 1s
+  --upstream-connections 2 --upstream-queue 2 --upstream-queue-timeout 4s
 slow=()
 for i in 1 2; do
   curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H 'X-Forwarded-For: 8.8.8.8' \
-    "http://$PROXY_ADDR/delay/5000" >"$WORK/slow$i" &
+    "http://$PROXY_ADDR/delay/10000" >"$WORK/slow$i" &
   slow+=($!)
 done
 wait_inflight 3 # both slow requests hold both upstream connections
@@ -47,7 +47,8 @@ for i in 1 2; do
     "http://$PROXY_ADDR/fast" >"$WORK/queued$i" &
   queued+=($!)
 done
-wait_inflight 5 # both fast requests wait in the queue
+wait_inflight 5 # both fast requests wait in the queue (for 4 s: time enough,
+                # even on a loaded machine, for the next request to find it full)
 r=$(http -H 'X-Forwarded-For: 8.8.8.8' "http://$PROXY_ADDR/fast")
 [ "$r" = "503 US" ] || fail "a request beyond a full queue got '$r', expected '503 US'"
 wait "${queued[@]}"
