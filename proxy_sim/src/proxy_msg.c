@@ -304,10 +304,18 @@ gr_msg_feed_end(struct gr_msg *m, const char *data, size_t consumed)
     if (!m->strict)
         return 0;
     const char *from = m->scan ? m->scan : data;
+    enum gr_msg_error limit = m->error;
     m->scan = NULL;
-    if (m->error != GR_MSG_OK)
+    if (limit != GR_MSG_OK && limit != GR_MSG_HEAD_TOO_LARGE && limit != GR_MSG_BODY_TOO_LARGE)
         return -1;
-    return gr_msg_scan(m, from, data + consumed);
+    /* A limit is hit where the parser stopped; a framing fault in the
+     * bytes before that point comes first in the stream, as it would had
+     * the bytes come in smaller reads: it decides the refusal. */
+    m->error = GR_MSG_OK;
+    if (gr_msg_scan(m, from, data + consumed))
+        return -1;
+    m->error = limit;
+    return limit == GR_MSG_OK ? 0 : -1;
 }
 
 int
