@@ -12,9 +12,11 @@
  * (X-Real-Ip, XFF, ... with trusted proxies), resolver + cache, access
  * rule, pipelining, limits, reply construction. No network: the peer of an
  * AF_UNIX client is no IP address, which the proxy treats as "::". Requests
- * the proxy decides to forward go to an upstream port on 127.0.0.1 that is
- * bound but never listening, so they end in a refused connect and a 502
- * without any traffic.
+ * the proxy decides to forward go to a capturing upstream served by the
+ * same loop: a listener on 127.0.0.1 that records the bytes each of its
+ * connections receives, cuts them into requests with a lenient parser and
+ * answers each with a fixed 200 that names the request it answers
+ * (X-Fz-Upstream: its index).
  *
  * Input: byte 0 picks the trust policy (0 trusted list holding "::/128",
  * 1 trust all as Zoraxy, 2 empty list: nobody trusted); the rest is the
@@ -23,7 +25,12 @@
  * within 20 s of the client's last byte); every answer starts with an
  * "HTTP/1.1 <code> " status line and carries X-Geo-Country (the proxy
  * writes every answer itself, errors of the parser included), and a 403
- * names a country of the block list.
+ * names a country of the block list. Differential (upstream_oracle.h):
+ * the upstream received exactly one request per answer that carries its
+ * 200, in order, and nothing else; each is the client's request (method,
+ * origin-form target, decoded body, its end-to-end headers) plus Host,
+ * X-Forwarded-For (the peer "::", after the client's chain when trusted)
+ * and X-Geo-Country equal to the one the client's answer carries.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +50,7 @@
 #include "fuzz_input.h"
 #include "proxy_client.h"
 #include "proxy_worker.h"
+#include "upstream_oracle.h"
 
 #define FZ_HTTP_MAX_INPUT 65536
 #define FZ_HTTP_MAX_RESPONSE (1u << 20)
@@ -54,29 +62,210 @@ static const char fz_http_csv[] = "1.0.0.0,1.0.0.255,AU\n"
                                   "2a00::,2a00:ffff:ffff:ffff:ffff:ffff:ffff:ffff,DE\n"
                                   "2400::,2400:ffff:ffff:ffff:ffff:ffff:ffff:ffff,CN\n";
 
+/* A request the upstream received, cut from its connection's bytes. */
+struct fz_http_captured {
+    char *p;
+    size_t len;
+};
+
 static struct {
     bool ready;
     gr_geodb *db;
     struct gr_proxy proxy;
     struct gr_worker worker;
     gr_cidr trusted[1];
-    int reserved_fd; /* keeps the never-listening upstream port ours */
+    int upstream_fd;        /* the capturing upstream's listening socket */
+    uv_tcp_t upstream;      /* ... served by the worker's loop */
+    char upstream_host[32]; /* "127.0.0.1:port": Host for a request without one */
+    /* what the upstream received during the current input, in order */
+    struct fz_http_captured *cap;
+    size_t n_cap, cap_cap;
 } fz_http;
 
+/* ---- the capturing upstream ----------------------------------------------------------- */
+
+/* One connection the proxy's pool opened to the upstream. */
+struct fz_http_upconn {
+    uv_tcp_t tcp;
+    http_parser hp;
+    char *buf; /* received bytes not yet cut into a request */
+    size_t len, cap;
+    bool head; /* the request being read is a HEAD */
+};
+
+struct fz_http_upwrite {
+    uv_write_t req;
+    char text[192];
+};
+
 static void
-fz_http_reserve_upstream(gr_net_addr *up)
+fz_http_up_written(uv_write_t *req, int status)
+{
+    (void)status; /* the proxy may have gone: its side reports that */
+    free(req);
+}
+
+/* Answer the request just captured: a fixed 200 that says which it was. */
+static void
+fz_http_up_answer(struct fz_http_upconn *u, size_t index)
+{
+    struct fz_http_upwrite *w = malloc(sizeof *w);
+    FZ_CHECK(w != NULL, "out of memory");
+    int n = snprintf(w->text, sizeof w->text,
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                     "X-Fz-Upstream: %zu\r\nContent-Length: 7\r\n\r\n%s",
+                     index, u->head ? "" : "200 OK\n");
+    uv_buf_t b = uv_buf_init(w->text, (unsigned)n);
+    if (uv_write(&w->req, (uv_stream_t *)&u->tcp, &b, 1, fz_http_up_written))
+        free(w);
+}
+
+static int
+fz_http_up_on_headers(http_parser *hp)
+{
+    struct fz_http_upconn *u = hp->data;
+    u->head = hp->method == HTTP_HEAD;
+    return 0;
+}
+
+static int
+fz_http_up_on_complete(http_parser *hp)
+{
+    http_parser_pause(hp, 1);
+    return 0;
+}
+
+static const http_parser_settings fz_http_up_settings = {
+    .on_headers_complete = fz_http_up_on_headers,
+    .on_message_complete = fz_http_up_on_complete,
+};
+
+static void
+fz_http_up_capture(const char *p, size_t len)
+{
+    if (fz_http.n_cap == fz_http.cap_cap) {
+        size_t cap = fz_http.cap_cap ? 2 * fz_http.cap_cap : 16;
+        struct fz_http_captured *v = realloc(fz_http.cap, cap * sizeof *v);
+        FZ_CHECK(v != NULL, "out of memory");
+        fz_http.cap = v;
+        fz_http.cap_cap = cap;
+    }
+    char *copy = malloc(len ? len : 1);
+    FZ_CHECK(copy != NULL, "out of memory");
+    memcpy(copy, p, len);
+    fz_http.cap[fz_http.n_cap++] = (struct fz_http_captured){copy, len};
+}
+
+static void
+fz_http_up_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct fz_http_upconn *u = h->data;
+    (void)suggested;
+    if (u->cap - u->len < 16384) {
+        size_t cap = u->cap ? 2 * u->cap : 65536;
+        char *p = realloc(u->buf, cap);
+        FZ_CHECK(p != NULL, "out of memory");
+        u->buf = p;
+        u->cap = cap;
+    }
+    *buf = uv_buf_init(u->buf + u->len, (unsigned)(u->cap - u->len));
+}
+
+static void
+fz_http_up_closed(uv_handle_t *h)
+{
+    struct fz_http_upconn *u = h->data;
+    free(u->buf);
+    free(u);
+}
+
+/* Cut the received bytes into requests (lenient: the oracle is strict),
+ * capture and answer each. */
+static void
+fz_http_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct fz_http_upconn *u = s->data;
+    (void)buf;
+    if (nread < 0) {
+        FZ_CHECK(u->len == 0,
+                 "the proxy left %zu bytes of a request on an upstream connection: "
+                 "\"%.*s\"",
+                 u->len, (int)(u->len < 200 ? u->len : 200), u->buf);
+        uv_close((uv_handle_t *)&u->tcp, fz_http_up_closed);
+        return;
+    }
+    u->len += (size_t)nread;
+    size_t off = 0;
+    while (off < u->len) {
+        size_t start = off;
+        off += http_parser_execute(&u->hp, &fz_http_up_settings, u->buf + off, u->len - off);
+        enum http_errno e = HTTP_PARSER_ERRNO(&u->hp);
+        FZ_CHECK(e == HPE_OK || e == HPE_PAUSED,
+                 "the upstream received bytes that do not parse "
+                 "(%s): \"%.*s\"",
+                 http_errno_name(e), (int)(u->len - start < 200 ? u->len - start : 200),
+                 u->buf + start);
+        if (e != HPE_PAUSED)
+            return; /* the rest of this request is still to come */
+        fz_http_up_capture(u->buf, off);
+        fz_http_up_answer(u, fz_http.n_cap - 1);
+        memmove(u->buf, u->buf + off, u->len - off);
+        u->len -= off;
+        off = 0;
+        http_parser_pause(&u->hp, 0);
+    }
+}
+
+static void
+fz_http_up_accept(uv_stream_t *server, int status)
+{
+    FZ_CHECK(status == 0, "upstream accept: %s", uv_strerror(status));
+    struct fz_http_upconn *u = calloc(1, sizeof *u);
+    FZ_CHECK(u != NULL, "out of memory");
+    uv_tcp_init(server->loop, &u->tcp);
+    u->tcp.data = u;
+    http_parser_init(&u->hp, HTTP_REQUEST);
+    u->hp.data = u;
+    FZ_CHECK(uv_accept(server, (uv_stream_t *)&u->tcp) == 0, "upstream accept");
+    FZ_CHECK(uv_read_start((uv_stream_t *)&u->tcp, fz_http_up_alloc, fz_http_up_read) == 0,
+             "upstream read");
+}
+
+/* The listening socket comes first: the pool learns the upstream's
+ * address when the worker is made; the loop serves it after. */
+static void
+fz_http_upstream_bind(gr_net_addr *up)
 {
     struct sockaddr_in *sin = (struct sockaddr_in *)&up->ss;
     memset(up, 0, sizeof *up);
     sin->sin_family = AF_INET;
     sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     up->len = sizeof *sin;
-    fz_http.reserved_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    FZ_CHECK(fz_http.reserved_fd >= 0, "socket: %s", strerror(errno));
-    FZ_CHECK(bind(fz_http.reserved_fd, (struct sockaddr *)sin, sizeof *sin) == 0, "bind: %s",
+    fz_http.upstream_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    FZ_CHECK(fz_http.upstream_fd >= 0, "socket: %s", strerror(errno));
+    FZ_CHECK(bind(fz_http.upstream_fd, (struct sockaddr *)sin, sizeof *sin) == 0, "bind: %s",
              strerror(errno));
     socklen_t len = sizeof *sin;
-    FZ_CHECK(getsockname(fz_http.reserved_fd, (struct sockaddr *)sin, &len) == 0, "getsockname");
+    FZ_CHECK(getsockname(fz_http.upstream_fd, (struct sockaddr *)sin, &len) == 0, "getsockname");
+    snprintf(fz_http.upstream_host, sizeof fz_http.upstream_host, "127.0.0.1:%u",
+             (unsigned)ntohs(sin->sin_port));
+}
+
+static void
+fz_http_upstream_serve(uv_loop_t *loop)
+{
+    FZ_CHECK(uv_tcp_init(loop, &fz_http.upstream) == 0, "upstream handle");
+    FZ_CHECK(uv_tcp_open(&fz_http.upstream, fz_http.upstream_fd) == 0, "upstream socket");
+    FZ_CHECK(uv_listen((uv_stream_t *)&fz_http.upstream, 16, fz_http_up_accept) == 0,
+             "upstream listen");
+}
+
+static void
+fz_http_upstream_forget(void)
+{
+    for (size_t i = 0; i < fz_http.n_cap; i++)
+        free(fz_http.cap[i].p);
+    fz_http.n_cap = 0;
 }
 
 static void
@@ -107,7 +296,7 @@ fz_http_init(void)
     FZ_CHECK(gr_cache_create("mutex", &p->cfg.cache, &p->cache) == GR_CACHE_OK, "cache");
     gr_resolver_config rcfg = {.db = fz_http.db, .cache = p->cache};
     FZ_CHECK(gr_resolver_create(&rcfg, &p->resolver) == 0, "resolver");
-    fz_http_reserve_upstream(&p->upstream);
+    fz_http_upstream_bind(&p->upstream);
     FZ_CHECK(gr_cidr_parse("::/128", 6, &fz_http.trusted[0]) == GR_IP_OK, "cidr");
     p->n = 1;
     p->w = &fz_http.worker;
@@ -118,6 +307,7 @@ fz_http_init(void)
     gr_net_addr tcp;
     FZ_CHECK(gr_net_parse("127.0.0.1:0", &tcp, err, sizeof err) == 0, "address: %s", err);
     FZ_CHECK(gr_worker_init(&fz_http.worker, &tcp, err, sizeof err) == 0, "worker: %s", err);
+    fz_http_upstream_serve(&fz_http.worker.loop);
     fz_http.ready = true;
 }
 
@@ -312,8 +502,21 @@ fz_http_reqs_parse(struct fz_http_reqs *r, const uint8_t *data, size_t len)
 
 /* ---- the response stream: what the proxy answered ----------------------------------------- */
 
+/* A final answer, as the differential check needs it. */
+struct fz_http_answer {
+    int status;
+    long upstream; /* X-Fz-Upstream: the captured request it answers, -1 none */
+    char geo[20];  /* X-Geo-Country, NUL-terminated */
+};
+
+struct fz_http_answers {
+    struct fz_http_answer *v;
+    size_t n, cap;
+};
+
 struct fz_http_resp {
     const struct fz_http_reqs *reqs;
+    struct fz_http_answers *answers;
     size_t final;     /* final answers read so far: the next answers request `final` */
     size_t continued; /* 1 + the request that got the last 100 Continue, 0 = none */
     bool closed;      /* a complete answer said Connection: close */
@@ -321,7 +524,8 @@ struct fz_http_resp {
     /* the answer being read */
     int status;
     bool interim, head_only, conn_close, conn_keep_alive;
-    unsigned n_geo, n_date, n_type;
+    unsigned n_geo, n_date, n_type, n_upstream;
+    long upstream;
     unsigned long long announced; /* Content-Length */
     char reason[48], geo[16], type[48], name[16], value[48], body[96];
     size_t reason_len, geo_len, type_len, name_len, value_len, body_len;
@@ -418,6 +622,11 @@ fz_http_resp_header_done(struct fz_http_resp *s)
         s->n_type++;
         s->type_len = 0;
         fz_http_keep(s->type, sizeof s->type, &s->type_len, v, vl < cap ? vl : cap);
+    } else if (fz_http_is(s->name, s->name_len, sizeof s->name, "X-Fz-Upstream")) {
+        s->n_upstream++;
+        s->upstream = 0;
+        for (size_t i = 0; i < vl && i < cap && i < 9; i++)
+            s->upstream = v[i] >= '0' && v[i] <= '9' ? s->upstream * 10 + (v[i] - '0') : -2;
     } else if (fz_http_is(s->name, s->name_len, sizeof s->name, "Connection")) {
         s->conn_close |= fz_http_is(v, vl, cap, "close");
         s->conn_keep_alive |= fz_http_is(v, vl, cap, "keep-alive");
@@ -432,11 +641,14 @@ fz_http_resp_on_begin(http_parser *hp)
     struct fz_http_resp *s = fz_http_resp_of(hp);
     FZ_CHECK(!s->closed, "an answer follows one that said Connection: close");
     const struct fz_http_reqs *r = s->reqs;
+    struct fz_http_answers *answers = s->answers;
     size_t continued = s->continued, final = s->final;
     memset(s, 0, sizeof *s);
     s->reqs = r;
+    s->answers = answers;
     s->continued = continued;
     s->final = final;
+    s->upstream = -1;
     s->in_message = true;
     return 0;
 }
@@ -502,7 +714,10 @@ fz_http_resp_on_headers(http_parser *hp)
 
     size_t i = s->final;
     bool answers_partial = i >= r->complete; /* a request the parser refused or cut short */
-    FZ_CHECK(i < r->complete || (i == r->complete && (r->error || r->n > r->complete)),
+    /* a 400 may also refuse bytes the lenient parser skips between
+     * requests: a bare LF is a line not ended by CRLF to the proxy */
+    FZ_CHECK(i < r->complete ||
+                 (i == r->complete && (r->error || r->n > r->complete || s->status == 400)),
              "answer %zu, but the client sent %zu whole requests%s", i + 1, r->complete,
              r->error ? " and a malformed one" : "");
     FZ_CHECK(s->n_geo == 1, "a %d with %u X-Geo-Country headers", s->status, s->n_geo);
@@ -581,6 +796,23 @@ fz_http_resp_on_complete(http_parser *hp)
                          memmem(s->body, s->body_len, s->geo, s->geo_len),
                      "a 403 for %.2s whose body names another country", s->geo);
     }
+    FZ_CHECK(s->n_upstream <= 1 && s->upstream >= -1, "a %d with %u X-Fz-Upstream headers",
+             s->status, s->n_upstream);
+    struct fz_http_answers *a = s->answers;
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? 2 * a->cap : 16;
+        struct fz_http_answer *v = realloc(a->v, cap * sizeof *v);
+        FZ_CHECK(v != NULL, "out of memory");
+        a->v = v;
+        a->cap = cap;
+    }
+    struct fz_http_answer *ans = &a->v[a->n++];
+    ans->status = s->status;
+    ans->upstream = s->upstream;
+    FZ_CHECK(s->geo_len <= sizeof s->geo, "X-Geo-Country of %zu bytes", s->geo_len);
+    size_t g = s->geo_len;
+    memcpy(ans->geo, s->geo, g);
+    ans->geo[g] = '\0';
     s->closed = s->conn_close;
     s->final++;
     return 0;
@@ -600,10 +832,11 @@ static const http_parser_settings fz_http_resp_settings = {
  * request until one says Connection: close. `capped`: the capture stopped
  * at 1 MiB, so only the captured prefix is checked. */
 static void
-fz_http_check_exchange(const struct fz_http_reqs *r, const char *buf, size_t len, bool capped)
+fz_http_check_exchange(const struct fz_http_reqs *r, struct fz_http_answers *answers,
+                       const char *buf, size_t len, bool capped)
 {
     static const char line[] = "HTTP/1.1 ";
-    struct fz_http_resp s = {.reqs = r};
+    struct fz_http_resp s = {.reqs = r, .answers = answers};
     http_parser hp;
     http_parser_init(&hp, HTTP_RESPONSE);
     hp.data = &s;
@@ -633,6 +866,37 @@ fz_http_check_exchange(const struct fz_http_reqs *r, const char *buf, size_t len
                  s.final, r->complete, r->error ? " and a malformed one" : "");
 }
 
+/* ---- what reached the upstream ------------------------------------------------------------ */
+
+/* The upstream received exactly the requests whose answers carry its 200,
+ * in order, each the client's request as an independent parse reads it. */
+static void
+fz_http_check_upstream(const uint8_t *data, size_t size, const struct fz_http_answers *answers,
+                       bool peer_trusted)
+{
+    struct fz_up_reqs model;
+    fz_up_reqs_parse(&model, data, size);
+    size_t k = 0;
+    for (size_t i = 0; i < answers->n; i++) {
+        const struct fz_http_answer *a = &answers->v[i];
+        if (a->upstream < 0)
+            continue; /* the proxy's own answer */
+        FZ_CHECK((size_t)a->upstream == k && k < fz_http.n_cap,
+                 "answer %zu carries the upstream's answer to request %ld, expected %zu "
+                 "(%zu reached the upstream)",
+                 i + 1, a->upstream, k, fz_http.n_cap);
+        FZ_CHECK(a->status == 200, "the upstream's 200 came back as %d", a->status);
+        FZ_CHECK(i < model.n && model.v[i].complete,
+                 "request %zu was forwarded, but an independent parse did not complete it", i + 1);
+        const struct fz_up_expect exp = {"::", peer_trusted, a->geo, fz_http.upstream_host};
+        fz_up_check(&model.v[i], &exp, fz_http.cap[k].p, fz_http.cap[k].len);
+        k++;
+    }
+    FZ_CHECK(k == fz_http.n_cap, "the upstream received %zu requests, %zu answers carry its 200",
+             fz_http.n_cap, k);
+    fz_up_reqs_free(&model);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -654,6 +918,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
 
+    fz_http_upstream_forget();
     struct fz_http_client c = {0};
     int sv[2];
     c.buf = malloc(FZ_HTTP_MAX_RESPONSE);
@@ -686,8 +951,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "fuzz_http: %zu response bytes: %.*s\n", c.len,
                 (int)(c.len < 300 ? c.len : 300), c.buf);
     struct fz_http_reqs reqs = {0};
+    struct fz_http_answers answers = {0};
     fz_http_reqs_parse(&reqs, data + 1, size - 1);
-    fz_http_check_exchange(&reqs, c.buf, c.len, c.capped);
+    fz_http_check_exchange(&reqs, &answers, c.buf, c.len, c.capped);
+    if (!c.capped) /* the answers to compare with were all captured */
+        fz_http_check_upstream(data + 1, size - 1, &answers, data[0] % 3 != 2);
+    fz_http_upstream_forget();
+    free(answers.v);
     free(reqs.v);
     free(c.buf);
     return 0;
