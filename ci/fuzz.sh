@@ -22,7 +22,7 @@
 #   --build-dir DIR  build here instead of build/fuzz (build/fuzz-tsan with --tsan)
 #   --help           this text
 # Targets: fuzz_ipaddr fuzz_requester_ip fuzz_csvdb fuzz_mmdb fuzz_cache_ops
-#          fuzz_cache_race fuzz_http
+#          fuzz_cache_race fuzz_http fuzz_proxy_msg
 # Exit status: 0 nothing found, 1 a finding (or a failed replay), 64 usage,
 #              70 the build failed.
 set -uo pipefail
@@ -60,7 +60,7 @@ regressions=$root/fuzz/regressions/$target
 case "$target" in
 fuzz_ipaddr|fuzz_requester_ip) dict=$root/fuzz/dict/ip.dict ;;
 fuzz_csvdb) dict=$root/fuzz/dict/csv.dict ;;
-fuzz_http) dict=$root/fuzz/dict/http.dict ;;
+fuzz_http|fuzz_proxy_msg) dict=$root/fuzz/dict/http.dict ;;
 *) dict="" ;;
 esac
 

@@ -227,6 +227,7 @@ fz_http_up_accept(uv_stream_t *server, int status)
     http_parser_init(&u->hp, HTTP_REQUEST);
     u->hp.data = u;
     FZ_CHECK(uv_accept(server, (uv_stream_t *)&u->tcp) == 0, "upstream accept");
+    uv_tcp_nodelay(&u->tcp, 1); /* one write per answer: nothing to coalesce */
     FZ_CHECK(uv_read_start((uv_stream_t *)&u->tcp, fz_http_up_alloc, fz_http_up_read) == 0,
              "upstream read");
 }
