@@ -56,7 +56,7 @@ for f in cache/src/*.c cache/variants/*.c; do
   [ "$f" = cache/src/defaultdb.c ] || cache_srcs+=("$f")
 done
 compile_into libgeorace_cache.a -Icache/src -Icache/variants -- "${cache_srcs[@]}"
-# The proxy sources (fuzz_http). The archive only contributes the objects a
+# The proxy sources (fuzz_http, fuzz_proxy_msg). The archive only contributes the objects a
 # target needs: the request path, not the traffic model or the simulators.
 compile_into libgeorace_proxy.a -Iproxy_sim/src -- proxy_sim/src/*.c
 
@@ -95,14 +95,19 @@ jansson jansson
 LIBS
 static_libs+=(-lpthread -ldl -lrt -lm)
 
+# The proxy targets share the upstream oracle (fuzz/upstream_oracle.c).
+# shellcheck disable=SC2086
+$CC $CFLAGS "${common[@]}" -c fuzz/upstream_oracle.c -o "$work/obj/upstream_oracle.o"
 for src in fuzz/fuzz_*.c; do
   t=$(basename "$src" .c)
-  extra=()
-  [ "$t" = fuzz_http ] && extra=(-Iproxy_sim/src)
+  extra=() objs=()
+  case "$t" in
+  fuzz_http|fuzz_proxy_msg) extra=(-Iproxy_sim/src) objs=("$work/obj/upstream_oracle.o") ;;
+  esac
   # shellcheck disable=SC2086
   $CC $CFLAGS "${common[@]}" "${extra[@]}" -c "$src" -o "$work/obj/$t.o"
   # shellcheck disable=SC2086
-  $LD $LDFLAGS_ENGINE "$work/obj/$t.o" -o "$OUT/$t" $LIB_FUZZING_ENGINE \
+  $LD $LDFLAGS_ENGINE "$work/obj/$t.o" "${objs[@]}" -o "$OUT/$t" $LIB_FUZZING_ENGINE \
     "$work/libgeorace_proxy.a" "$work/libgeorace_cache.a" "${static_libs[@]}"
 
   if [ -d "fuzz/corpus/$t" ]; then
@@ -115,7 +120,7 @@ for src in fuzz/fuzz_*.c; do
   case "$t" in
   fuzz_ipaddr|fuzz_requester_ip) cp fuzz/dict/ip.dict "$OUT/$t.dict" ;;
   fuzz_csvdb) cp fuzz/dict/csv.dict "$OUT/$t.dict" ;;
-  fuzz_http) cp fuzz/dict/http.dict "$OUT/$t.dict" ;;
+  fuzz_http|fuzz_proxy_msg) cp fuzz/dict/http.dict "$OUT/$t.dict" ;;
   esac
   echo "build.sh: built $OUT/$t"
 done

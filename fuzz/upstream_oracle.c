@@ -565,7 +565,8 @@ fz_up_check_headers(const struct fz_up_req *client, const struct fz_up_expect *e
     size_t chost_len = 0, n_chost = 0;
     for (size_t i = 0; i < client->n_hdrs; i++) {
         size_t nl;
-        if (fz_up_ieq(fz_up_name(client, i, &nl), nl, "Host")) {
+        const char *n = fz_up_name(client, i, &nl);
+        if (fz_up_ieq(n, nl, "Host")) {
             chost = fz_up_value(client, i, &chost_len);
             n_chost++;
         }
