@@ -265,27 +265,6 @@ fz_up_eq(const char *a, size_t alen, const char *b, size_t blen)
 
 #define FZ_UP_SHOW(p, n) (int)((n) < 160 ? (n) : 160), (p)
 
-/* Known proxy bugs, tolerated unless GEORACE_FUZZ_STRICT is set (each
- * keeps an input in regressions/fuzz_proxy_msg/). Debian's http-parser,
- * built non-strict, lets through
- *   - a control byte (NUL included) as the first byte of a header value:
- *     it checks every byte of a value but the first (value-starts-with-nul;
- *     RFC 9110 5.5: NUL must be refused or replaced). Forwarded as sent,
- *     it breaks the upstream head (joined into X-Forwarded-For it even
- *     lands mid-value, where the upstream's parser refuses it): a request
- *     with such a value is not checked at all;
- *   - HT and FF inside the request target (target-with-tab; RFC 9112 3.2
- *     allows no whitespace there),
- * and the proxy forwards both as sent. */
-static bool
-fz_up_tolerate_known_bugs(void)
-{
-    static int strict = -1;
-    if (strict < 0)
-        strict = getenv("GEORACE_FUZZ_STRICT") != NULL;
-    return !strict;
-}
-
 static void
 fz_up_scan_request_line(struct fz_up_scan *s, const char *p, size_t len)
 {
@@ -297,8 +276,7 @@ fz_up_scan_request_line(struct fz_up_scan *s, const char *p, size_t len)
     s->method = p;
     s->method_len = i++;
     size_t t = i;
-    while (i < len && (((unsigned char)p[i] > 0x20 && p[i] != 0x7f) ||
-                       ((p[i] == '\t' || p[i] == '\f') && fz_up_tolerate_known_bugs())))
+    while (i < len && (unsigned char)p[i] > 0x20 && p[i] != 0x7f)
         i++;
     FZ_CHECK(i > t && len - i == 9 && !memcmp(p + i, " HTTP/1.1", 9),
              "upstream request line is not \"METHOD SP target SP HTTP/1.1\": \"%.*s\"",
@@ -680,26 +658,11 @@ fz_up_te_prefix(const struct fz_up_scan *s)
     return false;
 }
 
-/* A header value that starts with a control byte (the first known bug). */
-static bool
-fz_up_has_control_first(const struct fz_up_req *q)
-{
-    for (size_t i = 0; i < q->n_hdrs; i++) {
-        size_t vl;
-        const unsigned char *v = (const unsigned char *)fz_up_value(q, i, &vl);
-        if (vl && (v[0] < 0x20 || v[0] == 0x7f) && v[0] != '\t')
-            return true;
-    }
-    return false;
-}
-
 void
 fz_up_check(const struct fz_up_req *client, const struct fz_up_expect *exp, const char *up,
             size_t len)
 {
     FZ_CHECK(client->complete, "a request was forwarded before the client finished it");
-    if (fz_up_tolerate_known_bugs() && fz_up_has_control_first(client))
-        return;
     struct fz_up_scan s;
     fz_up_scan(&s, up, len);
 
