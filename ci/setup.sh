@@ -11,7 +11,7 @@ packages=(
   liburcu-dev libck-dev
   gnuplot-nox
   nginx libnginx-mod-http-geoip2
-  wrk curl procps python3
+  wrk curl procps valgrind python3
 )
 
 missing=()

@@ -6,9 +6,17 @@
 #   GEORACE    path of the georace binary (argument 1 of each test)
 #   SANITIZE   the preset's sanitizer: "", thread, address or fuzzer
 #              (environment GEORACE_SANITIZE, set by CMake)
+#   PROXY_WRAP a command the proxy runs under, e.g. valgrind and its options
+#              (environment GEORACE_PROXY_WRAP, split on blanks; set by
+#              testing/memcheck.sh), empty for none
+#   START_WAIT seconds a server may take to print its address (environment
+#              GEORACE_TEST_START_WAIT, default 10)
 set -u
 GEORACE=${1:?usage: test.sh GEORACE_BINARY [ARGS...]}
 SANITIZE=${GEORACE_SANITIZE:-}
+PROXY_WRAP=()
+[ -z "${GEORACE_PROXY_WRAP:-}" ] || read -ra PROXY_WRAP <<<"$GEORACE_PROXY_WRAP"
+START_WAIT=${GEORACE_TEST_START_WAIT:-10}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/georace-proxy-test.XXXXXX")
 PIDS=()
 
@@ -30,10 +38,11 @@ fail() {
 }
 pass() { echo "ok: $*"; }
 
-# wait_addr FILE: wait (up to 10 s) for "listening on ADDR" in FILE, print ADDR.
+# wait_addr FILE: wait (up to START_WAIT s) for "listening on ADDR" in FILE,
+# print ADDR.
 wait_addr() {
   local i addr
-  for i in $(seq 1 200); do
+  for i in $(seq 1 $((START_WAIT * 20))); do
     addr=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$1" 2>/dev/null | head -1)
     [ -n "$addr" ] && { echo "$addr"; return 0; }
     sleep 0.05
@@ -51,10 +60,11 @@ start_upstream() {
 }
 
 # start_proxy NAME [options...]: sets PROXY_ADDR, METRICS_ADDR (its
-# --metrics-listen socket) and PROXY_PID.
+# --metrics-listen socket) and PROXY_PID; the proxy runs under PROXY_WRAP if
+# one is set (same pid: valgrind execs its tool).
 start_proxy() {
   local name=$1; shift
-  "$GEORACE" proxy --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 "$@" \
+  "${PROXY_WRAP[@]}" "$GEORACE" proxy --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 "$@" \
     >"$WORK/$name.out" 2>"$WORK/$name.err" &
   PROXY_PID=$!
   PIDS+=($PROXY_PID)
@@ -117,6 +127,13 @@ free_port() {
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
   done
   return 1
+}
+
+# addr_of CC: an IPv4 address georace's database places in country CC (the
+# first of a fixed pseudo-random sample), empty if none is found.
+addr_of() {
+  python3 -c 'import random; r=random.Random(7); print("\n".join("%d.%d.%d.%d"%(r.randint(1,223),r.randint(0,255),r.randint(0,255),r.randint(1,254)) for _ in range(4000)))' |
+    xargs "$GEORACE" lookup 2>/dev/null | awk -v cc="$1" '$2==cc{print $1; exit}'
 }
 
 # good_request: the proxy still serves a normal client.
