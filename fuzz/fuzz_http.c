@@ -525,6 +525,7 @@ struct fz_http_resp {
     /* the answer being read */
     int status;
     bool interim, head_only, conn_close, conn_keep_alive;
+    bool head_maybe; /* a 400 to a HEAD: the proxy may have refused it inside its head */
     unsigned n_geo, n_date, n_type, n_upstream;
     long upstream;
     unsigned long long announced; /* Content-Length */
@@ -751,6 +752,12 @@ fz_http_resp_on_headers(http_parser *hp)
          * answer carries its body. One refused after its head (a body over
          * the limit) was a HEAD for the client all the same. */
         s->head_only = i < r->n && r->v[i].head_read && r->v[i].method == HTTP_HEAD;
+        /* a head the lenient parser read whole may still break the proxy's
+         * own head rules (names, values, framing): that 400 has a body */
+        if (s->head_only && s->status == 400) {
+            s->head_only = false;
+            s->head_maybe = true;
+        }
         return s->head_only ? 1 : 0;
     }
     const struct fz_http_req *q = &r->v[i];
@@ -761,6 +768,10 @@ fz_http_resp_on_headers(http_parser *hp)
         FZ_CHECK(!q->more_follows, "a %d closes the connection before pipelined request %zu",
                  s->status, i + 2);
     s->head_only = q->method == HTTP_HEAD;
+    if (s->head_only && s->status == 400) { /* maybe refused inside its head: see above */
+        s->head_only = false;
+        s->head_maybe = true;
+    }
     return s->head_only ? 1 : 0; /* an answer to HEAD has no body, whatever it announces */
 }
 
@@ -857,6 +868,11 @@ fz_http_check_exchange(const struct fz_http_reqs *r, struct fz_http_answers *ans
     }
     if (capped)
         return;
+    if (s.in_message && s.head_maybe && s.body_len == 0) { /* a 400 to a HEAD, without body */
+        s.in_message = false;
+        s.closed = true;
+        s.final++;
+    }
     FZ_CHECK(!s.in_message, "the proxy closed the connection in the middle of answer %zu",
              s.final + 1);
     /* Every request is answered until an answer says close. */
