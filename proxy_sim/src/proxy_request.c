@@ -76,6 +76,13 @@ gr_request_check(const struct gr_msg *m, const http_parser *hp, const char **why
         *why = "400 Bad Request: an HTTP/1.1 request without Host\n";
         return 400;
     }
+    if (hp->http_major == 1 && hp->http_minor == 0 &&
+        gr_msg_header_nth(m, "Transfer-Encoding", 0, &len)) {
+        /* RFC 9112 6.1: an HTTP/1.0 sender cannot mean it; the framing is
+         * faulty, whatever the parser made of it */
+        *why = "400 Bad Request: Transfer-Encoding in an HTTP/1.0 request\n";
+        return 400;
+    }
     if (host && !gr_request_is_authority(host, hlen)) {
         *why = "400 Bad Request: Host is not an authority\n";
         return 400;

@@ -16,7 +16,8 @@
 /* 0 when the head may be served, else 400 with *why set: an HTTP/1.1
  * request without Host, more than one Host line, a Host that is no
  * authority, an absolute-form target whose authority is not Host's or
- * carries userinfo (RFC 9112 3.2, 3.2.2; RFC 9110 7.2). */
+ * carries userinfo, Transfer-Encoding in HTTP/1.0 (RFC 9112 3.2, 3.2.2, 6.1;
+ * RFC 9110 7.2). */
 int gr_request_check(const struct gr_msg *m, const http_parser *hp, const char **why);
 
 /* One request as the proxy forwards it. */

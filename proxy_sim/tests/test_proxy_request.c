@@ -187,6 +187,8 @@ request_head_rules_host_and_absolute_form(void)
     CU_ASSERT_EQUAL(check_head("GET http://x:81/ HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
     CU_ASSERT_EQUAL(check_head("GET http://u@x/ HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
     CU_ASSERT_EQUAL(check_head("GET http://x HTTP/1.0\r\n\r\n"), 400);
+    CU_ASSERT_EQUAL(check_head("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+                    400);
 }
 
 /* The upstream request for `text` from a peer trusted or not. */
