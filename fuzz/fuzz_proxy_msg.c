@@ -463,15 +463,7 @@ fz_msg_check_split(const struct fz_msg_run *whole, const struct fz_msg_run *spli
                  i + 1, o->first, o->step, (int)a->len, whole->up.p + a->off, (int)b->len,
                  split->up.p + b->off);
     }
-    /* A known proxy bug, tolerated unless GEORACE_FUZZ_STRICT is set: a
-     * stream refused whole is refused at every split, but an error found
-     * in a callback (Content-Length over the limit: 413, a head over the
-     * limit: 431) takes precedence over a framing error earlier in the
-     * same read, and only a read that ends between the two shows the 400
-     * (regressions/fuzz_proxy_msg/refusal-413-whole-400-split). */
-    bool refused_both = whole->end >= 400 && split->end >= 400 &&
-                        (whole->end == 400 || split->end == 400) && !getenv("GEORACE_FUZZ_STRICT");
-    FZ_CHECK(whole->end == split->end || refused_both,
+    FZ_CHECK(whole->end == split->end,
              "the stream ends in %d fed whole, %d fed in pieces (%zu, %zu)", whole->end, split->end,
              o->first, o->step);
 }
