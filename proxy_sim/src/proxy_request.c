@@ -102,12 +102,23 @@ gr_request_check(const struct gr_msg *m, const http_parser *hp, const char **why
 bool
 gr_request_is_identity_header(const char *name, size_t len)
 {
-    static const char *const names[] = {
-        "X-Forwarded-For", "X-Real-Ip",   "CF-Connecting-IP",    "Fastly-Client-IP",
-        "True-Client-IP",  "X-Client-IP", "X-Cluster-Client-IP", "Forwarded",
+    /* lengths beside the names: this runs for every header of every request */
+#define GR_REQUEST_NAME(s)                                                                         \
+    {                                                                                              \
+        s, sizeof s - 1                                                                            \
+    }
+    static const struct {
+        const char *name;
+        size_t len;
+    } names[] = {
+        GR_REQUEST_NAME("X-Forwarded-For"),     GR_REQUEST_NAME("X-Real-Ip"),
+        GR_REQUEST_NAME("CF-Connecting-IP"),    GR_REQUEST_NAME("Fastly-Client-IP"),
+        GR_REQUEST_NAME("True-Client-IP"),      GR_REQUEST_NAME("X-Client-IP"),
+        GR_REQUEST_NAME("X-Cluster-Client-IP"), GR_REQUEST_NAME("Forwarded"),
     };
+#undef GR_REQUEST_NAME
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i]) == len && !strncasecmp(name, names[i], len))
+        if (names[i].len == len && !strncasecmp(name, names[i].name, len))
             return true;
     return false;
 }
