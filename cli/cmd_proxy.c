@@ -68,7 +68,9 @@ usage(FILE *f)
             "  --real-ip-header NAME  realip's header (default X-Forwarded-For)\n"
             "  --cache-clear D        clear the cache every D (default 15m; 0 = never)\n"
             "  --access-log FILE|-    one line per request (default: none)\n"
-            "  --max-header-size N    request line + headers, bytes (default 16k; 431 above)\n"
+            "  --max-header-size N    request line + headers as received, bytes (default\n"
+            "                         16k; 431 above); also each chunk line and the\n"
+            "                         trailer section\n"
             "  --max-body-size N      request body, bytes (default 10M; 413 above)\n"
             "  --read-timeout D       from a request's first byte to its last (default 30s)\n"
             "  --write-timeout D      for writing an answer (default 30s)\n"
@@ -121,8 +123,10 @@ usage(FILE *f)
             "Request bodies are read whole (up to --max-body-size) before they are\n"
             "forwarded. A chunked one is forwarded decoded, with a Content-Length; its\n"
             "trailer fields are dropped: never taken as headers, never used for the\n"
-            "requester address or any decision, never forwarded; they count against\n"
-            "--max-header-size.\n\n"
+            "requester address or any decision, never forwarded; the trailer section is\n"
+            "held to --max-header-size. Header names that extend Transfer-Encoding or\n"
+            "Content-Length (\"Transfer-Encodingx\") are refused with 400: http-parser 2.9\n"
+            "frames a body by the first kind.\n\n"
             "exit status: 0 after a graceful stop, 2 the gomap detector fired, 64 usage,\n"
             "65/66 bad or missing database, 69 cannot listen, 70 internal error.\n",
             gr_cli_cache_capacity_help(caph, sizeof caph, 25), gr_cli_db_help(dbh, sizeof dbh, 25));

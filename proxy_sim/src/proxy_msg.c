@@ -25,6 +25,18 @@
  * gr_msg_feed_end), one small state machine whose state carries across
  * reads. A message split at any byte is judged as if it came whole.
  *
+ * The head limit is counted by that same scan, byte by byte as received:
+ * the framing bytes of a message up to its first body byte (request line
+ * and header section), and after that each run between body bytes (a chunk
+ * line, the trailer section). The callbacks only see tokens when they end
+ * or when a read ends, so a limit they counted would be crossed at a point
+ * that moves with the reads; the scan's count cannot. Which refusal a
+ * message gets is decided by position: the scan stops at the first of a
+ * line fault and the limit, and never runs past the byte the parser or a
+ * callback refused. What the callbacks store is bounded separately (twice
+ * the limit: the stored head is never larger than that for a head the
+ * scan allows), so memory stays bounded before the scan runs.
+ *
  * Also here: the growable byte buffer, the hop-by-hop header set and the
  * reason phrases.
  */
@@ -129,6 +141,8 @@ gr_msg_init(struct gr_msg *m, size_t max_head, size_t max_body)
 void
 gr_msg_reset(struct gr_msg *m)
 {
+    m->run = 0;
+    m->fault_at = NULL;
     m->text.len = 0;
     m->body.len = 0;
     m->n_hdrs = 0;
@@ -178,10 +192,20 @@ gr_msg_head_size(const struct gr_msg *m)
     return m->text.len + 4u * m->n_hdrs;
 }
 
+/* What the callbacks may store: the limit itself for a lenient message; in
+ * strict mode the scan holds the limit and this only bounds memory (a head
+ * of n bytes stores at most 2n: a name of one byte and an empty value cost
+ * 3 received bytes and 6 stored). */
+static size_t
+gr_msg_store_limit(const struct gr_msg *m)
+{
+    return m->strict ? 2 * m->max_head + 64 : m->max_head;
+}
+
 static int
 gr_msg_append(struct gr_msg *m, const char *at, size_t len)
 {
-    if (m->max_head && gr_msg_head_size(m) + len > m->max_head)
+    if (m->max_head && gr_msg_head_size(m) + len > gr_msg_store_limit(m))
         return gr_msg_fail(m, GR_MSG_HEAD_TOO_LARGE);
     if (gr_buf_add(&m->text, at, len))
         return gr_msg_fail(m, GR_MSG_NOMEM);
@@ -219,20 +243,31 @@ gr_msg_is_tchar(unsigned char ch)
     return ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
 }
 
+/* A callback refuses the byte at `at`: the scan stops there. */
+static int
+gr_msg_refuse(struct gr_msg *m, const char *at, enum gr_msg_error e)
+{
+    m->fault_at = at;
+    return gr_msg_fail(m, e);
+}
+
 static int
 gr_msg_check_name(struct gr_msg *m, const char *at, size_t len)
 {
     for (size_t i = 0; i < len; i++)
         if (!gr_msg_is_tchar((unsigned char)at[i]))
-            return gr_msg_fail(m, GR_MSG_BAD_FIELD_NAME);
+            return gr_msg_refuse(m, at + i, GR_MSG_BAD_FIELD_NAME);
     return 0;
 }
 
-/* Run the line rules over framing bytes [p, end). */
+/* Run the line rules and the head limit over framing bytes [p, end). The
+ * state is stored only when the bytes pass: a refused stream is not read
+ * on, and a second scan of the same bytes finds the same fault. */
 static int
 gr_msg_scan(struct gr_msg *m, const char *p, const char *end)
 {
     unsigned f = m->frame;
+    size_t run = m->run;
     for (; p < end; p++) {
         char ch = *p;
         if (f & GR_MSG_FRAME_CR) {
@@ -252,8 +287,14 @@ gr_msg_scan(struct gr_msg *m, const char *p, const char *end)
         } else {
             f = 0;
         }
+        /* a byte past the limit is refused as too much, unless it is a
+         * fault itself (as a byte the parser refuses is: the scan stops
+         * before it) */
+        if (m->max_head && ++run > m->max_head)
+            return gr_msg_fail(m, GR_MSG_HEAD_TOO_LARGE);
     }
     m->frame = (unsigned char)f;
+    m->run = run;
     return 0;
 }
 
@@ -273,7 +314,7 @@ gr_msg_check_value(struct gr_msg *m, const char *at, size_t len)
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)at[i];
         if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-            return gr_msg_fail(m, GR_MSG_BAD_FIELD_VALUE);
+            return gr_msg_refuse(m, at + i, GR_MSG_BAD_FIELD_VALUE);
     }
     return 0;
 }
@@ -287,7 +328,7 @@ gr_msg_check_target(struct gr_msg *m, const char *at, size_t len)
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)at[i];
         if (ch <= 0x20 || ch == 0x7f)
-            return gr_msg_fail(m, GR_MSG_BAD_TARGET);
+            return gr_msg_refuse(m, at + i, GR_MSG_BAD_TARGET);
     }
     return 0;
 }
@@ -303,19 +344,20 @@ gr_msg_feed_end(struct gr_msg *m, const char *data, size_t consumed)
 {
     if (!m->strict)
         return 0;
-    const char *from = m->scan ? m->scan : data;
-    enum gr_msg_error limit = m->error;
+    const char *from = m->scan ? m->scan : data, *to = data + consumed;
+    enum gr_msg_error found = m->error;
     m->scan = NULL;
-    if (limit != GR_MSG_OK && limit != GR_MSG_HEAD_TOO_LARGE && limit != GR_MSG_BODY_TOO_LARGE)
-        return -1;
-    /* A limit is hit where the parser stopped; a framing fault in the
-     * bytes before that point comes first in the stream, as it would had
-     * the bytes come in smaller reads: it decides the refusal. */
+    if (m->fault_at && m->fault_at >= from && m->fault_at < to)
+        to = m->fault_at;
+    /* Whatever stopped the parser (its own refusal, a callback's, a limit)
+     * stopped it at a byte; a line fault or the head limit in the bytes
+     * before that byte comes first in the stream, as it would had the
+     * bytes come in smaller reads: it decides the refusal. */
     m->error = GR_MSG_OK;
-    if (gr_msg_scan(m, from, data + consumed))
+    if (gr_msg_scan(m, from, to))
         return -1;
-    m->error = limit;
-    return limit == GR_MSG_OK ? 0 : -1;
+    m->error = found;
+    return found == GR_MSG_OK ? 0 : -1;
 }
 
 int
@@ -333,7 +375,7 @@ static int
 gr_msg_skip_trailer(struct gr_msg *m, size_t len)
 {
     m->trailer_bytes += len;
-    if (m->max_head && m->trailer_bytes > m->max_head)
+    if (!m->strict && m->max_head && m->trailer_bytes > m->max_head)
         return gr_msg_fail(m, GR_MSG_HEAD_TOO_LARGE);
     return 0;
 }
@@ -420,11 +462,12 @@ gr_msg_on_body(http_parser *hp, const char *at, size_t len)
         if (m->scan && gr_msg_scan(m, m->scan, at))
             return -1;
         m->scan = at + len;
+        m->run = 0;
         if ((hp->flags & F_CHUNKED) && hp->content_length == 0)
             m->frame |= GR_MSG_FRAME_NEED_CR;
     }
     if (m->body.len + len > m->max_body)
-        return gr_msg_fail(m, GR_MSG_BODY_TOO_LARGE);
+        return gr_msg_refuse(m, at, GR_MSG_BODY_TOO_LARGE);
     if (gr_buf_add(&m->body, at, len))
         return gr_msg_fail(m, GR_MSG_NOMEM);
     return 0;
@@ -480,6 +523,13 @@ gr_msg_header_nth(const struct gr_msg *m, const char *name, size_t nth, size_t *
     return NULL;
 }
 
+bool
+gr_msg_is_framing_lookalike(const char *name, size_t len)
+{
+    return (len > 17 && !strncasecmp(name, "Transfer-Encoding", 17)) ||
+           (len > 14 && !strncasecmp(name, "Content-Length", 14));
+}
+
 /* The length and first letter rule out most names before any strcasecmp:
  * this runs for every header of every message. */
 bool
@@ -488,7 +538,7 @@ gr_msg_is_hop_header(const char *name, size_t len)
     switch (name[0] | 0x20) {
     case 'c':
         return (len == 10 && !strcasecmp(name, "Connection")) ||
-               (len == 14 && !strcasecmp(name, "Content-Length"));
+               (len >= 14 && !strncasecmp(name, "Content-Length", 14));
     case 'e':
         return len == 6 && !strcasecmp(name, "Expect"); /* the proxy answers 100-continue */
     case 'k':
@@ -500,7 +550,7 @@ gr_msg_is_hop_header(const char *name, size_t len)
     case 't':
         return (len == 2 && !strcasecmp(name, "TE")) ||
                (len == 7 && !strcasecmp(name, "Trailer")) ||
-               (len == 17 && !strcasecmp(name, "Transfer-Encoding"));
+               (len >= 17 && !strncasecmp(name, "Transfer-Encoding", 17));
     case 'u':
         return len == 7 && !strcasecmp(name, "Upgrade");
     case 'x':
@@ -543,9 +593,6 @@ gr_msg_conn_tokens(const struct gr_msg *m, struct gr_msg_conn_tokens *t)
                 v++;
             if (v == tok)
                 continue;
-            if ((v - tok == 5 && !strncasecmp(tok, "close", 5)) ||
-                (v - tok == 10 && !strncasecmp(tok, "keep-alive", 10)))
-                continue; /* options, not header names worth a lookup */
             if (t->n == GR_MSG_MAX_CONN_TOKENS) {
                 t->overflow = true;
                 return;

@@ -77,10 +77,15 @@ struct gr_msg {
     enum gr_msg_error error;
     unsigned char part; /* what the last callback appended (proxy_msg.c) */
     /* strict framing (requests only): the framing bytes of the current
-     * feed not yet checked start at `scan`; the line state carries over */
+     * feed not yet checked start at `scan`; the line state carries over;
+     * `run` counts the framing bytes since the message began or since its
+     * last body byte (the head, a chunk line, the trailer section), held
+     * to max_head; `fault_at` is the byte a callback refused */
     bool strict;
     unsigned char frame; /* GR_MSG_FRAME_* bits (proxy_msg.c) */
     const char *scan;
+    const char *fault_at;
+    size_t run;
 };
 
 void gr_msg_init(struct gr_msg *m, size_t max_head, size_t max_body);
@@ -122,8 +127,13 @@ const char *gr_msg_value(const struct gr_msg *m, unsigned i);
 const char *gr_msg_header(const struct gr_msg *m, const char *name);
 /* The nth (from 0) line of header `name`, its value length in *vlen. */
 const char *gr_msg_header_nth(const struct gr_msg *m, const char *name, size_t nth, size_t *vlen);
+/* A name that starts with "Transfer-Encoding" or "Content-Length" and goes
+ * on ("Transfer-Encodingx"): http-parser 2.9 takes the first kind for
+ * Transfer-Encoding, so a peer built on it would frame by it. */
+bool gr_msg_is_framing_lookalike(const char *name, size_t len);
 /* Hop-by-hop headers (RFC 9110 7.6.1), the framing headers the proxy
- * recomputes, and X-Geo-Country, which only the proxy writes. */
+ * recomputes and their lookalikes, and X-Geo-Country, which only the proxy
+ * writes. */
 bool gr_msg_is_hop_header(const char *name, size_t len);
 /* Append "name: value\r\n" (copied by length) for every end-to-end header
  * of m: not hop-by-hop, not named in a Connection line (Host excepted: a

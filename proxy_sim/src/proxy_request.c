@@ -6,7 +6,10 @@
  * the head as a whole is checked here: exactly one Host in HTTP/1.1, an
  * authority in it, and an absolute-form target that names the same
  * authority (a proxy that let the two disagree would judge one host and
- * let the upstream serve another).
+ * let the upstream serve another). A field name that only starts with
+ * Transfer-Encoding or Content-Length is refused: http-parser 2.9 frames
+ * by the first kind, so an upstream built on it would read the body
+ * otherwise than the proxy sent it.
  *
  * The upstream request is rebuilt, never copied: the start line from the
  * parsed method and target (absolute-form turned into origin-form), then
@@ -82,6 +85,15 @@ gr_request_check(const struct gr_msg *m, const http_parser *hp, const char **why
          * faulty, whatever the parser made of it */
         *why = "400 Bad Request: Transfer-Encoding in an HTTP/1.0 request\n";
         return 400;
+    }
+    for (unsigned i = 0; i < m->n_hdrs; i++) {
+        if (gr_msg_is_framing_lookalike(gr_msg_name(m, i), m->hdrs[i].name_len)) {
+            /* a valid token, but a parser this proxy may sit in front of
+             * (http-parser 2.9, the one it is built on) frames by it */
+            *why = "400 Bad Request: a field name that extends Transfer-Encoding or "
+                   "Content-Length\n";
+            return 400;
+        }
     }
     if (host && !gr_request_is_authority(host, hlen)) {
         *why = "400 Bad Request: Host is not an authority\n";

@@ -62,9 +62,8 @@ parse_request(struct gr_msg *m, http_parser *hp, const char *text, size_t len, s
         gr_msg_feed_begin(m, text + at);
         size_t done = http_parser_execute(hp, &settings, text + at, n);
         enum http_errno e = HTTP_PARSER_ERRNO(hp);
-        if (e != HPE_OK && e != HPE_PAUSED)
-            return 0;
-        if (gr_msg_feed_end(m, text + at, done))
+        /* the scan runs up to where the parser stopped, refusal or not */
+        if (gr_msg_feed_end(m, text + at, done) || (e != HPE_OK && e != HPE_PAUSED))
             return 0;
         at += done;
         if (e == HPE_PAUSED)
@@ -152,6 +151,74 @@ request_framing_accepted_at_every_split(void)
     }
 }
 
+/* How a request ends under a head limit: 'A' accepted, 'P' the parser
+ * refused it, 'I' incomplete, else the message layer's error as a digit. */
+static char
+outcome(struct gr_msg *m, const char *text, size_t len, size_t first, size_t step)
+{
+    http_parser hp;
+    if (parse_request(m, &hp, text, len, first, step))
+        return 'A';
+    if (m->error != GR_MSG_OK)
+        return (char)('0' + m->error);
+    return HTTP_PARSER_ERRNO(&hp) != HPE_OK ? 'P' : 'I';
+}
+
+/* The outcome of `text` under max_head: the same at every split, or '?'. */
+static char
+outcome_at_every_split(const char *text, size_t max_head)
+{
+    size_t len = strlen(text);
+    struct gr_msg m;
+    gr_msg_init(&m, max_head, 8192);
+    char whole = outcome(&m, text, len, 0, len), verdict = whole;
+    for (size_t cut = 1; cut < len && verdict == whole; cut++)
+        if (outcome(&m, text, len, cut, len) != whole)
+            verdict = '?';
+    for (size_t step = 1; step <= 7 && verdict == whole; step += 2)
+        if (outcome(&m, text, len, 0, step) != whole)
+            verdict = '?';
+    gr_msg_free(&m);
+    return verdict;
+}
+
+/* The head limit counts received bytes, so a refused byte before the limit
+ * and one after it are told apart by position, not by how the reads split
+ * the message: a fault the parser finds, one a callback finds and one the
+ * line scan finds, each before and past the limit, in the head and in the
+ * trailer section. */
+static void
+request_limit_or_fault_decided_by_position_at_every_split(void)
+{
+    static const char *const faults[] = {"@: b\r\n\r\n", "\x01\r\n\r\n", "\n\r\n"};
+    static const char head[] = "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ";
+    static const char chunked[] = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                                  "\r\n1\r\nz\r\n0\r\nX-Pad: "; /* 12 bytes after z */
+    char text[256];
+    for (size_t f = 0; f < 3; f++) {
+        for (size_t pad = 20; pad <= 60; pad++) {
+            for (int in_trailer = 0; in_trailer < 2; in_trailer++) {
+                const char *start = in_trailer ? chunked : head;
+                size_t before = in_trailer ? 12 : sizeof head - 1;
+                char pads[64];
+                memset(pads, 'a', sizeof pads);
+                snprintf(text, sizeof text, "%s%.*s%s%s", start, (int)pad, pads,
+                         f == 0 ? "\r\n" : "", faults[f]);
+                /* the refused byte sits at offset before + pad (+ 2) of the
+                 * run; the limit decides when more than 64 bytes precede it */
+                size_t fault_at = before + pad + (f == 0 ? 2 : 0);
+                char got = outcome_at_every_split(text, 64);
+                char want_limit = (char)('0' + GR_MSG_HEAD_TOO_LARGE);
+                if (got == '?' || (fault_at > 64) != (got == want_limit))
+                    fprintf(stderr, "fault %zu pad %zu %s: outcome %c\n", f, pad,
+                            in_trailer ? "trailer" : "head", got);
+                CU_ASSERT(got != '?');
+                CU_ASSERT_EQUAL(fault_at > 64, got == want_limit);
+            }
+        }
+    }
+}
+
 /* Parse a whole request (strict); the head check's status. */
 static int
 check_head(const char *text)
@@ -191,6 +258,31 @@ request_head_rules_host_and_absolute_form(void)
                     400);
 }
 
+/* http-parser 2.9 frames by a name that only starts with Transfer-Encoding:
+ * such names, and Content-Length's kind, never pass; the real ones do. */
+static void
+request_head_rules_refuse_framing_lookalike_names(void)
+{
+    static const char *const lookalikes[] = {
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encodingx: a\r\nTransfer-Encoding: "
+        "chunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTRANSFER-ENCODING-2: "
+        "chunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length-X: 9\r\nContent-Length: 1\r\n\r\na",
+        "GET / HTTP/1.1\r\ncontent-lengthy: 1\r\nHost: x\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof lookalikes / sizeof lookalikes[0]; i++) {
+        int status = check_head(lookalikes[i]); /* -1: the parser refused it first */
+        CU_ASSERT(status == 400 || (i == 1 && status == -1));
+    }
+    CU_ASSERT_EQUAL(check_head("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                               "chunked\r\nContent-Type: a\r\n\r\n0\r\n\r\n"),
+                    0);
+    CU_ASSERT_EQUAL(check_head("POST / HTTP/1.1\r\nHost: x\r\nContent-Lengt: 2\r\n"
+                               "Transfer-Encodin: 3\r\nContent-Length: 1\r\n\r\na"),
+                    0);
+}
+
 /* The upstream request for `text` from a peer trusted or not. */
 static char *
 upstream_request(const char *text, bool trusted, const char *geo)
@@ -226,6 +318,14 @@ request_upstream_drops_hop_connection_named_and_identity_headers(void)
     CU_ASSERT_STRING_EQUAL(s, "GET /p HTTP/1.1\r\nHost: h\r\nX-Keep: yes\r\n"
                               "X-Forwarded-For: 127.0.0.1\r\nX-Geo-Country: DE\r\n\r\n");
     free(s);
+    /* connection options name headers too (RFC 9110 7.6.1) */
+    s = upstream_request("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\nClose: 1\r\n"
+                         "X-Keep: yes\r\n\r\n",
+                         true, "DE");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_STRING_EQUAL(s, "GET / HTTP/1.1\r\nHost: h\r\nX-Keep: yes\r\n"
+                              "X-Forwarded-For: 127.0.0.1\r\nX-Geo-Country: DE\r\n\r\n");
+    free(s);
 }
 
 static void
@@ -254,7 +354,9 @@ request_upstream_forwarded_for_kept_only_from_trusted_peers(void)
 static CU_TestInfo tests[] = {
     GR_TEST(request_framing_refused_at_every_split),
     GR_TEST(request_framing_accepted_at_every_split),
+    GR_TEST(request_limit_or_fault_decided_by_position_at_every_split),
     GR_TEST(request_head_rules_host_and_absolute_form),
+    GR_TEST(request_head_rules_refuse_framing_lookalike_names),
     GR_TEST(request_upstream_drops_hop_connection_named_and_identity_headers),
     GR_TEST(request_upstream_forwarded_for_kept_only_from_trusted_peers),
     GR_TEST_END,
