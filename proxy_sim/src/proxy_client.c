@@ -24,10 +24,11 @@
  * connection has no deadline of its own: the upstream timeout bounds it.
  *
  * Forwarding goes through the struct gr_fwd embedded in the connection
- * (proxy_pool.h). The upstream's answer is streamed: its head is written as
- * soon as the pool has parsed it, its body piece by piece (re-chunked when
- * its length is unknown and the client speaks HTTP/1.1, else delimited by
- * closing), through two buffers - one gathering, one being written - so a
+ * (proxy_pool.h). The upstream's answer is streamed: what the pool parsed of
+ * one upstream read (the head, body pieces - re-chunked when the length is
+ * unknown and the client speaks HTTP/1.1, else delimited by closing) is
+ * gathered and written at the end of that read, so a small answer leaves in
+ * one write; through two buffers - one gathering, one being written - so a
  * connection holds at most GR_PROXY_STREAM_HIGH plus one read of it: past
  * that the pool stops reading the upstream until the client has taken what
  * is pending. An exchange that fails before the head is answered 502, 503,
@@ -411,7 +412,8 @@ gr_client_stream_head(struct gr_fwd *f, int status, const struct gr_msg *resp, u
         gr_client_close(c);
         return;
     }
-    gr_client_out_flush(c);
+    /* gathered: it goes out with the first body bytes of this read (flush
+     * or done), one write for a small answer instead of two or three */
 }
 
 static int
@@ -434,10 +436,17 @@ gr_client_stream_body(struct gr_fwd *f, const char *data, size_t len)
         return 0;
     }
     c->stream_bytes += len;
-    if (!c->out_busy)
-        gr_client_out_flush(c);
     size_t pending = c->head.len + (c->out_busy ? c->body.len : 0);
-    return c->state != GR_CLIENT_CLOSING && pending > GR_PROXY_STREAM_HIGH;
+    return pending > GR_PROXY_STREAM_HIGH;
+}
+
+/* The pool waits for more of the answer: write what this read gathered. */
+static void
+gr_client_stream_flush(struct gr_fwd *f)
+{
+    struct gr_client *c = GR_CONTAINER_OF(f, struct gr_client, fwd);
+    if (c->state != GR_CLIENT_CLOSING && !c->out_busy)
+        gr_client_out_flush(c);
 }
 
 /* The upstream's answer ended: the last chunk, then done once written. */
@@ -515,6 +524,7 @@ gr_client_forward(struct gr_client *c)
     c->fwd.geo = c->geo;
     c->fwd.head = gr_client_stream_head;
     c->fwd.body = gr_client_stream_body;
+    c->fwd.flush = gr_client_stream_flush;
     c->fwd.done = gr_client_forwarded;
     gr_pool_forward(&c->w->pool, &c->fwd);
 }

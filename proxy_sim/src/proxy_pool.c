@@ -393,11 +393,17 @@ gr_pool_conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         uv_timer_again(&conn->timer); /* the upstream timeout: of inactivity */
         size_t n =
             http_parser_execute(&conn->parser, &gr_pool_conn_settings, buf->base, (size_t)nread);
-        if (gr_pool_conn_complete(conn))
+        if (gr_pool_conn_complete(conn)) {
             gr_pool_conn_finish(conn, n == (size_t)nread); /* bytes beyond it: do not reuse */
-        else if (HTTP_PARSER_ERRNO(&conn->parser) != HPE_OK)
+            return;
+        }
+        if (HTTP_PARSER_ERRNO(&conn->parser) != HPE_OK) {
             gr_pool_conn_fail(conn, GR_METRICS_UP_REFUSED);
-        else if (conn->throttled && conn->fwd) {
+            return;
+        }
+        if (conn->streaming && conn->fwd)
+            conn->fwd->flush(conn->fwd); /* one write per read; it may resume or cancel */
+        if (conn->throttled && conn->fwd) {
             uv_read_stop((uv_stream_t *)&conn->tcp); /* the client is the slow side */
             conn->reading = false;
             uv_timer_stop(&conn->timer);

@@ -62,6 +62,10 @@ typedef void (*gr_fwd_head_fn)(struct gr_fwd *f, int status, const struct gr_msg
  * than GR_PROXY_STREAM_HIGH unwritten, and the pool stops reading the
  * upstream until gr_pool_resume. */
 typedef int (*gr_fwd_body_fn)(struct gr_fwd *f, const char *data, size_t len);
+/* The pool has parsed all it read of the answer for now and waits for more:
+ * what head and body gathered goes out in one write (done writes the rest
+ * when the answer ends). */
+typedef void (*gr_fwd_flush_fn)(struct gr_fwd *f);
 
 struct gr_fwd {
     /* the request, filled in by its owner before gr_pool_forward */
@@ -72,7 +76,8 @@ struct gr_fwd {
     const char *geo;   /* X-Geo-Country for the upstream */
     gr_fwd_head_fn head;
     gr_fwd_body_fn body;
-    gr_fwd_done_fn done; /* after head and body: the answer ended, or failed */
+    gr_fwd_flush_fn flush; /* after each read that did not end the answer */
+    gr_fwd_done_fn done;   /* after head and body: the answer ended, or failed */
     /* the pool's own; the owner never touches them */
     struct gr_fwd *wait_next;  /* the wait queue */
     uint64_t queued_ms;        /* when it joined the queue (loop time) */
