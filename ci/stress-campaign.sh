@@ -19,7 +19,7 @@
 #                  with the same options runs the same trials
 #   -s SEED        first seed when no -S is given (default 1)
 #   -n SHARDS      shards per variant (default 2)
-#   -v "V1 V2"     variants (default: gomap syncmap mutex rwlock sharded)
+#   -v "V1 V2"     variants (default: gomap syncmap mutex rwlock sharded bounded)
 #   -p PROFILE     traffic profile (default zoraxy-home)
 #   -V VIA         sim or proxy (default sim)
 #   -t THREADS     threads per job (default 4)
@@ -49,7 +49,7 @@ TRIALS=${TRIALS:-}
 SEED_RANGE=${SEED_RANGE:-}
 SEED=${SEED:-1}
 SHARDS=${SHARDS:-2}
-VARIANTS=${VARIANTS:-"gomap syncmap mutex rwlock sharded"}
+VARIANTS=${VARIANTS:-"gomap syncmap mutex rwlock sharded bounded"}
 PROFILE=${PROFILE:-zoraxy-home}
 VIA=${VIA:-sim}
 THREADS=${THREADS:-4}
