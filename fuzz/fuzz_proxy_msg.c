@@ -6,8 +6,8 @@
  * the upstream request (gr_request_build).
  *
  * The bytes are fed the way proxy_client.c feeds its reads: each piece is
- * appended to a buffer of unparsed bytes, parsed between
- * gr_msg_feed_begin/gr_msg_feed_end, the parser pauses at each complete
+ * appended to a buffer of unparsed bytes, parsed through gr_msg_feed (the
+ * proxy's own feed), the parser pauses at each complete
  * message, the message is served, and what follows it (pipelined requests)
  * is parsed next. A refused byte ends the stream with the proxy's error
  * status, as does an answer that closes the connection (400, 405, 501,
@@ -379,15 +379,12 @@ static void
 fz_msg_parse(struct fz_msg_conn *c)
 {
     while (c->rlen > 0 && !c->closed) {
-        gr_msg_feed_begin(&c->req, c->buf);
-        size_t n = http_parser_execute(&c->parser, &fz_msg_settings, c->buf, c->rlen);
-        enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
-        /* the framing scan runs up to where the parser stopped, also when
-         * it refused the rest */
-        bool framed = gr_msg_feed_end(&c->req, c->buf, n) == 0;
-        if (!framed || e != HPE_PAUSED) {
+        size_t n;
+        enum gr_msg_feed fed =
+            gr_msg_feed(&c->req, &c->parser, &fz_msg_settings, c->buf, c->rlen, &n);
+        if (fed != GR_MSG_FEED_MESSAGE) {
             c->rlen = 0;
-            if (!framed || e != HPE_OK) {
+            if (fed == GR_MSG_FEED_REFUSED) {
                 c->run->end = fz_msg_refusal(c);
                 if (getenv("GEORACE_FUZZ_VERBOSE"))
                     fprintf(stderr, "refused: msg error %d, parser %s\n", c->req.error,

@@ -670,17 +670,13 @@ gr_client_parse(struct gr_client *c)
         return; /* the call further up the stack continues */
     c->parsing = true;
     while (c->rlen > 0 && (c->state == GR_CLIENT_IDLE || c->state == GR_CLIENT_READING)) {
-        gr_msg_feed_begin(&c->req, c->rbuf);
-        size_t n = http_parser_execute(&c->parser, &gr_client_settings, c->rbuf, c->rlen);
-        enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
-        /* what the parser took must also pass the framing rules - up to
-         * where it stopped when it refused the rest, so that a stream is
-         * judged alike however it was split into reads */
-        bool framed = gr_msg_feed_end(&c->req, c->rbuf, n) == 0;
+        size_t n;
+        enum gr_msg_feed fed =
+            gr_msg_feed(&c->req, &c->parser, &gr_client_settings, c->rbuf, c->rlen, &n);
         /* only a complete message pauses the parser (gr_client_on_complete) */
-        if (!framed || e != HPE_PAUSED) {
+        if (fed != GR_MSG_FEED_MESSAGE) {
             c->rlen = 0;
-            if (!framed || e != HPE_OK)
+            if (fed == GR_MSG_FEED_REFUSED)
                 gr_client_fail(c);
             break;
         }

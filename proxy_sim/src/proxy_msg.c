@@ -22,7 +22,7 @@
  * after each chunk's data. Body data reaches gr_msg_on_body; everything else
  * the parser consumed is framing, so the scan runs over the gaps between
  * body pieces (from on_body) and over the rest of each feed (from
- * gr_msg_feed_end), one small state machine whose state carries across
+ * gr_msg_feed), one small state machine whose state carries across
  * reads. A message split at any byte is judged as if it came whole.
  *
  * The head limit is counted by that same scan, byte by byte as received:
@@ -333,13 +333,7 @@ gr_msg_check_target(struct gr_msg *m, const char *at, size_t len)
     return 0;
 }
 
-void
-gr_msg_feed_begin(struct gr_msg *m, const char *data)
-{
-    m->scan = data;
-}
-
-int
+static int
 gr_msg_feed_end(struct gr_msg *m, const char *data, size_t consumed)
 {
     if (!m->strict)
@@ -358,6 +352,20 @@ gr_msg_feed_end(struct gr_msg *m, const char *data, size_t consumed)
         return -1;
     m->error = found;
     return found == GR_MSG_OK ? 0 : -1;
+}
+
+enum gr_msg_feed
+gr_msg_feed(struct gr_msg *m, http_parser *hp, const http_parser_settings *s, const char *data,
+            size_t len, size_t *used)
+{
+    m->scan = data;
+    size_t n = http_parser_execute(hp, s, data, len);
+    enum http_errno e = HTTP_PARSER_ERRNO(hp);
+    bool framed = gr_msg_feed_end(m, data, n) == 0;
+    *used = n;
+    if (!framed || (e != HPE_OK && e != HPE_PAUSED))
+        return GR_MSG_FEED_REFUSED;
+    return e == HPE_PAUSED ? GR_MSG_FEED_MESSAGE : GR_MSG_FEED_MORE;
 }
 
 int

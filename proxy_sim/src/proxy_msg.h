@@ -110,12 +110,22 @@ bool gr_msg_head_complete(const struct gr_msg *m);
  * end in CRLF (no bare LF, no bare CR), no line starts with whitespace
  * (obs-fold, or a space before a header name), chunk data ends in CRLF.
  * Header names must be tokens, values and the target free of control
- * bytes. Call gr_msg_feed_begin before each
- * http_parser_execute over `data` and gr_msg_feed_end after it with the
- * count it consumed; -1 (error GR_MSG_BAD_FRAMING) refuses the message. */
+ * bytes. A strict message's bytes go in through gr_msg_feed; the head
+ * limit (max_head) counts them as received. */
 void gr_msg_set_strict(struct gr_msg *m, bool strict);
-void gr_msg_feed_begin(struct gr_msg *m, const char *data);
-int gr_msg_feed_end(struct gr_msg *m, const char *data, size_t consumed);
+enum gr_msg_feed {
+    GR_MSG_FEED_MORE,    /* every byte taken; the message goes on */
+    GR_MSG_FEED_MESSAGE, /* a message is complete (the parser paused after it) */
+    GR_MSG_FEED_REFUSED, /* the parser, a callback or the framing scan refused */
+};
+/* One read of a stream: http_parser_execute over `len` bytes at `data`
+ * (hp->data is m; the settings' on_message_complete pauses the parser),
+ * with the strict scan over what the parser took, up to where it stopped
+ * when it refused. *used: the bytes taken. Every reader of a client's
+ * stream (the proxy, its fuzz target, its tests) feeds through here, so a
+ * stream is judged alike everywhere, however it is split. */
+enum gr_msg_feed gr_msg_feed(struct gr_msg *m, http_parser *hp, const http_parser_settings *s,
+                             const char *data, size_t len, size_t *used);
 /* Make a message the parser gave up on safe to read: the start line's part
  * terminated, no headers. */
 void gr_msg_seal(struct gr_msg *m);

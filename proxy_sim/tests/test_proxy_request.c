@@ -59,15 +59,13 @@ parse_request(struct gr_msg *m, http_parser *hp, const char *text, size_t len, s
         size_t n = at == 0 && first ? first : step;
         if (n > len - at)
             n = len - at;
-        gr_msg_feed_begin(m, text + at);
-        size_t done = http_parser_execute(hp, &settings, text + at, n);
-        enum http_errno e = HTTP_PARSER_ERRNO(hp);
-        /* the scan runs up to where the parser stopped, refusal or not */
-        if (gr_msg_feed_end(m, text + at, done) || (e != HPE_OK && e != HPE_PAUSED))
+        size_t done;
+        enum gr_msg_feed fed = gr_msg_feed(m, hp, &settings, text + at, n, &done);
+        if (fed == GR_MSG_FEED_REFUSED)
             return 0;
-        at += done;
-        if (e == HPE_PAUSED)
+        if (fed == GR_MSG_FEED_MESSAGE)
             return 1;
+        at += done;
     }
     return 0; /* incomplete */
 }
