@@ -296,7 +296,8 @@ fz_msg_forward(struct fz_msg_conn *c, size_t index, const char *geo)
                                      fz_msg.peerstr[o->peer],
                                      o->peer_trusted,
                                      geo,
-                                     FZ_MSG_DEFAULT_HOST};
+                                     FZ_MSG_DEFAULT_HOST,
+                                     0};
     FZ_CHECK(gr_request_build(&r, &c->out) == 0, "gr_request_build: out of memory");
     if (c->model && getenv("GEORACE_FUZZ_VERBOSE"))
         fprintf(stderr, "fuzz_proxy_msg: upstream request %zu:\n%.*s\n", index + 1, (int)c->out.len,

@@ -422,16 +422,7 @@ gr_client_stream_body(struct gr_fwd *f, const char *data, size_t len)
     struct gr_client *c = GR_CONTAINER_OF(f, struct gr_client, fwd);
     if (c->state == GR_CLIENT_CLOSING || len == 0)
         return 0;
-    int rc = 0;
-    if (c->chunked_out) {
-        char size[24];
-        int n = snprintf(size, sizeof size, "%zx\r\n", len);
-        rc |= gr_buf_add(&c->head, size, (size_t)n);
-    }
-    rc |= gr_buf_add(&c->head, data, len);
-    if (c->chunked_out)
-        rc |= gr_buf_add(&c->head, "\r\n", 2);
-    if (rc) {
+    if (gr_buf_add_chunk(&c->head, data, len, c->chunked_out, false)) {
         gr_client_close(c);
         return 0;
     }
@@ -453,7 +444,7 @@ gr_client_stream_flush(struct gr_fwd *f)
 static void
 gr_client_stream_end(struct gr_client *c)
 {
-    if (c->chunked_out && gr_buf_add(&c->head, "0\r\n\r\n", 5)) {
+    if (gr_buf_add_chunk(&c->head, NULL, 0, c->chunked_out, true)) {
         gr_client_close(c);
         return;
     }
@@ -475,6 +466,59 @@ gr_client_reply(struct gr_client *c, int code, const char *text)
                       "Content-Type: text/plain; charset=utf-8\r\n", &c->body);
 }
 
+/* ---- streaming a request body ------------------------------------------------------ */
+
+/* Hand what the parser gathered of the body to the pool. Bytes the pool
+ * cannot take yet stay in req.body; past GR_PROXY_STREAM_HIGH of them the
+ * client is not read until the pool drains (backpressure). */
+static void
+gr_client_push_body(struct gr_client *c)
+{
+    int rc = gr_pool_push(&c->w->pool, &c->fwd, &c->req.body, c->body_end_pending);
+    if (rc < 0 || (rc > 0 && c->body_end_pending)) {
+        c->body_streaming = false; /* all sent, or the exchange is over */
+        c->req.body.len = 0;
+    }
+    if (c->state == GR_CLIENT_CLOSING)
+        return;
+    if (c->req.body.len >= GR_PROXY_STREAM_HIGH)
+        gr_client_read_stop(c);
+    else
+        gr_client_read_start(c);
+}
+
+static void
+gr_client_body_drained(struct gr_fwd *f)
+{
+    struct gr_client *c = GR_CONTAINER_OF(f, struct gr_client, fwd);
+    if (c->body_streaming)
+        gr_client_push_body(c);
+}
+
+/* A body that outgrew GR_PROXY_STREAM_HIGH before its end is decided on
+ * now, by its head alone (all a decision reads), and, when forwarded,
+ * streamed: no connection holds a whole large body. */
+static bool
+gr_client_body_outgrown(const struct gr_client *c)
+{
+    return c->state == GR_CLIENT_READING && !c->metrics_only && gr_msg_head_complete(&c->req) &&
+           c->req.body.len >= GR_PROXY_STREAM_HIGH;
+}
+
+static void gr_client_decide(struct gr_client *c);
+
+static void
+gr_client_stream_body_begin(struct gr_client *c)
+{
+    c->keep_alive = false; /* until the body ends: an early answer closes */
+    c->head_only = c->parser.method == HTTP_HEAD;
+    c->stream_pending = true;
+    gr_client_decide(c); /* forwarded: body_streaming; else answered and closed */
+    c->stream_pending = false;
+    if (c->body_streaming)
+        gr_client_push_body(c);
+}
+
 /* ---- forwarding ----------------------------------------------------------------- */
 
 /* The pool's report on a forwarded request: the client side writes the
@@ -485,6 +529,14 @@ gr_client_forwarded(struct gr_fwd *f, enum gr_fwd_outcome outcome, int status, s
     struct gr_client *c = GR_CONTAINER_OF(f, struct gr_client, fwd);
     (void)status;
     (void)resp;
+    if (c->body_streaming) {
+        /* over before the request body ended (an early answer, or the
+         * upstream failed): the rest of the body has nowhere to go, so the
+         * connection closes after the answer */
+        c->body_streaming = false;
+        c->keep_alive = false;
+        c->req.body.len = 0;
+    }
     if (c->streaming) {
         if (outcome == GR_FWD_ANSWERED)
             gr_client_stream_end(c);
@@ -517,6 +569,12 @@ gr_client_forwarded(struct gr_fwd *f, enum gr_fwd_outcome outcome, int status, s
 void
 gr_client_forward(struct gr_client *c)
 {
+    c->fwd.stream_length = 0;
+    if (c->stream_pending) {
+        c->fwd.stream_length = c->req_length == ULLONG_MAX ? GR_REQUEST_CHUNKED : c->req_length;
+        c->body_streaming = true;
+    }
+    c->fwd.drained = gr_client_body_drained;
     c->fwd.req = &c->req;
     c->fwd.method = (enum http_method)c->parser.method;
     c->fwd.peer = c->peerstr;
@@ -531,6 +589,22 @@ gr_client_forward(struct gr_client *c)
 
 /* ---- parsing -------------------------------------------------------------------- */
 
+/* Bytes are parsed while a request is awaited or being read, and while a
+ * streamed body flows (also when its answer has begun). */
+static bool
+gr_client_wants_bytes(const struct gr_client *c)
+{
+    return c->state == GR_CLIENT_IDLE || c->state == GR_CLIENT_READING ||
+           (c->body_streaming && !c->body_end_pending);
+}
+
+static void
+gr_client_decide(struct gr_client *c)
+{
+    gr_worker_request_begin(c);
+    gr_worker_handle(c);
+}
+
 static int
 gr_client_on_begin(http_parser *hp)
 {
@@ -539,6 +613,7 @@ gr_client_on_begin(http_parser *hp)
     c->t0 = gr_clock_now_ns();
     c->geo[0] = '\0';
     c->clientstr[0] = '\0';
+    c->stream_pending = c->body_streaming = c->body_end_pending = false;
     gr_msg_reset(&c->req);
     gr_client_arm(c, gr_client_ms(c->w->proxy->cfg.read_timeout_ns));
     gr_worker_request_begin(c); /* from its first byte: a graceful stop waits for it */
@@ -558,6 +633,7 @@ gr_client_on_headers(http_parser *hp)
     struct gr_client *c = GR_CLIENT_OF(hp);
     if (gr_msg_end_head(&c->req))
         return -1;
+    c->req_length = hp->content_length; /* ULLONG_MAX: chunked, or none */
     if (hp->content_length != ULLONG_MAX && hp->content_length > c->req.max_body) {
         c->req.error = GR_MSG_BODY_TOO_LARGE; /* refused before the body is sent */
         return -1;
@@ -646,6 +722,14 @@ gr_client_fail(struct gr_client *c)
 {
     const char *text;
     int code = gr_client_error_status(c, &text);
+    if (c->body_streaming) { /* refused mid-body: the upstream exchange goes */
+        c->body_streaming = false;
+        gr_pool_cancel(&c->w->pool, &c->fwd);
+        if (c->streaming || c->state == GR_CLIENT_WRITING) {
+            gr_client_close(c); /* the answer has begun: cutting it is all there is */
+            return;
+        }
+    }
     if (c->state == GR_CLIENT_IDLE) /* refused at its first byte */
         c->t0 = gr_clock_now_ns();
     /* a HEAD whose header block was read (refused for its body) gets no
@@ -669,24 +753,39 @@ gr_client_parse(struct gr_client *c)
     if (c->parsing)
         return; /* the call further up the stack continues */
     c->parsing = true;
-    while (c->rlen > 0 && (c->state == GR_CLIENT_IDLE || c->state == GR_CLIENT_READING)) {
+    while (c->rlen > 0 && gr_client_wants_bytes(c)) {
         size_t n;
         enum gr_msg_feed fed =
             gr_msg_feed(&c->req, &c->parser, &gr_client_settings, c->rbuf, c->rlen, &n);
-        /* only a complete message pauses the parser (gr_client_on_complete) */
-        if (fed != GR_MSG_FEED_MESSAGE) {
+        if (fed == GR_MSG_FEED_REFUSED) {
             c->rlen = 0;
-            if (fed == GR_MSG_FEED_REFUSED)
-                gr_client_fail(c);
+            gr_client_fail(c);
             break;
         }
+        if (fed == GR_MSG_FEED_MORE) { /* every byte taken, the message goes on */
+            c->rlen = 0;
+            if (c->body_streaming)
+                gr_client_push_body(c);
+            else if (gr_client_body_outgrown(c))
+                gr_client_stream_body_begin(c);
+            break;
+        }
+        /* only a complete message pauses the parser (gr_client_on_complete) */
         size_t left = c->parser.upgrade ? 0 : c->rlen - n;
         memmove(c->rbuf, c->rbuf + n, left);
         c->rlen = left;
+        if (c->body_streaming) { /* its last bytes and its end go upstream */
+            c->body_end_pending = true;
+            if (c->state == GR_CLIENT_READING) {
+                c->state = GR_CLIENT_BUSY;
+                uv_timer_stop(&c->timer);
+            }
+            gr_client_push_body(c);
+            break; /* the answer comes; pipelined bytes wait for it */
+        }
         c->state = GR_CLIENT_BUSY;
         uv_timer_stop(&c->timer);
-        gr_worker_request_begin(c);
-        gr_worker_handle(c);
+        gr_client_decide(c);
     }
     c->parsing = false;
     if (c->eof && (c->state == GR_CLIENT_IDLE || c->state == GR_CLIENT_READING))
@@ -708,7 +807,7 @@ gr_client_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         if (c->state == GR_CLIENT_CLOSING)
             return; /* a closing connection discards what it reads */
         c->rlen += (size_t)nread;
-        if (c->state == GR_CLIENT_IDLE || c->state == GR_CLIENT_READING)
+        if (gr_client_wants_bytes(c))
             gr_client_parse(c);
         else if (c->rlen == sizeof c->rbuf)
             gr_client_read_stop(c);

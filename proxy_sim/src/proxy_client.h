@@ -53,6 +53,11 @@ struct gr_client {
     bool streaming, stream_done, chunked_out, out_busy;
     int stream_code;
     uint64_t stream_bytes;
+    /* a request body streamed to the upstream once it outgrows
+     * GR_PROXY_STREAM_HIGH (proxy_client.c): being decided (pending),
+     * flowing, its end not yet taken by the pool; its declared length */
+    bool stream_pending, body_streaming, body_end_pending;
+    uint64_t req_length;
     uint64_t t0;
     gr_ip peer;
     char peerstr[GR_IP_STRLEN];

@@ -120,6 +120,25 @@ gr_buf_trim(struct gr_buf *b, size_t keep)
     b->len = 0;
 }
 
+int
+gr_buf_add_chunk(struct gr_buf *b, const char *data, size_t len, bool chunked, bool end)
+{
+    int rc = 0;
+    if (len > 0) {
+        if (chunked) {
+            char size[24];
+            int n = snprintf(size, sizeof size, "%zx\r\n", len);
+            rc |= gr_buf_add(b, size, (size_t)n);
+        }
+        rc |= gr_buf_add(b, data, len);
+        if (chunked)
+            rc |= gr_buf_add(b, "\r\n", 2);
+    }
+    if (end && chunked)
+        rc |= gr_buf_add(b, "0\r\n\r\n", 5);
+    return rc ? -1 : 0;
+}
+
 void
 gr_buf_free(struct gr_buf *b)
 {
@@ -145,6 +164,7 @@ gr_msg_reset(struct gr_msg *m)
     m->fault_at = NULL;
     m->text.len = 0;
     m->body.len = 0;
+    m->body_seen = 0;
     m->n_hdrs = 0;
     m->trailer_bytes = 0;
     m->error = GR_MSG_OK;
@@ -474,8 +494,9 @@ gr_msg_on_body(http_parser *hp, const char *at, size_t len)
         if ((hp->flags & F_CHUNKED) && hp->content_length == 0)
             m->frame |= GR_MSG_FRAME_NEED_CR;
     }
-    if (m->body.len + len > m->max_body)
+    if (m->body_seen + len > m->max_body)
         return gr_msg_refuse(m, at, GR_MSG_BODY_TOO_LARGE);
+    m->body_seen += len;
     if (gr_buf_add(&m->body, at, len))
         return gr_msg_fail(m, GR_MSG_NOMEM);
     return 0;

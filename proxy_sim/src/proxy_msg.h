@@ -41,6 +41,9 @@ void gr_buf_swap(struct gr_buf *a, struct gr_buf *b);
 /* Give the memory back if the buffer grew past `keep` bytes (emptied). */
 void gr_buf_trim(struct gr_buf *b, size_t keep);
 void gr_buf_free(struct gr_buf *b);
+/* Append a piece of a body, framed as a chunk when `chunked`; with `end`,
+ * the last chunk as well (no trailer fields). 0, or -1 out of memory. */
+int gr_buf_add_chunk(struct gr_buf *b, const char *data, size_t len, bool chunked, bool end);
 
 enum gr_msg_error {
     GR_MSG_OK = 0,
@@ -72,6 +75,7 @@ struct gr_msg {
     struct gr_hdr *hdrs;
     unsigned n_hdrs, cap_hdrs;
     struct gr_buf body;
+    uint64_t body_seen; /* of the whole body, also what was handed on (streamed) */
     size_t max_head, max_body;
     size_t trailer_bytes; /* of a chunked body's trailer section: counted, never kept */
     enum gr_msg_error error;

@@ -39,7 +39,6 @@
 #include <string.h>
 
 #include "proxy_pool.h"
-#include "proxy_request.h"
 
 struct gr_pool_conn {
     uv_tcp_t tcp;
@@ -57,12 +56,14 @@ struct gr_pool_conn {
     bool streaming; /* the head went to the owner: a failure now cuts the answer */
     bool throttled; /* the owner asked the pool to stop reading (backpressure) */
     bool reading;
+    bool body_open; /* a streamed request body is still being sent */
     char rbuf[GR_PROXY_READ_BUF];
 };
 
 static void gr_pool_dispatch(struct gr_pool *pool, struct gr_fwd *f);
 static void gr_pool_conn_send(struct gr_pool_conn *conn, struct gr_fwd *f);
 static void gr_pool_conn_read(struct gr_pool_conn *conn);
+static void gr_pool_conn_write(struct gr_pool_conn *conn);
 
 /* ---- the pool ------------------------------------------------------------------- */
 
@@ -257,7 +258,7 @@ gr_pool_conn_fail(struct gr_pool_conn *conn, enum gr_metrics_upstream_error kind
     /* only an idempotent request may go again (RFC 9110 9.2.2): the upstream
      * may have acted on a POST before the connection went */
     bool stale = conn->reused && !conn->got_bytes && kind == GR_METRICS_UP_REFUSED && conn->fwd &&
-                 gr_pool_idempotent(conn->fwd->method);
+                 gr_pool_idempotent(conn->fwd->method) && !conn->fwd->stream_length;
     struct gr_fwd *f = gr_pool_conn_detach(conn);
     gr_pool_conn_close(conn);
     if (f && stale && !f->retried) {
@@ -292,7 +293,7 @@ gr_pool_conn_finish(struct gr_pool_conn *conn, bool reusable)
         gr_pool_conn_read(conn); /* backpressure had stopped it */
     /* an answer that came before the request was all sent (an early error)
      * leaves the rest of the request in the way of the next one */
-    if (reusable && !conn->writing && http_should_keep_alive(&conn->parser)) {
+    if (reusable && !conn->writing && !conn->body_open && http_should_keep_alive(&conn->parser)) {
         gr_msg_trim(&conn->resp); /* an idle connection keeps small buffers only */
         gr_buf_trim(&conn->out, GR_PROXY_IDLE_KEEP);
         conn->reused = true;
@@ -433,6 +434,31 @@ gr_pool_conn_read(struct gr_pool_conn *conn)
         conn->reading = true;
 }
 
+int
+gr_pool_push(struct gr_pool *pool, struct gr_fwd *f, struct gr_buf *body, bool end)
+{
+    struct gr_pool_conn *conn = f->conn;
+    (void)pool;
+    if (!conn)
+        return f->queued ? 0 : -1;
+    if (!conn->body_open || conn->closing)
+        return -1;
+    if (body->len == 0 && !end)
+        return 1;
+    if (!conn->connected || conn->writing)
+        return 0;
+    if (gr_buf_add_chunk(&conn->out, body->p, body->len, f->stream_length == GR_REQUEST_CHUNKED,
+                         end)) {
+        gr_pool_conn_fail(conn, GR_METRICS_UP_REFUSED);
+        return -1;
+    }
+    body->len = 0;
+    conn->body_open = !end;
+    uv_timer_again(&conn->timer); /* the upstream timeout: of inactivity, both ways */
+    gr_pool_conn_write(conn);
+    return 1;
+}
+
 void
 gr_pool_resume(struct gr_pool *pool, struct gr_fwd *f)
 {
@@ -448,6 +474,15 @@ gr_pool_resume(struct gr_pool *pool, struct gr_fwd *f)
     }
 }
 
+/* All of conn->out is written: a streamed body may go on. */
+static void
+gr_pool_conn_wrote(struct gr_pool_conn *conn)
+{
+    conn->out.len = 0;
+    if (conn->fwd && conn->body_open && !conn->closing)
+        conn->fwd->drained(conn->fwd);
+}
+
 static void
 gr_pool_conn_on_written(uv_write_t *req, int status)
 {
@@ -455,6 +490,8 @@ gr_pool_conn_on_written(uv_write_t *req, int status)
     conn->writing = false;
     if (status < 0 && !conn->closing && conn->fwd)
         gr_pool_conn_fail(conn, GR_METRICS_UP_REFUSED);
+    else if (status == 0)
+        gr_pool_conn_wrote(conn);
 }
 
 /* At once when the socket takes the whole request (no write request and no
@@ -464,8 +501,10 @@ gr_pool_conn_write(struct gr_pool_conn *conn)
 {
     uv_buf_t b = uv_buf_init(conn->out.p, (unsigned)conn->out.len);
     int done = uv_try_write((uv_stream_t *)&conn->tcp, &b, 1);
-    if (done >= 0 && (size_t)done == conn->out.len)
+    if (done >= 0 && (size_t)done == conn->out.len) {
+        gr_pool_conn_wrote(conn);
         return;
+    }
     if (done < 0 && done != UV_EAGAIN) {
         gr_pool_conn_fail(conn, GR_METRICS_UP_REFUSED);
         return;
@@ -533,8 +572,8 @@ static void
 gr_pool_conn_send(struct gr_pool_conn *conn, struct gr_fwd *f)
 {
     struct gr_pool *pool = conn->pool;
-    const struct gr_request_out r = {f->req,          f->method, f->peer,
-                                     f->peer_trusted, f->geo,    pool->hostport};
+    const struct gr_request_out r = {f->req, f->method,      f->peer,         f->peer_trusted,
+                                     f->geo, pool->hostport, f->stream_length};
     if (gr_request_build(&r, &conn->out)) {
         gr_pool_unidle(pool, conn);
         pool->idle[pool->n_idle++] = conn;
@@ -543,6 +582,7 @@ gr_pool_conn_send(struct gr_pool_conn *conn, struct gr_fwd *f)
     }
     conn->fwd = f;
     f->conn = conn;
+    conn->body_open = f->stream_length != 0;
     /* repeat = timeout: uv_timer_again restarts it on every read */
     uv_timer_start(&conn->timer, gr_pool_conn_on_timeout, pool->timeout_ms, pool->timeout_ms);
     if (conn->connected) {

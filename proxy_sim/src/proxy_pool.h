@@ -30,6 +30,7 @@
 #include "georace/proxy.h"
 #include "proxy_metrics.h"
 #include "proxy_msg.h"
+#include "proxy_request.h"
 
 /* An answer's body is streamed, never stored: the pool stops reading the
  * upstream while the owner has more than this much of it still to write. */
@@ -66,6 +67,8 @@ typedef int (*gr_fwd_body_fn)(struct gr_fwd *f, const char *data, size_t len);
  * what head and body gathered goes out in one write (done writes the rest
  * when the answer ends). */
 typedef void (*gr_fwd_flush_fn)(struct gr_fwd *f);
+/* A streamed request body: the pool can take more (gr_pool_push). */
+typedef void (*gr_fwd_drained_fn)(struct gr_fwd *f);
 
 struct gr_fwd {
     /* the request, filled in by its owner before gr_pool_forward */
@@ -74,6 +77,11 @@ struct gr_fwd {
     const char *peer;  /* the peer's address as the proxy formatted it, for X-Forwarded-For */
     bool peer_trusted; /* the peer's X-Forwarded-For chain is kept (proxy_request.h) */
     const char *geo;   /* X-Geo-Country for the upstream */
+    /* 0: req holds the whole body. Else the body streams after the head
+     * through gr_pool_push: its declared length, or GR_REQUEST_CHUNKED
+     * (re-chunked upstream); such a request is never sent twice */
+    uint64_t stream_length;
+    gr_fwd_drained_fn drained; /* streamed bodies only */
     gr_fwd_head_fn head;
     gr_fwd_body_fn body;
     gr_fwd_flush_fn flush; /* after each read that did not end the answer */
@@ -107,6 +115,12 @@ int gr_pool_init(struct gr_pool *pool, uv_loop_t *loop, struct gr_metrics *metri
                  const gr_net_addr *upstream, const gr_proxy_config *cfg);
 /* Send the request of `f` upstream; `f->done` reports how it ended. */
 void gr_pool_forward(struct gr_pool *pool, struct gr_fwd *f);
+/* A streamed body: hand the upstream every byte of `body` (which is then
+ * emptied) and, with `end`, the body's end. 1: taken; 0: not now (no
+ * connection yet, or a write in flight), f->drained will say when; -1: the
+ * exchange is over (answered, failed or never streaming): nothing more
+ * goes. Taking the bytes may end the exchange (f->done, a write failed). */
+int gr_pool_push(struct gr_pool *pool, struct gr_fwd *f, struct gr_buf *body, bool end);
 /* The owner of `f` has written enough of the answer: read on. */
 void gr_pool_resume(struct gr_pool *pool, struct gr_fwd *f);
 /* The owner of `f` is gone: forget its request, if it is still in the pool

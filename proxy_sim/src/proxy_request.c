@@ -186,10 +186,17 @@ gr_request_build(const struct gr_request_out *r, struct gr_buf *o)
     rc |= gr_request_add_forwarded_for(r, o);
     rc |= gr_buf_adds(o, "X-Geo-Country: ") | gr_buf_adds(o, r->geo[0] ? r->geo : "-") |
           gr_buf_add(o, "\r\n", 2);
-    if (m->body.len > 0 || r->method == HTTP_POST || r->method == HTTP_PUT ||
-        r->method == HTTP_PATCH)
-        rc |= gr_buf_adds(o, "Content-Length: ") | gr_buf_addu(o, m->body.len) |
-              gr_buf_add(o, "\r\n", 2);
-    rc |= gr_buf_add(o, "\r\n", 2) | gr_buf_add(o, m->body.p, m->body.len);
+    if (r->stream_length == GR_REQUEST_CHUNKED) {
+        rc |= gr_buf_adds(o, "Transfer-Encoding: chunked\r\n\r\n");
+    } else if (r->stream_length != 0) {
+        rc |= gr_buf_adds(o, "Content-Length: ") | gr_buf_addu(o, r->stream_length) |
+              gr_buf_add(o, "\r\n\r\n", 4);
+    } else {
+        if (m->body.len > 0 || r->method == HTTP_POST || r->method == HTTP_PUT ||
+            r->method == HTTP_PATCH)
+            rc |= gr_buf_adds(o, "Content-Length: ") | gr_buf_addu(o, m->body.len) |
+                  gr_buf_add(o, "\r\n", 2);
+        rc |= gr_buf_add(o, "\r\n", 2) | gr_buf_add(o, m->body.p, m->body.len);
+    }
     return rc ? -1 : 0;
 }

@@ -28,7 +28,12 @@ struct gr_request_out {
     bool peer_trusted;        /* may its X-Forwarded-For chain be kept? */
     const char *geo;          /* X-Geo-Country: the country or zone decided */
     const char *default_host; /* Host for a request that has none (HTTP/1.0) */
+    /* 0: req's body is the whole body (sent with Content-Length: its
+     * length). Else the body streams after the head (gr_buf_add_chunk):
+     * its length as the client declared it, or GR_REQUEST_CHUNKED */
+    uint64_t stream_length;
 };
+#define GR_REQUEST_CHUNKED UINT64_MAX
 
 /* Build the upstream request into `out` (replacing what it held):
  *   METHOD SP origin-form target SP "HTTP/1.1" CRLF

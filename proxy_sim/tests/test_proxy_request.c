@@ -293,7 +293,7 @@ upstream_request(const char *text, bool trusted, const char *geo)
     char *s = NULL;
     if (parse_request(&m, &hp, text, strlen(text), 0, strlen(text)) == 1) {
         const struct gr_request_out r = {
-            &m, (enum http_method)hp.method, "127.0.0.1", trusted, geo, "up:80"};
+            &m, (enum http_method)hp.method, "127.0.0.1", trusted, geo, "up:80", 0};
         if (gr_request_build(&r, &out) == 0 && gr_buf_add(&out, "", 1) == 0)
             s = strdup(out.p);
     }
