@@ -776,10 +776,10 @@ gr_client_parse(struct gr_client *c)
         c->rlen = left;
         if (c->body_streaming) { /* its last bytes and its end go upstream */
             c->body_end_pending = true;
-            if (c->state == GR_CLIENT_READING) {
+            if (c->state == GR_CLIENT_READING)
                 c->state = GR_CLIENT_BUSY;
-                uv_timer_stop(&c->timer);
-            }
+            if (!c->out_busy)
+                uv_timer_stop(&c->timer); /* the read deadline is met (not a write's) */
             gr_client_push_body(c);
             break; /* the answer comes; pipelined bytes wait for it */
         }

@@ -5,10 +5,11 @@ The hostile suite's witness of what the proxy forwards. It listens on
 and in accept order, every byte read, unmodified. It answers each request it
 can frame with a fixed 200 (Content-Length: 2, body "ok"), so the proxy's
 exchange completes; a request it cannot frame (no request line, a
-Transfer-Encoding, a bad Content-Length) gets no answer, and the bytes stay
-recorded for the case to judge. Framing here is deliberately simple: the
-proxy forwards with Content-Length only, and the case judges the bytes with
-its own strict parse (upstream_parse.py).
+Transfer-Encoding other than chunked, a bad Content-Length or chunk) gets no
+answer, and the bytes stay recorded for the case to judge. Framing here is
+deliberately simple (the proxy writes a Content-Length, or chunks without
+extensions or trailers for a body it streams), and the case judges the bytes
+with its own strict parse (upstream_parse.py).
 
 close() waits until every connection has been closed by its peer (the proxy
 has exited), so the record is complete when the case reads it.
@@ -17,6 +18,23 @@ import socket
 import threading
 
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+def _chunked_end(buf, pos):
+    """Where the chunks from pos end, 0 if incomplete, -1 if malformed."""
+    while True:
+        eol = buf.find(b"\r\n", pos)
+        if eol < 0:
+            return 0
+        try:
+            n = int(buf[pos:eol], 16)
+        except ValueError:
+            return -1
+        pos = eol + 2 + n + 2
+        if n == 0:
+            return pos if len(buf) >= pos else 0
+        if len(buf) < pos:
+            return 0
 
 
 def _frame(buf):
@@ -28,19 +46,23 @@ def _frame(buf):
     head = buf[:end].split(b"\r\n")
     if len(head[0].split(b" ")) != 3:
         return -1
-    length = 0
+    length, chunked = 0, False
     for line in head[1:]:
         name, sep, value = line.partition(b":")
         if not sep:
             return -1
         name = name.lower()
         if name == b"transfer-encoding":
-            return -1
+            if value.strip(b" \t") != b"chunked":
+                return -1
+            chunked = True
         if name == b"content-length":
             value = value.strip(b" \t")
             if not value.isdigit():
                 return -1
             length = int(value)
+    if chunked:
+        return _chunked_end(buf, end + 4)
     total = end + 4 + length
     return total if len(buf) >= total else 0
 

@@ -14,7 +14,7 @@ Proxy modes (hostile.py starts a fresh proxy per case):
   allow      --allow US (default trusted proxies)
 
 Classes: baseline, smuggling, chunked, bare-bytes, trailers, field-syntax,
-host, hop-by-hop, identity, realip, untrusted, embedded.
+host, streaming, hop-by-hop, identity, realip, untrusted, embedded.
 """
 from expect import NOTHING, Case, EndsWithPeer, Fwd, H
 
@@ -245,6 +245,29 @@ def table(a):
     C.append(Case("host", "absolute_form_same_host",
                   req("GET http://x/p HTTP/1.1", "Host: x"), 200,
                   [Fwd("GET", "/p", H("Host: x"), targets=["/p", "http://x/p"])]))
+
+    # -- streaming: bodies past 64 KiB go upstream as they come; the bytes
+    # that arrive are still exactly the client's body, framed by the proxy
+    inner = b"0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"
+    big = (inner * 4000)[:200000]
+    C.append(Case("streaming", "long_body_with_length_forwarded_as_sent",
+                  req("POST /f HTTP/1.1", "Host: x", "Content-Length: %d" % len(big), body=big),
+                  200, [Fwd("POST", "/f", H("Host: x"), big)]))
+    chunks, off, k = b"", 0, 0
+    while off < len(big):
+        n = min(len(big) - off, (1, 7, 4096, 30000)[k % 4])
+        chunks += b"%x;x=\"%d\"\r\n" % (n, k) + big[off:off + n] + b"\r\n"
+        off, k = off + n, k + 1
+    chunks += b"0\r\nX-Forwarded-For: %s\r\nTransfer-Encoding: chunked\r\n\r\n" % cn.encode()
+    C.append(Case("streaming", "long_chunked_body_rechunked_without_extensions_or_trailers",
+                  post_chunked(chunks), 200, [Fwd("POST", "/t", H("Host: x"), big, chunked=True)]))
+    C.append(Case("streaming", "long_chunked_body_then_a_pipelined_request",
+                  post_chunked(chunks) + req("GET /next HTTP/1.1", "Host: x"), 200,
+                  [Fwd("POST", "/t", H("Host: x"), big, chunked=True),
+                   Fwd("GET", "/next", H("Host: x"))], answers=2))
+    C.append(Case("streaming", "long_body_from_a_blocked_country_reaches_nothing",
+                  req("POST /f HTTP/1.1", "Host: x", "X-Forwarded-For: %s" % cn,
+                      "Content-Length: %d" % len(big), body=big), 403, NOTHING))
 
     # -- hop-by-hop: removed, with every header Connection names
     C.append(Case("hop-by-hop", "connection_names_a_header",

@@ -8,15 +8,17 @@ the client's end-to-end headers in the client's order (names compared
 without case, values byte for byte). Beside them only the headers the proxy
 writes itself may appear, each exactly once: X-Forwarded-For (with the value
 the case gives, or one that passes the case's predicate), X-Geo-Country (the
-country the proxy decided), Content-Length (the body's length), and
-Connection: keep-alive (for its own upstream pool). Anything else that
+country the proxy decided), Content-Length (the body's length) or, for a
+body streamed without one, Transfer-Encoding: chunked, and Connection:
+keep-alive (for its own upstream pool). Anything else that
 reaches the upstream - a header the client sent that should have been
 removed, a second request, a stray byte - fails the case.
 """
 
 NOTHING = "nothing"
 
-MANAGED = (b"x-forwarded-for", b"x-geo-country", b"content-length", b"connection")
+MANAGED = (b"x-forwarded-for", b"x-geo-country", b"content-length", b"transfer-encoding",
+           b"connection")
 
 
 def H(*lines):
@@ -42,7 +44,8 @@ class EndsWithPeer:
 
 class Fwd:
     def __init__(self, method, target, headers, body=b"", xff=b"127.0.0.1", geo=b"Loopback",
-                 targets=None):
+                 targets=None, chunked=False):
+        self.chunked = chunked  # streamed without a length: re-chunked by the proxy
         self.method = method.encode() if isinstance(method, str) else method
         self.targets = [t.encode() if isinstance(t, str) else t for t in (targets or [target])]
         self.headers = headers
@@ -58,7 +61,10 @@ class Fwd:
             p.append("target %r, expected %s" % (req.target, " or ".join(map(repr, self.targets))))
         if req.body != self.body:
             p.append("body %r, expected %r" % (req.body[:100], self.body[:100]))
-        if self.body and not req.values(b"Content-Length"):
+        if req.chunked != self.chunked:
+            p.append("body %s, expected %s" % (*("chunked" if c else "with a length"
+                                                   for c in (req.chunked, self.chunked)),))
+        elif self.body and not self.chunked and not req.values(b"Content-Length"):
             p.append("body without Content-Length")
         xff = req.values(b"X-Forwarded-For")
         ok = len(xff) == 1 and (self.xff(xff[0]) if callable(self.xff) else xff[0] == self.xff)
