@@ -115,38 +115,33 @@ s.sendall(b"POST /after HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
 echo_ok("keep-alive request after the chunked upload", read_answer(s), b"hello")
 s.close()
 
+def refused(name, addr, head, pieces, status):
+    """Send head, then pieces until the proxy stops reading; the answer must
+    be `status`, carry no upstream echo, and the connection must close."""
+    s = socket.create_connection(addr, timeout=60)
+    s.sendall(head)
+    try:
+        for piece in pieces:
+            s.sendall(piece)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    ans = read_answer(s)
+    if ans is None or ans[0] != status or "x-echo-body-length" in ans[1]:
+        sys.exit("%s: %r" % (name, ans[:2] if ans else None))
+    if not closed(s):
+        sys.exit("%s: the connection stayed open with the body unread" % name)
+    print("ok: %s: %d, closed, nothing upstream" % (name, status))
+    s.close()
+
 # 3. a blocked client's large upload
-s = socket.create_connection((host, int(port)), timeout=60)
-s.sendall(b"POST /b HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: %s\r\nContent-Length: %d\r\n\r\n"
-          % (blocked.encode(), 32 * MIB))
-try:
-    for off in range(0, 32 * MIB, 1 << 20):
-        s.sendall(b"z" * (1 << 20))
-except (BrokenPipeError, ConnectionResetError):
-    pass
-ans = read_answer(s)
-if ans is None or ans[0] != 403 or "x-echo-body-length" in ans[1]:
-    sys.exit("blocked upload: %r" % (ans[:2] if ans else None,))
-if not closed(s):
-    sys.exit("blocked upload: the connection stayed open with the body unread")
-print("ok: a blocked 32 MiB upload: 403, closed, nothing upstream")
-s.close()
+refused("a blocked 32 MiB upload", (host, int(port)),
+        b"POST /b HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: %s\r\nContent-Length: %d\r\n\r\n"
+        % (blocked.encode(), 32 * MIB), (b"z" * MIB for _ in range(32)), 403)
 
 # 4. a chunked upload past --max-body-size (1 MiB on the second proxy)
-s = socket.create_connection((shost, int(sport)), timeout=60)
-s.sendall(b"POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
-try:
-    for i in range(64):
-        s.sendall(b"10000\r\n" + b"y" * 65536 + b"\r\n")
-except (BrokenPipeError, ConnectionResetError):
-    pass
-ans = read_answer(s)
-if ans is None or ans[0] != 413:
-    sys.exit("chunked upload past the limit: %r" % (ans[:2] if ans else None,))
-if not closed(s):
-    sys.exit("chunked upload past the limit: the connection stayed open")
-print("ok: a chunked upload past --max-body-size: 413, closed")
-s.close()
+refused("a chunked upload past --max-body-size", (shost, int(sport)),
+        b"POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        (b"10000\r\n" + b"y" * 65536 + b"\r\n" for _ in range(64)), 413)
 
 # 5. a small body still goes whole
 s = socket.create_connection((host, int(port)), timeout=60)
