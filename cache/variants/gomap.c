@@ -35,15 +35,54 @@
  * learns there that a writer is inside its window and may hold it there
  * while another thread overlaps it, instead of sleeping and hoping.
  *
+ * Where the emulation follows Go's order of memory accesses (Go 1.19,
+ * runtime/map.go and map_faststr.go; checked against those sources):
+ *  - mapassign returns the slot and the compiled caller stores the value
+ *    after hashWriting is cleared. put does the same: the key and tophash
+ *    (tophash first, as mapassign_faststr) are written inside the window,
+ *    the value after the flag is cleared. So a reader that comes between
+ *    them passes the detector and sees the key with its old value, or the
+ *    zero value ("" in Go) for a new key, as in Go; and a write whose
+ *    bucket another writer evacuates in that gap stores into the old
+ *    bucket and is lost, as in Go.
+ *  - hashGrow allocates the new array first and commits afterwards: the
+ *    same-size bit is set in the flags before the allocation, the flags are
+ *    read again after it, then B, flags, oldbuckets and buckets are stored
+ *    in that order. A reader during the allocation sees the old, complete
+ *    map.
+ *  - evacuate clears the keys, values and overflow link of each old bucket
+ *    it has moved (Go does when the bucket holds pointers, as string keys
+ *    and values do; only the tophash bytes, which carry the evacuation
+ *    marks, stay). A reader still in that bucket reads zeroes: with the
+ *    detector off it can answer "found, zero value" (Go: "").
+ *
  * clear emulates Zoraxy's ticker, `cache = make(map[string]string)`: a new
- * map is built and the shared map pointer is overwritten with a plain store,
- * racing with every request that is reading it. In Go the garbage collector
- * keeps the old map alive for the requests still using it. Here the old map
- * (with every bucket it ever allocated, including arrays left behind by
- * growth) goes on a retired list: the newest GR_GOMAP_KEEP_RETIRED are kept
- * unconditionally, older ones are freed once they have been retired for at
- * least a second, and destroy frees the rest. A request would have to stall
- * for a second across that many resets to touch freed memory.
+ * map is built and swapped into the shared map variable while requests are
+ * reading it. In Go the garbage collector keeps the old map alive for as
+ * long as any goroutine still holds it, however long it is descheduled.
+ * Here epoch-based reclamation (ebr.c) stands in for the GC: every get,
+ * put and len runs inside an EBR critical section, from before it loads
+ * the map variable until its last access to that map; clear swaps the
+ * variable and retires the old map (with every bucket array it allocated),
+ * which is freed only after every thread that could have loaded it has
+ * left its critical section, never by age. Memory ordering: the map
+ * variable is an atomic pointer, loaded seq_cst by requests and exchanged
+ * seq_cst by clear, so the load and the unlink lie in the single total
+ * order S that ebr.c's argument needs (announce <S load <S unlink <S the
+ * retirer's epoch load); a request that loaded the old map then blocks
+ * the epoch until it leaves, and its exit store happens-before the free
+ * (release/acquire through the epoch), which is also what ThreadSanitizer
+ * follows. A request stalled forever would keep every map retired after
+ * it (Go's GC would keep only the one it holds): memory, not safety. clear
+ * also runs a collection, so a ticker alone keeps the backlog at about two
+ * maps.
+ *
+ * What that costs in fidelity: the map variable is not a plain racy word
+ * as in Go, so ThreadSanitizer no longer reports the read of `cache`
+ * against the ticker's store (Go's race detector would); the buckets and
+ * flags stay plain and racy, and TSan still reports those. Each operation
+ * also pays EBR's enter and exit (two seq_cst stores). Both are measured
+ * in README.md.
  */
 #include <execinfo.h>
 #include <pthread.h>
@@ -51,9 +90,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "ebr.h"
 #include "georace/clock.h"
 #include "gomap.h"
 #include "sched_hooks.h"
@@ -62,7 +101,6 @@
 #define GR_GOMAP_SLOTS 8
 #define GR_GOMAP_LOAD_NUM 13 /* load factor 6.5 = 13/2 */
 #define GR_GOMAP_LOAD_DEN 2
-#define GR_GOMAP_KEEP_RETIRED 8
 
 /* tophash markers (Go's emptyRest, emptyOne, evacuatedX/Y/Empty, minTopHash) */
 enum {
@@ -91,7 +129,11 @@ struct gr_gomap_chunk {
     struct gr_gomap_bucket b[];
 };
 
+struct gr_gomap_cache;
+
 struct gr_gomap_hmap {
+    gr_ebr_node retire; /* first: the EBR node is the map */
+    struct gr_gomap_cache *owner;
     size_t count;
     uint8_t flags;
     uint8_t B;
@@ -104,24 +146,32 @@ struct gr_gomap_hmap {
     size_t overflow_total; /* overflow buckets ever allocated (statistics) */
     struct gr_gomap_chunk *chunks;
     size_t bytes;
-    struct gr_gomap_hmap *next_retired;
-    uint64_t retired_ns;
 };
 
 struct gr_gomap_cache {
     gr_cache base;
-    struct gr_gomap_hmap *h; /* the shared map variable: plain loads and stores */
+    _Atomic(struct gr_gomap_hmap *) h; /* the shared map variable (seq_cst, see top) */
+    gr_ebr *ebr;                       /* the GC stand-in */
     bool detector;
     uint64_t window_ns;
     gr_gomap_window_hook *window_hook; /* tests only; called when window_ns > 0 */
     void *window_hook_arg;
+    gr_gomap_point_hook *point_hook; /* tests only */
+    void *point_hook_arg;
     size_t size_hint;
-    pthread_mutex_t retire_mu; /* bookkeeping of the GC stand-in only */
-    struct gr_gomap_hmap *retired;
-    size_t n_retired;
+    _Atomic size_t n_retired; /* retired and not yet freed */
+    _Atomic size_t retired_bytes;
 };
 
 #define GR_GOMAP(c) ((struct gr_gomap_cache *)(c))
+
+/* A test may stall the calling thread here (gr_gomap_set_point_hook). */
+static inline void
+gr_gomap_point(const struct gr_gomap_cache *g, enum gr_gomap_point at)
+{
+    if (__builtin_expect(g->point_hook != NULL, 0))
+        g->point_hook(g->point_hook_arg, at);
+}
 
 /* Go's fatal(): message, a goroutine-like header, a backtrace, exit status 2. */
 static _Noreturn void
@@ -216,11 +266,12 @@ gr_gomap_alloc(struct gr_gomap_hmap *h, size_t nbuckets)
 }
 
 static struct gr_gomap_hmap *
-gr_gomap_make(size_t hint)
+gr_gomap_make(struct gr_gomap_cache *g, size_t hint)
 {
     struct gr_gomap_hmap *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
+    h->owner = g;
     h->hash0 = gr_variant_seed();
     h->rng = (uint32_t)h->hash0 | 1;
     h->bytes = sizeof *h;
@@ -234,6 +285,8 @@ gr_gomap_make(size_t hint)
 static void
 gr_gomap_free(struct gr_gomap_hmap *h)
 {
+    if (!h)
+        return;
     for (struct gr_gomap_chunk *ch = h->chunks, *next; ch; ch = next) {
         next = ch->next;
         free(ch);
@@ -257,19 +310,25 @@ gr_gomap_new_overflow(struct gr_gomap_hmap *h, struct gr_gomap_bucket *b)
     return ovf;
 }
 
+/* hashGrow: allocate first, then commit (Go's order, see the top comment). */
 static void
-gr_gomap_hash_grow(struct gr_gomap_hmap *h)
+gr_gomap_hash_grow(struct gr_gomap_cache *g, struct gr_gomap_hmap *h)
 {
     unsigned bigger = 1;
-    uint8_t flags = gr_gomap_flags(h);
     if (!gr_gomap_over_load(h->count + 1, h->B)) {
         bigger = 0;
-        flags |= GR_GOMAP_SAME_SIZE_GROW;
+        gr_gomap_set_flags(h, gr_gomap_flags(h) | GR_GOMAP_SAME_SIZE_GROW);
     }
-    h->oldbuckets = h->buckets;
-    h->buckets = gr_gomap_alloc(h, (size_t)1 << (h->B + bigger));
+    struct gr_gomap_bucket *oldbuckets = h->buckets;
+    gr_gomap_point(g, GR_GOMAP_AT_GROW_ALLOC);
+    struct gr_gomap_bucket *newbuckets = gr_gomap_alloc(h, (size_t)1 << (h->B + bigger));
+    uint8_t flags = gr_gomap_flags(h); /* no iterators here: nothing to mask */
+    GR_SCHED_POINT("write h->B");
     h->B += bigger;
     gr_gomap_set_flags(h, flags);
+    GR_SCHED_POINT("write h->oldbuckets, h->buckets");
+    h->oldbuckets = oldbuckets;
+    h->buckets = newbuckets;
     h->nevacuate = 0;
     h->noverflow = 0;
 }
@@ -337,6 +396,13 @@ gr_gomap_evacuate(struct gr_gomap_hmap *h, size_t oldbucket)
                 d->i++;
             }
         }
+        /* Go clears what it moved (keys, values and the overflow link of
+         * the first bucket of the chain), keeping the tophash marks. */
+        b = &h->oldbuckets[oldbucket];
+        GR_SCHED_POINT("clear evacuated bucket");
+        memset(b->keys, 0, sizeof b->keys);
+        memset(b->elems, 0, sizeof b->elems);
+        b->overflow = NULL;
     }
     if (oldbucket == h->nevacuate)
         gr_gomap_advance_mark(h, newbit);
@@ -352,11 +418,9 @@ gr_gomap_grow_work(struct gr_gomap_hmap *h, size_t bucket)
 
 /* mapaccess: plain reads of a map other threads may be writing. */
 static bool
-gr_gomap_get(gr_cache *c, const gr_ip *key, gr_country *out)
+gr_gomap_access(struct gr_gomap_cache *g, struct gr_gomap_hmap *h, const gr_ip *key,
+                gr_country *out)
 {
-    struct gr_gomap_cache *g = GR_GOMAP(c);
-    GR_SCHED_POINT("read g->h");
-    struct gr_gomap_hmap *h = g->h;
     GR_SCHED_POINT("read h->count");
     if (h->count == 0)
         return false;
@@ -383,6 +447,8 @@ gr_gomap_get(gr_cache *c, const gr_ip *key, gr_country *out)
                 continue;
             }
             if (!memcmp(&b->keys[i], key, sizeof *key)) {
+                gr_gomap_point(g, GR_GOMAP_AT_READ_MATCH);
+                GR_SCHED_POINT("read bucket elem");
                 *out = b->elems[i];
                 return true;
             }
@@ -391,13 +457,30 @@ gr_gomap_get(gr_cache *c, const gr_ip *key, gr_country *out)
     return false;
 }
 
-/* mapassign */
-static void
-gr_gomap_put(gr_cache *c, const gr_ip *key, gr_country value)
+/* Loads the map variable inside an EBR critical section: the map cannot be
+ * freed before the matching gr_gomap_leave. */
+static struct gr_gomap_hmap *
+gr_gomap_hold(struct gr_gomap_cache *g, gr_ebr_rec **rec)
+{
+    *rec = gr_ebr_enter(g->ebr);
+    return GR_SCHED_OP("read g->h", atomic_load(&g->h));
+}
+
+static bool
+gr_gomap_get(gr_cache *c, const gr_ip *key, gr_country *out)
 {
     struct gr_gomap_cache *g = GR_GOMAP(c);
-    GR_SCHED_POINT("read g->h");
-    struct gr_gomap_hmap *h = g->h;
+    gr_ebr_rec *rec;
+    bool found = gr_gomap_access(g, gr_gomap_hold(g, &rec), key, out);
+    gr_ebr_exit(rec);
+    return found;
+}
+
+/* mapassign: returns the value's slot; the caller stores the value after
+ * hashWriting is cleared, as Go's compiled code does. */
+static gr_country *
+gr_gomap_assign(struct gr_gomap_cache *g, struct gr_gomap_hmap *h, const gr_ip *key)
+{
     if (g->detector && (gr_gomap_flags(h) & GR_GOMAP_WRITING))
         gr_gomap_fatal(GR_GOMAP_MSG_WRITES);
     uint64_t hash = gr_ip_hash(key, h->hash0);
@@ -412,6 +495,7 @@ gr_gomap_put(gr_cache *c, const gr_ip *key, gr_country value)
     uint8_t top = gr_gomap_tophash(hash);
     struct gr_gomap_bucket *b, *insb;
     unsigned insi;
+    gr_country *elem;
 again:
     if (h->oldbuckets)
         gr_gomap_grow_work(h, hash & gr_gomap_mask(h->B));
@@ -430,8 +514,7 @@ again:
             }
             if (memcmp(&b->keys[i], key, sizeof *key))
                 continue;
-            GR_SCHED_POINT("write bucket elem");
-            b->elems[i] = value;
+            elem = &b->elems[i];
             goto done;
         }
         if (!b->overflow)
@@ -441,7 +524,7 @@ again:
 notfound:
     if (!h->oldbuckets && (gr_gomap_over_load(h->count + 1, h->B) ||
                            gr_gomap_too_many_overflow(h->noverflow, h->B))) {
-        gr_gomap_hash_grow(h);
+        gr_gomap_hash_grow(g, h);
         goto again;
     }
     if (!insb) {
@@ -449,68 +532,73 @@ notfound:
         insi = 0;
     }
     GR_SCHED_POINT("write bucket slot");
+    insb->tophash[insi] = top; /* mapassign_faststr's order: tophash, then key */
     insb->keys[insi] = *key;
-    insb->elems[insi] = value;
-    insb->tophash[insi] = top;
     h->count++;
+    elem = &insb->elems[insi];
 done:
     if (g->detector && !(gr_gomap_flags(h) & GR_GOMAP_WRITING))
         gr_gomap_fatal(GR_GOMAP_MSG_WRITES);
     gr_gomap_set_flags(h, gr_gomap_flags(h) & (uint8_t)~GR_GOMAP_WRITING);
+    return elem;
+}
+
+static void
+gr_gomap_put(gr_cache *c, const gr_ip *key, gr_country value)
+{
+    struct gr_gomap_cache *g = GR_GOMAP(c);
+    gr_ebr_rec *rec;
+    gr_country *elem = gr_gomap_assign(g, gr_gomap_hold(g, &rec), key);
+    gr_gomap_point(g, GR_GOMAP_AT_VALUE_STORE);
+    GR_SCHED_POINT("write bucket elem");
+    *elem = value; /* outside the write window, as the caller of mapassign does */
+    gr_ebr_exit(rec);
+}
+
+static void
+gr_gomap_free_retired(gr_ebr_node *n)
+{
+    struct gr_gomap_hmap *h = (struct gr_gomap_hmap *)n;
+    atomic_fetch_sub(&h->owner->n_retired, 1);
+    atomic_fetch_sub(&h->owner->retired_bytes, h->bytes);
+    gr_gomap_free(h);
 }
 
 static void
 gr_gomap_clear(gr_cache *c)
 {
     struct gr_gomap_cache *g = GR_GOMAP(c);
-    struct gr_gomap_hmap *fresh = gr_gomap_make(g->size_hint);
+    struct gr_gomap_hmap *fresh = gr_gomap_make(g, g->size_hint);
     if (!fresh)
         return; /* out of memory: keep the old map */
-    GR_SCHED_POINT("write g->h");
-    struct gr_gomap_hmap *old = g->h;
-    g->h = fresh; /* the racy `cache = make(map...)` */
-
-    uint64_t now = gr_clock_now_ns();
-    struct gr_gomap_hmap *drop = NULL;
-    pthread_mutex_lock(&g->retire_mu);
-    old->retired_ns = now;
-    old->next_retired = g->retired;
-    g->retired = old;
-    g->n_retired++;
-    size_t kept = 0;
-    for (struct gr_gomap_hmap **p = &g->retired; *p;) {
-        if (++kept > GR_GOMAP_KEEP_RETIRED && now - (*p)->retired_ns >= 1000000000u) {
-            drop = *p; /* the tail from here on is older still */
-            *p = NULL;
-            break;
-        }
-        p = &(*p)->next_retired;
-    }
-    for (struct gr_gomap_hmap *r = drop; r; r = r->next_retired)
-        g->n_retired--;
-    pthread_mutex_unlock(&g->retire_mu);
-    while (drop) {
-        struct gr_gomap_hmap *next = drop->next_retired;
-        gr_gomap_free(drop);
-        drop = next;
-    }
+    gr_ebr_rec *rec = gr_ebr_enter(g->ebr);
+    /* `cache = make(map...)`; an exchange so that two clears at once cannot
+     * retire one map twice (Zoraxy has a single ticker) */
+    struct gr_gomap_hmap *old = GR_SCHED_OP("write g->h", atomic_exchange(&g->h, fresh));
+    atomic_fetch_add(&g->n_retired, 1);
+    atomic_fetch_add(&g->retired_bytes, old->bytes);
+    gr_ebr_retire(rec, &old->retire, gr_gomap_free_retired);
+    gr_ebr_exit(rec);
+    gr_ebr_collect(rec);
 }
 
 static size_t
 gr_gomap_len(gr_cache *c)
 {
-    return GR_GOMAP(c)->h->count;
+    struct gr_gomap_cache *g = GR_GOMAP(c);
+    gr_ebr_rec *rec;
+    size_t n = gr_gomap_hold(g, &rec)->count;
+    gr_ebr_exit(rec);
+    return n;
 }
 
 static size_t
 gr_gomap_mem_bytes(gr_cache *c)
 {
     struct gr_gomap_cache *g = GR_GOMAP(c);
-    size_t n = sizeof *g + g->h->bytes;
-    pthread_mutex_lock(&g->retire_mu);
-    for (struct gr_gomap_hmap *r = g->retired; r; r = r->next_retired)
-        n += r->bytes;
-    pthread_mutex_unlock(&g->retire_mu);
+    gr_ebr_rec *rec;
+    size_t n = sizeof *g + gr_gomap_hold(g, &rec)->bytes + atomic_load(&g->retired_bytes);
+    gr_ebr_exit(rec);
     return n;
 }
 
@@ -518,13 +606,9 @@ static void
 gr_gomap_destroy(gr_cache *c)
 {
     struct gr_gomap_cache *g = GR_GOMAP(c);
-    while (g->retired) {
-        struct gr_gomap_hmap *next = g->retired->next_retired;
-        gr_gomap_free(g->retired);
-        g->retired = next;
-    }
-    gr_gomap_free(g->h);
-    pthread_mutex_destroy(&g->retire_mu);
+    if (g->ebr)
+        gr_ebr_destroy(g->ebr); /* frees every retired map still pending */
+    gr_gomap_free(atomic_load(&g->h));
     free(g);
 }
 
@@ -532,12 +616,19 @@ void
 gr_gomap_info(gr_cache *c, struct gr_gomap_info *out)
 {
     struct gr_gomap_cache *g = GR_GOMAP(c);
-    out->B = g->h->B;
-    out->overflow_buckets = g->h->overflow_total;
-    out->growing = g->h->oldbuckets != NULL;
-    pthread_mutex_lock(&g->retire_mu);
-    out->retired_maps = g->n_retired;
-    pthread_mutex_unlock(&g->retire_mu);
+    struct gr_gomap_hmap *h = atomic_load(&g->h);
+    out->B = h->B;
+    out->overflow_buckets = h->overflow_total;
+    out->growing = h->oldbuckets != NULL;
+    out->retired_maps = atomic_load(&g->n_retired);
+}
+
+void
+gr_gomap_set_point_hook(gr_cache *c, gr_gomap_point_hook *hook, void *arg)
+{
+    struct gr_gomap_cache *g = GR_GOMAP(c);
+    g->point_hook = hook;
+    g->point_hook_arg = arg;
 }
 
 void
@@ -558,16 +649,18 @@ gr_gomap_create(const gr_cache_config *cfg, gr_cache **out)
     struct gr_gomap_cache *g = calloc(1, sizeof *g);
     if (!g)
         return GR_CACHE_ENOMEM;
-    g->h = gr_gomap_make(cfg->size_hint);
-    if (!g->h) {
-        free(g);
+    g->base.ops = &gr_gomap_ops;
+    struct gr_gomap_hmap *h = gr_gomap_make(g, cfg->size_hint);
+    atomic_init(&g->h, h);
+    if (!h || gr_ebr_create(&g->ebr)) {
+        gr_gomap_destroy(&g->base);
         return GR_CACHE_ENOMEM;
     }
-    g->base.ops = &gr_gomap_ops;
     g->detector = cfg->detector;
     g->window_ns = cfg->window_ns;
     g->size_hint = cfg->size_hint;
-    pthread_mutex_init(&g->retire_mu, NULL);
+    atomic_init(&g->n_retired, 0);
+    atomic_init(&g->retired_bytes, 0);
     *out = &g->base;
     return GR_CACHE_OK;
 }

@@ -705,7 +705,9 @@ test_gomap_grows_and_keeps_every_key(void)
     gr_cache_clear(c);
     gr_cache_clear(c);
     gr_gomap_info(c, &info);
-    CU_ASSERT_EQUAL(info.retired_maps, 2);
+    /* the first retired map is freed by the second clear (two epochs on, no
+     * thread held it), the second waits for the next */
+    CU_ASSERT_EQUAL(info.retired_maps, 1);
     CU_ASSERT_EQUAL(gr_cache_len(c), 0);
     gr_cache_destroy(c);
 }
