@@ -33,7 +33,10 @@
  * Inside that same branch, and so only when window_ns > 0, a write calls the
  * test hook set by gr_gomap_set_window_hook, if any, before it spins: a test
  * learns there that a writer is inside its window and may hold it there
- * while another thread overlaps it, instead of sleeping and hoping.
+ * while another thread overlaps it, instead of sleeping and hoping. The
+ * point hook (gr_gomap_set_point_hook) does the same at three other named
+ * points (a read that matched its key, a grow's allocation, a write's value
+ * store), at one predictable branch each when unset.
  *
  * Where the emulation follows Go's order of memory accesses (Go 1.19,
  * runtime/map.go and map_faststr.go; checked against those sources):
