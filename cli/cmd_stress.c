@@ -26,6 +26,8 @@ stress_usage(FILE *f)
     fprintf(f,
             "usage: georace stress [OPTIONS]\n"
             "       georace stress model [--measure] [OPTIONS]   (see 'stress model --help')\n"
+            "       georace stress compare A.jsonl B.jsonl [--out DIR]   (see 'stress compare\n"
+            "                      --help': two results side by side, e.g. C gomap vs Go)\n"
             "\n"
             "Runs trials of one cache variant under one traffic profile, each trial in a\n"
             "child process, so that a crash (the gomap detector's 'fatal error: concurrent\n"
@@ -504,6 +506,8 @@ gr_cmd_stress(int argc, char **argv)
 {
     if (argc > 1 && (!strcmp(argv[1], "model") || !strcmp(argv[1], "measure")))
         return gr_cmd_stress_model(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "compare"))
+        return gr_cmd_stress_compare(argc - 1, argv + 1);
     struct stress_opts o;
     int rc = parse_stress_options(argc, argv, &o);
     return rc == GR_CLI_RUN ? run_stress(&o) : rc;

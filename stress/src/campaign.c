@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "georace/campaign.h"
+#include "georace/hostload.h"
 #include "georace/jsonl.h"
 #include "georace/rate.h"
 
@@ -79,6 +80,24 @@ gr_campaign_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The machine a trial ran on: free parallelism decides how often a race
+ * can fire, so every trial carries the 1-minute load average at its start
+ * and the CPU count (a Go subject's own start-line figures are kept), and
+ * a C trial its worker threads (a Go trial has GOMAXPROCS instead). */
+static void
+gr_campaign_record_host(const gr_campaign *c, json_t *o, double load_at_start)
+{
+    if (!json_object_get(o, "loadavg1"))
+        json_object_set_new(o, "loadavg1",
+                            load_at_start < 0 ? json_null() : json_real(load_at_start));
+    if (!json_object_get(o, "numcpu")) {
+        int cpus = gr_hostload_cpus();
+        json_object_set_new(o, "numcpu", cpus < 0 ? json_null() : json_integer(cpus));
+    }
+    if (!c->subject)
+        json_object_set_new(o, "threads", json_integer((json_int_t)c->sim.threads));
 }
 
 json_t *
@@ -332,6 +351,7 @@ gr_campaign_run(const gr_campaign *c, gr_campaign_summary *sum)
         s.prev_requests = 0;
         s.prev_t = 0;
         s.st.trial_index = k;
+        double load_at_start = gr_hostload_avg1();
         gr_trial_result r;
         if (gr_trial_run(&spec, &r)) {
             if (!started)
@@ -345,6 +365,7 @@ gr_campaign_run(const gr_campaign *c, gr_campaign_summary *sum)
         if (c->out) {
             gr_jsonl_trial_id id = {c->variant, c->profile, c->via, s.seed, k, c->subject};
             json_t *o = gr_jsonl_trial(&id, &r);
+            gr_campaign_record_host(c, o, load_at_start);
             gr_jsonl_write(c->out, o);
             json_decref(o);
         }

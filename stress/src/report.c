@@ -17,9 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "georace/gnuplot.h"
 #include "georace/jsonl.h"
 #include "georace/rate.h"
 #include "georace/report.h"
@@ -356,35 +355,6 @@ gr_report_script(const char *dir, struct gr_report *r, size_t *km, size_t *tl, d
     return nc;
 }
 
-/* Run gnuplot in dir; 0 ok, 1 not found, -1 it failed. */
-static int
-gr_report_gnuplot(const char *dir, const char *prog, char *err, size_t errcap)
-{
-    char log[4096];
-    snprintf(log, sizeof log, "%s/charts.log", dir);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        if (chdir(dir))
-            _exit(126);
-        FILE *l = freopen("charts.log", "w", stderr);
-        (void)l;
-        execlp(prog, prog, "charts.gp", (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    if (waitpid(pid, &status, 0) != pid)
-        return -1;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-        return 1;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        snprintf(err, errcap, "gnuplot failed, see %s", log);
-        return -1;
-    }
-    return 0;
-}
-
 static void
 gr_report_fmt_s(char *buf, size_t cap, double s)
 {
@@ -530,7 +500,8 @@ gr_report_build(const char *const *inputs, size_t n, const char *dir, const char
         int nc = gr_report_script(dir, &r, km, tl, window_s, nmeas, charts);
         int plot_rc = 0;
         if (nc > 0) {
-            plot_rc = gr_report_gnuplot(dir, gnuplot ? gnuplot : "gnuplot", err, errcap);
+            plot_rc = gr_gnuplot_run(dir, gnuplot ? gnuplot : "gnuplot", "charts.gp", "charts.log",
+                                     err, errcap);
             st->gnuplot_found = plot_rc != 1;
             if (plot_rc == 0)
                 st->charts = (size_t)nc * 2;
