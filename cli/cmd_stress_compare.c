@@ -13,40 +13,41 @@
 static void
 compare_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: georace stress compare A.jsonl B.jsonl [--out DIR] [OPTIONS]\n"
-            "\n"
-            "Puts two stress results side by side: typically the C emulation against the\n"
-            "real Go runtime under the same settings, e.g.\n"
-            "  georace stress --variant gomap --profile flood-burst --rate 0 \\\n"
-            "      --miss-cost 100us --cache-clear 250ms --backend bsearch --trials 20 --out A.jsonl\n"
-            "  georace stress --subject go-map --profile flood-burst --trials 20 --out B.jsonl\n"
-            "  georace stress compare A.jsonl B.jsonl --out cmp\n"
-            "or a ThreadSanitizer build against 'go -race' (--go-race): the time to the first\n"
-            "report is the trial's time to failure then.\n"
-            "\n"
-            "Each file holds the trials of one variant (its 'stress --out' file). For each\n"
-            "side: the settings of its job line (profile, rate, miss cost, clear interval;\n"
-            "a difference is noted), threads or GOMAXPROCS and the 1-minute load average\n"
-            "the trials recorded, trials, failures, the Kaplan-Meier median time to failure\n"
-            "(survivors censored) and the split between the failure messages, Go's\n"
-            "'concurrent map writes' and 'concurrent map read and map write' first. Between\n"
-            "them: the ratio of the medians A/B with a percentile-bootstrap confidence\n"
-            "interval (trials of each side resampled with replacement).\n"
-            "\n"
-            "  -o, --out DIR      write DIR/compare.json, DIR/data/survival-{a,b}.dat,\n"
-            "                     DIR/compare.gp and the chart DIR/compare.svg and .png\n"
-            "                     (both survival curves on one plot, drawn by gnuplot)\n"
-            "  --resamples N      bootstrap resamples (default 2000, 100..100000)\n"
-            "  --level P          confidence level in percent (default 95, 50..99)\n"
-            "  --seed S           bootstrap seed (default 1): the same inputs and seed give\n"
-            "                     the same interval\n"
-            "  --gnuplot PROG     gnuplot program (default: gnuplot in PATH)\n"
-            "  --json             print the comparison as JSON instead of the table\n"
-            "\n"
-            "exit status: 0 ok (also when gnuplot is missing: the chart is skipped with a\n"
-            "notice), 1 gnuplot failed, 64 usage, 65 malformed input or a file without\n"
-            "trials or with several variants, 66 missing input or unwritable DIR.\n");
+    fprintf(
+        f,
+        "usage: georace stress compare A.jsonl B.jsonl [--out DIR] [OPTIONS]\n"
+        "\n"
+        "Puts two stress results side by side: typically the C emulation against the\n"
+        "real Go runtime under the same settings, e.g.\n"
+        "  georace stress --variant gomap --profile flood-burst --rate 0 \\\n"
+        "      --miss-cost 100us --cache-clear 250ms --backend bsearch --trials 20 --out A.jsonl\n"
+        "  georace stress --subject go-map --profile flood-burst --trials 20 --out B.jsonl\n"
+        "  georace stress compare A.jsonl B.jsonl --out cmp\n"
+        "or a ThreadSanitizer build against 'go -race' (--go-race): the time to the first\n"
+        "report is the trial's time to failure then.\n"
+        "\n"
+        "Each file holds the trials of one variant (its 'stress --out' file). For each\n"
+        "side: the settings of its job line (profile, rate, miss cost, clear interval;\n"
+        "a difference is noted), threads or GOMAXPROCS and the 1-minute load average\n"
+        "the trials recorded, trials, failures, the Kaplan-Meier median time to failure\n"
+        "(survivors censored) and the split between the failure messages, Go's\n"
+        "'concurrent map writes' and 'concurrent map read and map write' first. Between\n"
+        "them: the ratio of the medians A/B with a percentile-bootstrap confidence\n"
+        "interval (trials of each side resampled with replacement).\n"
+        "\n"
+        "  -o, --out DIR      write DIR/compare.json, DIR/data/survival-{a,b}.dat,\n"
+        "                     DIR/compare.gp and the chart DIR/compare.svg and .png\n"
+        "                     (both survival curves on one plot, drawn by gnuplot)\n"
+        "  --resamples N      bootstrap resamples (default 2000, 100..100000)\n"
+        "  --level P          confidence level in percent (default 95, 50..99)\n"
+        "  --seed S           bootstrap seed (default 1): the same inputs and seed give\n"
+        "                     the same interval\n"
+        "  --gnuplot PROG     gnuplot program (default: gnuplot in PATH)\n"
+        "  --json             print the comparison as JSON instead of the table\n"
+        "\n"
+        "exit status: 0 ok (also when gnuplot is missing: the chart is skipped with a\n"
+        "notice), 1 gnuplot failed, 64 usage, 65 malformed input or a file without\n"
+        "trials or with several variants, 66 missing input or unwritable DIR.\n");
 }
 
 struct compare_opts {
@@ -59,14 +60,11 @@ struct compare_opts {
 static int
 compare_parse(int argc, char **argv, struct compare_opts *o)
 {
-    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
-                                         {"resamples", required_argument, 0, 'r'},
-                                         {"level", required_argument, 0, 'l'},
-                                         {"seed", required_argument, 0, 's'},
-                                         {"gnuplot", required_argument, 0, 'g'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'},     {"resamples", required_argument, 0, 'r'},
+        {"level", required_argument, 0, 'l'},   {"seed", required_argument, 0, 's'},
+        {"gnuplot", required_argument, 0, 'g'}, {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     const char *cmd = "stress compare";
     int ch;
     optind = 1;

@@ -73,7 +73,8 @@ gr_compare_runtime(gr_compare_side *s, json_t *o)
     }
     int g = (int)gr_jsonl_num(o, "gomaxprocs", -1);
     if (g > 0) {
-        s->gomaxprocs_min = s->gomaxprocs_min < 0 ? g : (g < s->gomaxprocs_min ? g : s->gomaxprocs_min);
+        s->gomaxprocs_min =
+            s->gomaxprocs_min < 0 ? g : (g < s->gomaxprocs_min ? g : s->gomaxprocs_min);
         s->gomaxprocs_max = g > s->gomaxprocs_max ? g : s->gomaxprocs_max;
     }
     int t = (int)gr_jsonl_num(o, "threads", -1);
@@ -433,9 +434,9 @@ gr_compare_script(const gr_compare *c, const char *dir)
                     "title 'A: %s (%s), median %s', \\\n"
                     "     'data/survival-b.dat' using ($1 > %g ? $1 : %g):2 with steps lw 2 "
                     "title 'B: %s (%s), median %s'\n",
-                    c->side[0].variant, c->side[1].variant, c->side[0].profile, r, floor_s,
-                    floor_s, c->side[0].variant, c->side[0].via, ma, floor_s, floor_s,
-                    c->side[1].variant, c->side[1].via, mb);
+                    c->side[0].variant, c->side[1].variant, c->side[0].profile, r, floor_s, floor_s,
+                    c->side[0].variant, c->side[0].via, ma, floor_s, floor_s, c->side[1].variant,
+                    c->side[1].via, mb);
     }
     return fclose(g) ? -1 : 0;
 }

@@ -9,8 +9,8 @@
 #include "georace/gnuplot.h"
 
 int
-gr_gnuplot_run(const char *dir, const char *prog, const char *script, const char *log,
-               char *err, size_t errcap)
+gr_gnuplot_run(const char *dir, const char *prog, const char *script, const char *log, char *err,
+               size_t errcap)
 {
     pid_t pid = fork();
     if (pid < 0) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "georace/gosubject.h"
 #include "georace/repro.h"
 #include "georace/traffic.h"
 
@@ -48,6 +49,7 @@ gr_repro_default_tsan_binary(void)
 
 struct gr_repro_tally {
     unsigned trials, failed, fatal_go, races, errors;
+    unsigned map_writes, map_read_write; /* the two messages of fatal_go */
     uint64_t requests, mismatches, backend_errors;
     double exposure_s;
     double ttf[64];
@@ -86,8 +88,13 @@ gr_repro_account(struct gr_repro_tally *t, const gr_trial_result *r)
     if (!gr_trial_failed(r))
         return;
     t->failed++;
-    if (r->outcome == GR_TRIAL_FATAL && strstr(r->message, "fatal error: concurrent map"))
+    if (r->outcome == GR_TRIAL_FATAL && strstr(r->message, "fatal error: concurrent map")) {
         t->fatal_go++;
+        if (strstr(r->message, "map writes"))
+            t->map_writes++;
+        else if (strstr(r->message, "map read and map write"))
+            t->map_read_write++;
+    }
     if (r->outcome == GR_TRIAL_RACE)
         t->races++;
     if (t->n_ttf < 64)
@@ -380,6 +387,119 @@ gr_repro_fixed_tsan_row(struct gr_repro_ctx *c, const char *bin, const char *var
     gr_repro_row_done(c, r);
 }
 
+/* The Go peer under the accelerated scenario: same profile, flat out, the
+ * same miss cost and clear ticker, ranges binary-searched so the miss cost
+ * alone prices a miss (threads do not apply: a goroutine per request). */
+static void
+gr_repro_go_base(gr_sim_config *s, const char *subject, uint64_t seed, double seconds)
+{
+    gr_repro_base(s, subject, seed, seconds);
+    s->backend = GR_GEODB_SCAN_BSEARCH;
+}
+
+static bool
+gr_repro_go_skip(struct gr_repro_ctx *c, gr_repro_row *r, const char *peer, bool race)
+{
+    if (peer)
+        return false;
+    snprintf(r->result, sizeof r->result, "skipped: no Go peer%s in this build",
+             race ? " -race build" : "");
+    snprintf(r->figures, sizeof r->figures,
+             "georace-gopeer%s is built when a Go toolchain (1.19+, Debian golang-go) is "
+             "found at configure time; or set %s",
+             race ? "-race" : "", race ? "GEORACE_GOPEER_RACE" : "GEORACE_GOPEER");
+    r->verdict = GR_REPRO_SKIP;
+    gr_repro_row_done(c, r);
+    return true;
+}
+
+static void
+gr_repro_row_go_map(struct gr_repro_ctx *c)
+{
+    gr_repro_row *r = gr_repro_row_new(c, "6. the real Go map dies", "go-map", "go");
+    const char *peer = gr_gosubject_default_peer(false);
+    if (gr_repro_go_skip(c, r, peer, false))
+        return;
+    gr_gosubject_config gc = {peer, false};
+    gr_gosubject_use(&gc);
+    gr_repro_opts go = *c->o;
+    go.workload = gr_gosubject_run;
+    gr_sim_config s;
+    /* A dying trial ends at its death, so a long limit costs little; Go's
+     * times have a long tail (most die in well under a second, a few take
+     * seconds), so a survivor of the limit is censored, not a failure of
+     * the row: it holds when most trials died of Go's fatal error (the
+     * median is reached) and none ended any other way. */
+    double limit = c->o->seconds * 5;
+    gr_repro_go_base(&s, "go-map", 1, limit);
+    struct gr_repro_tally t;
+    gr_repro_fork_trials(&go, &s, c->o->trials, &t);
+    unsigned survived = t.trials - t.failed - t.errors;
+    snprintf(r->result, sizeof r->result, "%u/%u trials died with Go's own fatal error", t.fatal_go,
+             t.trials);
+    double median = -1;
+    if (2 * t.fatal_go > t.trials && t.n_ttf == t.fatal_go) {
+        /* survivors outlast every death: the median over all trials is the
+         * (trials/2)-th smallest death time, as Kaplan-Meier gives it */
+        qsort(t.ttf, t.n_ttf, sizeof *t.ttf, gr_repro_cmp);
+        median = t.ttf[(t.trials + 1) / 2 - 1];
+    }
+    snprintf(r->figures, sizeof r->figures,
+             "ttf median %.3f s; map writes %u, map read and map write %u; %u survived %.0f s",
+             median, t.map_writes, t.map_read_write, survived, limit);
+    if (t.errors)
+        snprintf(r->figures, sizeof r->figures, "error: %s", t.error);
+    r->verdict = t.trials >= 10 && median >= 0 && t.failed == t.fatal_go && !t.errors
+                     ? GR_REPRO_PASS
+                     : GR_REPRO_FAIL;
+    gr_repro_row_done(c, r);
+}
+
+/* Up to three runs: the runtime's own crash of the fix (e.g. "sync: unlock
+ * of unlocked mutex") can come before the detector's first report. */
+static void
+gr_repro_row_go_race(struct gr_repro_ctx *c)
+{
+    gr_repro_row *r =
+        gr_repro_row_new(c, "7. go -race reports the shipped fix", "go-syncmap-reset", "go-race");
+    const char *peer = gr_gosubject_default_peer(true);
+    if (gr_repro_go_skip(c, r, peer, true))
+        return;
+    gr_gosubject_config gc = {peer, true};
+    gr_gosubject_use(&gc);
+    gr_repro_opts go = *c->o;
+    go.workload = gr_gosubject_run;
+    struct gr_repro_tally t;
+    unsigned runs = 0;
+    char earlier[256] = "";
+    do {
+        gr_sim_config s;
+        gr_repro_go_base(&s, "go-syncmap-reset", 1 + runs, c->o->seconds * 3);
+        gr_repro_fork_trials(&go, &s, 1, &t);
+        if (!t.races && t.n_messages && !earlier[0])
+            snprintf(earlier, sizeof earlier, "%s", t.messages[0]);
+    } while (++runs < 3 && !t.races && !t.errors);
+    if (t.races) {
+        snprintf(r->result, sizeof r->result, "Go's race detector reported (run %u of %u)", runs,
+                 runs);
+        snprintf(r->figures, sizeof r->figures, "first report %.3f s after start", t.ttf[0]);
+        if (earlier[0]) {
+            size_t len = strlen(r->figures);
+            snprintf(r->figures + len, sizeof r->figures - len, "; an earlier run ended \"%.120s\"",
+                     earlier);
+        }
+        r->verdict = GR_REPRO_PASS;
+    } else {
+        snprintf(r->result, sizeof r->result, "no race report in %u runs", runs);
+        if (t.errors)
+            snprintf(r->figures, sizeof r->figures, "error: %s", t.error);
+        else
+            gr_repro_messages(r->figures, sizeof r->figures, &t);
+        r->verdict = GR_REPRO_FAIL;
+    }
+    gr_repro_row_done(c, r);
+}
+
 size_t
 gr_repro_run(const gr_repro_opts *o, gr_repro_row *rows, bool *all_ok)
 {
@@ -398,6 +518,8 @@ gr_repro_run(const gr_repro_opts *o, gr_repro_row *rows, bool *all_ok)
         gr_repro_fixed_tsan_row(&c, bin, gr_repro_fixed[i]);
     gr_repro_fixed_row(&c, "5. FASTLOCATION never crashes", "none",
                        "mmdb lookup, no cache (the workaround); ", 2, true);
+    gr_repro_row_go_map(&c);
+    gr_repro_row_go_race(&c);
     gr_addrpool_free(gr_repro_pool);
     gr_repro_pool = NULL;
     *all_ok = c.ok;

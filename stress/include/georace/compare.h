@@ -36,7 +36,7 @@ typedef struct gr_compare_side {
     char variant[64], via[32], profile[64];
     bool have_job; /* the settings below come from a job line */
     double rate, miss_cost_ns, clear_s;
-    int threads;                    /* the job's worker threads (C); -1 unknown */
+    int threads;                        /* the job's worker threads (C); -1 unknown */
     int gomaxprocs_min, gomaxprocs_max; /* Go trials; -1 unknown */
     size_t trials, failures, survived;
     size_t load_n;

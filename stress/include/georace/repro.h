@@ -13,6 +13,12 @@
  *   4. syncmap, mutex, rwlock, sharded: no failure, no mismatch (also under
  *      ThreadSanitizer)
  *   5. Zoraxy's workaround (FASTLOCATION: mmdb lookup, no cache) never crashes
+ *   6. the real Go map (the Go peer, gosubject.h) dies of the runtime's own
+ *      fatal error under the same scenario (ranges binary-searched, so the
+ *      miss cost prices a miss): most trials die (median reached), none any
+ *      other way; Go's times have a long tail, a survivor is censored
+ *   7. the Go peer's -race build reports the shipped fix (sync.Map reset)
+ * Go rows are skipped, with a notice, when the build has no Go peer.
  * TSan rows run a separately built binary as a child process and are
  * skipped, with the command to build it, when there is none.
  */
