@@ -100,6 +100,25 @@ gr_campaign_record_host(const gr_campaign *c, json_t *o, double load_at_start)
         json_object_set_new(o, "threads", json_integer((json_int_t)c->sim.threads));
 }
 
+/* The sanitizer this binary was built with: a ThreadSanitizer campaign's
+ * times are times to the first report, not to Go's fatal error. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GR_CAMPAIGN_BUILD "tsan"
+#elif __has_feature(address_sanitizer)
+#define GR_CAMPAIGN_BUILD "asan"
+#endif
+#endif
+#ifndef GR_CAMPAIGN_BUILD
+#if defined(__SANITIZE_THREAD__)
+#define GR_CAMPAIGN_BUILD "tsan"
+#elif defined(__SANITIZE_ADDRESS__)
+#define GR_CAMPAIGN_BUILD "asan"
+#else
+#define GR_CAMPAIGN_BUILD "default"
+#endif
+#endif
+
 json_t *
 gr_campaign_job_json(const gr_campaign *c)
 {
@@ -120,6 +139,7 @@ gr_campaign_job_json(const gr_campaign *c)
     json_object_set_new(o, "rate", json_real(c->sim.rate));
     if (c->subject)
         json_object_set_new(o, "subject", json_string(c->subject));
+    json_object_set_new(o, "build", json_string(GR_CAMPAIGN_BUILD));
     time_t now = time(NULL);
     struct tm tm;
     char when[32];

@@ -37,6 +37,7 @@ gr_compare_job(gr_compare_side *s, json_t *o)
     s->miss_cost_ns = gr_jsonl_num(o, "miss_cost_ns", -1);
     s->clear_s = gr_jsonl_num(o, "cache_clear_s", -1);
     s->threads = gr_jsonl_str(o, "subject", NULL) ? -1 : (int)gr_jsonl_num(o, "threads", -1);
+    snprintf(s->build, sizeof s->build, "%s", gr_jsonl_str(o, "build", ""));
 }
 
 static size_t
@@ -265,13 +266,23 @@ gr_compare_fmt_pct(char *buf, size_t cap, size_t n, size_t of)
         snprintf(buf, cap, "%zu", n);
 }
 
+/* "gomap (sim)", "gomap (sim, tsan build)", "go-map (go-race)" */
+static void
+gr_compare_label(char *buf, size_t cap, const gr_compare_side *s)
+{
+    if (s->build[0] && strcmp(s->build, "default"))
+        snprintf(buf, cap, "%s (%s, %s build)", s->variant, s->via, s->build);
+    else
+        snprintf(buf, cap, "%s (%s)", s->variant, s->via);
+}
+
 void
 gr_compare_print(FILE *f, const gr_compare *c)
 {
     const gr_compare_side *a = &c->side[0], *b = &c->side[1];
-    char x[64], y[64];
-    fprintf(f, "\nstress compare: A = %s (%s), B = %s (%s)\n\n", a->variant, a->via, b->variant,
-            b->via);
+    char x[160], y[160];
+    gr_compare_label(x, sizeof x, a), gr_compare_label(y, sizeof y, b);
+    fprintf(f, "\nstress compare: A = %s, B = %s\n\n", x, y);
     fprintf(f, "  %-48s %-22s %s\n", "", "A", "B");
     fprintf(f, "  %-48s %-22s %s\n", "variant", a->variant, b->variant);
     fprintf(f, "  %-48s %-22s %s\n", "profile", a->profile, b->profile);
@@ -335,6 +346,7 @@ gr_compare_side_json(const gr_compare *c, int i)
         json_object_set_new(o, "miss_cost_ns", json_real(s->miss_cost_ns));
         json_object_set_new(o, "cache_clear_s", json_real(s->clear_s));
     }
+    json_object_set_new(o, "build", s->build[0] ? json_string(s->build) : json_null());
     json_object_set_new(o, "threads", s->threads > 0 ? json_integer(s->threads) : json_null());
     json_object_set_new(o, "gomaxprocs",
                         s->gomaxprocs_min > 0 ? json_integer(s->gomaxprocs_min) : json_null());
@@ -411,7 +423,9 @@ gr_compare_script(const gr_compare *c, const char *dir)
     FILE *g = gr_compare_open(dir, "compare.gp");
     if (!g)
         return -1;
-    char ma[32], mb[32], r[32];
+    char ma[32], mb[32], r[32], la[160], lb[160];
+    gr_compare_label(la, sizeof la, &c->side[0]);
+    gr_compare_label(lb, sizeof lb, &c->side[1]);
     gr_compare_fmt_s(ma, sizeof ma, c->side[0].median_s);
     gr_compare_fmt_s(mb, sizeof mb, c->side[1].median_s);
     gr_compare_fmt_ratio(r, sizeof r, c->ratio.ratio);
@@ -431,12 +445,11 @@ gr_compare_script(const gr_compare *c, const char *dir)
                     "set yrange [0:1.05]\nset grid\nset key top right\n"
                     "set arrow from graph 0, first 0.5 to graph 1, first 0.5 nohead dt 3\n"
                     "plot 'data/survival-a.dat' using ($1 > %g ? $1 : %g):2 with steps lw 2 "
-                    "title 'A: %s (%s), median %s', \\\n"
+                    "title 'A: %s, median %s', \\\n"
                     "     'data/survival-b.dat' using ($1 > %g ? $1 : %g):2 with steps lw 2 "
-                    "title 'B: %s (%s), median %s'\n",
+                    "title 'B: %s, median %s'\n",
                     c->side[0].variant, c->side[1].variant, c->side[0].profile, r, floor_s, floor_s,
-                    c->side[0].variant, c->side[0].via, ma, floor_s, floor_s, c->side[1].variant,
-                    c->side[1].via, mb);
+                    la, ma, floor_s, floor_s, lb, mb);
     }
     return fclose(g) ? -1 : 0;
 }

@@ -34,7 +34,8 @@ typedef struct gr_compare_message {
 typedef struct gr_compare_side {
     char path[512];
     char variant[64], via[32], profile[64];
-    bool have_job; /* the settings below come from a job line */
+    char build[16]; /* "tsan", "asan", "default" from the job line; "" unknown */
+    bool have_job;  /* the settings below come from a job line */
     double rate, miss_cost_ns, clear_s;
     int threads;                        /* the job's worker threads (C); -1 unknown */
     int gomaxprocs_min, gomaxprocs_max; /* Go trials; -1 unknown */
