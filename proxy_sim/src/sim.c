@@ -625,6 +625,12 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
     }
 
     uint64_t start = gr_clock_now_ns();
+    if (cfg->progress && cfg->progress_interval_ns && cfg->progress_start) {
+        gr_sim_progress p0;
+        memset(&p0, 0, sizeof p0);
+        p0.rss_kb = gr_sim_rss_kb();
+        cfg->progress(&p0, cfg->progress_ctx);
+    }
     unsigned started = 0;
     for (; started < s.nworkers; started++) {
         s.workers[started]->start_ns = start;

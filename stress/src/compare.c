@@ -122,6 +122,9 @@ gr_compare_trial(struct gr_compare_loader *ld, json_t *o)
         s->survived++;
     }
     gr_compare_runtime(s, o);
+    json_t *m = json_object_get(o, "startup_measured");
+    if (json_is_false(m))
+        s->startup_unmeasured++;
     return 0;
 }
 
@@ -299,6 +302,8 @@ gr_compare_print(FILE *f, const gr_compare *c)
     fprintf(f, "  %-48s %-22zu %zu\n", "trials", a->trials, b->trials);
     fprintf(f, "  %-48s %-22zu %zu\n", "failed", a->failures, b->failures);
     fprintf(f, "  %-48s %-22zu %zu\n", "survived (censored)", a->survived, b->survived);
+    fprintf(f, "  %-48s %-22zu %zu\n", "start-up estimated, not measured", a->startup_unmeasured,
+            b->startup_unmeasured);
     gr_compare_fmt_s(x, sizeof x, a->median_s), gr_compare_fmt_s(y, sizeof y, b->median_s);
     fprintf(f, "  %-48s %-22s %s\n", "median time to failure (Kaplan-Meier)", x, y);
     for (size_t i = 0; i < c->n_msg; i++) {
@@ -319,6 +324,13 @@ gr_compare_print(FILE *f, const gr_compare *c)
     fprintf(f, ")\n");
     if (!c->settings_match)
         fprintf(f, "  note: the settings differ: %s\n", c->settings_diff);
+    for (int i = 0; i < 2; i++)
+        if (c->side[i].startup_unmeasured * 2 > c->side[i].trials)
+            fprintf(f,
+                    "  note: %c: most trials ended before their first progress sample, so the\n"
+                    "  child's start-up was estimated from an earlier trial or not subtracted at\n"
+                    "  all; run its stress with a shorter --sample-interval (e.g. 10ms)\n",
+                    'A' + i);
 }
 
 static json_t *
@@ -346,6 +358,7 @@ gr_compare_side_json(const gr_compare *c, int i)
         json_object_set_new(o, "miss_cost_ns", json_real(s->miss_cost_ns));
         json_object_set_new(o, "cache_clear_s", json_real(s->clear_s));
     }
+    json_object_set_new(o, "startup_unmeasured", json_integer((json_int_t)s->startup_unmeasured));
     json_object_set_new(o, "build", s->build[0] ? json_string(s->build) : json_null());
     json_object_set_new(o, "threads", s->threads > 0 ? json_integer(s->threads) : json_null());
     json_object_set_new(o, "gomaxprocs",

@@ -212,6 +212,8 @@ gr_trial_on_record(struct gr_trial_watch *w, const struct gr_trial_rec *rec)
         if (!w->have_offset || off < w->start_offset)
             w->start_offset = off < 0 ? 0 : off;
         w->have_offset = true;
+        if (p->elapsed_ns == 0 && r->samples == 0)
+            break; /* the workload's start mark: start-up measured, not a sample */
         r->samples++;
         if (!r->have_final) {
             r->sim.requests = p->requests;
@@ -364,6 +366,7 @@ gr_trial_child_fork(const gr_trial_spec *spec, int progress_fd)
     cfg.progress = gr_trial_child_progress;
     cfg.progress_ctx = &ctx;
     cfg.progress_interval_ns = spec->sample_interval_ns ? spec->sample_interval_ns : 100000000;
+    cfg.progress_start = true;
     struct gr_trial_rec rec;
     memset(&rec, 0, sizeof rec);
     char err[sizeof rec.u.error] = "";

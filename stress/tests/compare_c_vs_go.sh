@@ -15,7 +15,8 @@ trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*"; cat "$out/table" 2>/dev/null; exit 1; }
 n=4
 "$georace" stress --variant gomap --profile flood-burst --threads 4 --rate 0 --miss-cost 100us \
-  --cache-clear 250ms --backend bsearch --trials $n --trial-duration 8s --out "$out/c.jsonl" \
+  --cache-clear 250ms --backend bsearch --trials $n --trial-duration 8s --sample-interval 10ms \
+  --out "$out/c.jsonl" \
   >/dev/null 2>&1 || fail "C stress exited $?"
 "$georace" stress --subject go-map --profile flood-burst --trials $n --trial-duration 8s \
   --out "$out/go.jsonl" >/dev/null 2>&1 || fail "Go stress exited $?"
@@ -23,7 +24,8 @@ n=4
   >"$out/table" 2>"$out/err" || fail "compare exited $? ($(cat "$out/err"))"
 for s in 'A = gomap (sim), B = go-map (go)' 'median time to failure (Kaplan-Meier)' \
   'fatal error: concurrent map writes' 'fatal error: concurrent map read and map write' \
-  'threads / GOMAXPROCS' '4 threads' 'GOMAXPROCS ' 'load average, 1 min' 'median ratio A/B'; do
+  'threads / GOMAXPROCS' '4 threads' 'GOMAXPROCS ' 'load average, 1 min' 'median ratio A/B' \
+  'start-up estimated, not measured'; do
   grep -qF "$s" "$out/table" || fail "the table lacks '$s'"
 done
 grep -q 'note: the settings differ' "$out/table" && fail "same settings reported as different"
@@ -41,6 +43,7 @@ for side, path in (("a", "/c.jsonl"), ("b", "/go.jsonl")):
     assert s["trials"] == n == len(ts), (side, s["trials"])
     failed = [t for t in ts if t["failed"]]
     assert s["failed"] == len(failed) and s["survived"] == n - len(failed), side
+    assert s["startup_unmeasured"] == sum(1 for t in ts if t["startup_measured"] is False), side
     assert sum(s["messages"].values()) + s["other_messages"] == len(failed), side
     for t in ts:
         assert isinstance(t["loadavg1"], float) and t["numcpu"] >= 1, t

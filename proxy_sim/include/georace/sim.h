@@ -68,7 +68,11 @@ typedef struct gr_sim_config {
     gr_sim_progress_fn progress;
     void *progress_ctx;
     uint64_t progress_interval_ns; /* 0: no callbacks */
-    unsigned print_mismatches;     /* print the first N mismatches to stderr (default 5) */
+    /* With progress: one extra record with elapsed_ns 0 just before the
+     * workers start, so a caller in another process can tell its start-up
+     * (database, traffic, cache) from the run. */
+    bool progress_start;
+    unsigned print_mismatches; /* print the first N mismatches to stderr (default 5) */
     /* Optional: replace the cache by a wrapper around it (e.g. a recorder,
      * explore/history.h) before any thread uses it; destroying the wrapper
      * must destroy the cache. 0 or a nonzero error. */

@@ -40,6 +40,7 @@ typedef struct gr_compare_side {
     int threads;                        /* the job's worker threads (C); -1 unknown */
     int gomaxprocs_min, gomaxprocs_max; /* Go trials; -1 unknown */
     size_t trials, failures, survived;
+    size_t startup_unmeasured; /* trials whose child start-up was estimated, not measured */
     size_t load_n;
     double load_mean, load_min, load_max; /* 1-minute load at trial start */
     double median_s;                      /* KM; -1 not reached */
