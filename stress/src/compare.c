@@ -329,7 +329,7 @@ gr_compare_print(FILE *f, const gr_compare *c)
             fprintf(f,
                     "  note: %c: most trials ended before their first progress sample, so the\n"
                     "  child's start-up was estimated from an earlier trial or not subtracted at\n"
-                    "  all; run its stress with a shorter --sample-interval (e.g. 10ms)\n",
+                    "  all: its times may include start-up\n",
                     'A' + i);
 }
 
