@@ -397,11 +397,19 @@ gr_repro_go_base(gr_sim_config *s, const char *subject, uint64_t seed, double se
     s->backend = GR_GEODB_SCAN_BSEARCH;
 }
 
+/* Sets the peer (or its -race build) up for the row's trials in *go; true.
+ * Without one, the row is a SKIP with a notice; false. */
 static bool
-gr_repro_go_skip(struct gr_repro_ctx *c, gr_repro_row *r, const char *peer, bool race)
+gr_repro_go_prepare(struct gr_repro_ctx *c, gr_repro_row *r, bool race, gr_repro_opts *go)
 {
-    if (peer)
-        return false;
+    const char *peer = gr_gosubject_default_peer(race);
+    if (peer) {
+        gr_gosubject_config gc = {peer, race};
+        gr_gosubject_use(&gc);
+        *go = *c->o;
+        go->workload = gr_gosubject_run;
+        return true;
+    }
     snprintf(r->result, sizeof r->result, "skipped: no Go peer%s in this build",
              race ? " -race build" : "");
     snprintf(r->figures, sizeof r->figures,
@@ -410,20 +418,16 @@ gr_repro_go_skip(struct gr_repro_ctx *c, gr_repro_row *r, const char *peer, bool
              race ? "-race" : "", race ? "GEORACE_GOPEER_RACE" : "GEORACE_GOPEER");
     r->verdict = GR_REPRO_SKIP;
     gr_repro_row_done(c, r);
-    return true;
+    return false;
 }
 
 static void
 gr_repro_row_go_map(struct gr_repro_ctx *c)
 {
     gr_repro_row *r = gr_repro_row_new(c, "6. the real Go map dies", "go-map", "go");
-    const char *peer = gr_gosubject_default_peer(false);
-    if (gr_repro_go_skip(c, r, peer, false))
+    gr_repro_opts go;
+    if (!gr_repro_go_prepare(c, r, false, &go))
         return;
-    gr_gosubject_config gc = {peer, false};
-    gr_gosubject_use(&gc);
-    gr_repro_opts go = *c->o;
-    go.workload = gr_gosubject_run;
     gr_sim_config s;
     /* A dying trial ends at its death, so a long limit costs little; Go's
      * times have a long tail (most die in well under a second, a few take
@@ -462,13 +466,9 @@ gr_repro_row_go_race(struct gr_repro_ctx *c)
 {
     gr_repro_row *r =
         gr_repro_row_new(c, "7. go -race reports the shipped fix", "go-syncmap-reset", "go-race");
-    const char *peer = gr_gosubject_default_peer(true);
-    if (gr_repro_go_skip(c, r, peer, true))
+    gr_repro_opts go;
+    if (!gr_repro_go_prepare(c, r, true, &go))
         return;
-    gr_gosubject_config gc = {peer, true};
-    gr_gosubject_use(&gc);
-    gr_repro_opts go = *c->o;
-    go.workload = gr_gosubject_run;
     struct gr_repro_tally t;
     unsigned runs = 0;
     char earlier[256] = "";
