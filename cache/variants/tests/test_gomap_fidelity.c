@@ -34,22 +34,7 @@
 #include "georace/ip.h"
 #include "gomap.h"
 #include "gr_test.h"
-
-/* Bound on a wait for another thread, long enough for a loaded machine
- * under a sanitizer; nothing is asserted about how long it took. */
-#define WAIT_BOUND_NS (60ull * 1000000000ull)
-
-static bool
-wait_for_flag(atomic_bool *flag)
-{
-    uint64_t until = gr_clock_now_ns() + WAIT_BOUND_NS;
-    while (!atomic_load_explicit(flag, memory_order_acquire)) {
-        if (gr_clock_now_ns() > until)
-            return false;
-        sched_yield();
-    }
-    return true;
-}
+#include "test_wait.h"
 
 static void
 key_of(unsigned i, gr_ip *ip)

@@ -39,30 +39,12 @@
 #include "georace/clock.h"
 #include "gomap.h"
 #include "gr_test.h"
+#include "test_wait.h"
 #include "hashmap.h"
 #include "syncmap.h"
 #include "syncmap_naive.h"
 
 #define NKEYS 3000
-
-/* How long a thread waits for another to reach a point before the test
- * gives up and fails: long enough for a late thread on a loaded machine
- * under a sanitizer; nothing is asserted about how long it really took. */
-#define WAIT_BOUND_NS (60ull * 1000000000ull)
-
-/* Waits, yielding the CPU, until *flag is set or WAIT_BOUND_NS have passed;
- * whether it was set. The acquire load pairs with the setter's release. */
-static bool
-wait_for_flag(atomic_bool *flag)
-{
-    uint64_t until = gr_clock_now_ns() + WAIT_BOUND_NS;
-    while (!atomic_load_explicit(flag, memory_order_acquire)) {
-        if (gr_clock_now_ns() > until)
-            return false;
-        sched_yield();
-    }
-    return true;
-}
 
 static uint64_t
 rnd(uint64_t *s)
