@@ -20,7 +20,7 @@
 # Environment: ROUNDS (3), GEORACE (binary, default build/default/cli/georace), MMDB
 # (default: the generated default database in build/default), WORKERS (2),
 # CONNECTIONS (64), DURATION (10s), RATE (empty: closed loop), PROFILE
-# (zoraxy-home), VARIANT (syncmap), BLOCK (CN,RU), LOAD_THREADS (number of
+# (zoraxy-home), VARIANT (sharded, the proxy's default), BLOCK (CN,RU), LOAD_THREADS (number of
 # CPUs), WRK (wrk binary, default from PATH; WRK=none skips the wrk pass),
 # CSV (the database as CSV for xff.lua, default: next to the default MMDB).
 # Exit status: 0 both clean, 1 mismatches or errors, 2 setup failed.
@@ -36,7 +36,7 @@ DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-3}
 RATE=${RATE:-}
 PROFILE=${PROFILE:-zoraxy-home}
-VARIANT=${VARIANT:-syncmap}
+VARIANT=${VARIANT:-sharded}
 BLOCK=${BLOCK:-CN,RU}
 LOAD_THREADS=${LOAD_THREADS:-$(nproc 2>/dev/null || echo 2)}
 WRK=${WRK:-$(command -v wrk || echo none)}

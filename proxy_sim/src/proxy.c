@@ -40,7 +40,7 @@ gr_proxy_config_default(gr_proxy_config *cfg)
     cfg->listen = "127.0.0.1:8080";
     cfg->upstream = "127.0.0.1:8081";
     cfg->workers = 2;
-    cfg->variant = "syncmap";
+    cfg->variant = "sharded"; /* bounded tail: see --help */
     gr_cache_config_default(&cfg->cache);
     cfg->cache_clear_ns = 15ull * 60 * 1000000000u;
     cfg->max_header_size = 16384;
