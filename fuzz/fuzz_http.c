@@ -18,9 +18,14 @@
  * answers each with a fixed 200 that names the request it answers
  * (X-Fz-Upstream: its index).
  *
- * Input: byte 0 picks the trust policy (0 trusted list holding "::/128",
- * 1 trust all as Zoraxy, 2 empty list: nobody trusted); the rest is the
- * client's byte stream (one or more pipelined requests).
+ * Input: byte 0 picks the trust policy (byte 0 mod 3: 0 trusted list
+ * holding "::/128", 1 trust all as Zoraxy, 2 empty list: nobody trusted)
+ * and whether request bodies stream ((byte 0 / 3) mod 2: from 32 bytes on
+ * instead of the proxy's 64 KiB, with the stream written in two parts cut
+ * at (byte 0 / 6) mod 8 eighths, so that a body the first part leaves
+ * unfinished is decided on its head and goes upstream as it arrives,
+ * re-chunked when the client's was chunked); the rest is the client's byte
+ * stream (one or more pipelined requests).
  * Oracles: no crash, leak or hang (the proxy must close the connection
  * within 20 s of the client's last byte); every answer starts with an
  * "HTTP/1.1 <code> " status line and carries X-Geo-Country (the proxy
@@ -54,6 +59,9 @@
 
 #define FZ_HTTP_MAX_INPUT 65536
 #define FZ_HTTP_MAX_RESPONSE (1u << 20)
+/* Bodies stream from this many bytes on when the input asks (the proxy's
+ * own threshold, GR_PROXY_STREAM_HIGH, is beyond most inputs). */
+#define FZ_HTTP_STREAM_HIGH 32
 
 static const char fz_http_csv[] = "1.0.0.0,1.0.0.255,AU\n"
                                   "5.0.0.0,5.255.255.255,CN\n"
@@ -80,6 +88,7 @@ static struct {
     /* what the upstream received during the current input, in order */
     struct fz_http_captured *cap;
     size_t n_cap, cap_cap;
+    size_t n_cut; /* requests left unfinished on an upstream connection */
 } fz_http;
 
 /* ---- the capturing upstream ----------------------------------------------------------- */
@@ -90,7 +99,8 @@ struct fz_http_upconn {
     http_parser hp;
     char *buf; /* received bytes not yet cut into a request */
     size_t len, cap;
-    bool head; /* the request being read is a HEAD */
+    size_t fed; /* of them, already given to the parser (a request in pieces) */
+    bool head;  /* the request being read is a HEAD */
 };
 
 struct fz_http_upwrite {
@@ -187,7 +197,10 @@ fz_http_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     struct fz_http_upconn *u = s->data;
     (void)buf;
     if (nread < 0) {
-        FZ_CHECK(u->len == 0,
+        /* a streamed request is cut off when its client goes or is refused
+         * mid-body (at most one per input: one client connection) */
+        bool streamed = fz_http.worker.stream_high < GR_PROXY_STREAM_HIGH;
+        FZ_CHECK(u->len == 0 || (streamed && fz_http.n_cut++ == 0),
                  "the proxy left %zu bytes of a request on an upstream connection: "
                  "\"%.*s\"",
                  u->len, (int)(u->len < 200 ? u->len : 200), u->buf);
@@ -195,7 +208,7 @@ fz_http_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     u->len += (size_t)nread;
-    size_t off = 0;
+    size_t off = u->fed;
     while (off < u->len) {
         size_t start = off;
         off += http_parser_execute(&u->hp, &fz_http_up_settings, u->buf + off, u->len - off);
@@ -205,12 +218,15 @@ fz_http_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                  "(%s): \"%.*s\"",
                  http_errno_name(e), (int)(u->len - start < 200 ? u->len - start : 200),
                  u->buf + start);
-        if (e != HPE_PAUSED)
+        if (e != HPE_PAUSED) {
+            u->fed = u->len;
             return; /* the rest of this request is still to come */
+        }
         fz_http_up_capture(u->buf, off);
         fz_http_up_answer(u, fz_http.n_cap - 1);
         memmove(u->buf, u->buf + off, u->len - off);
         u->len -= off;
+        u->fed = 0;
         off = 0;
         http_parser_pause(&u->hp, 0);
     }
@@ -267,6 +283,7 @@ fz_http_upstream_forget(void)
     for (size_t i = 0; i < fz_http.n_cap; i++)
         free(fz_http.cap[i].p);
     fz_http.n_cap = 0;
+    fz_http.n_cut = 0;
 }
 
 static void
@@ -340,6 +357,32 @@ fz_http_drain(struct fz_http_client *c)
     }
 }
 
+static void
+fz_http_write_all(int fd, const uint8_t *p, size_t len)
+{
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        FZ_CHECK(w > 0, "write: %s", strerror(errno));
+        p += w;
+        len -= (size_t)w;
+    }
+}
+
+/* Let the worker read and act on what the client wrote so far: loop turns
+ * until one brings no event (what the proxy answered stays in the socket
+ * for fz_http_exchange). */
+static void
+fz_http_settle(void)
+{
+    for (int i = 0; i < 64 && uv_run(&fz_http.worker.loop, UV_RUN_NOWAIT); i++) {
+        struct pollfd pf = {.fd = uv_backend_fd(&fz_http.worker.loop), .events = POLLIN};
+        if (poll(&pf, 1, 0) == 0)
+            break;
+    }
+}
+
 /* Run the worker's loop and the client side together until the proxy
  * closes the connection or 20 s pass. */
 static bool
@@ -371,6 +414,7 @@ struct fz_http_req {
     bool keep_alive;      /* http_should_keep_alive once complete */
     bool asks_continue;   /* Expect: 100-continue with a body announced */
     bool more_follows;    /* bytes of the input follow its last byte */
+    size_t body_len;      /* decoded body bytes read */
 };
 
 struct fz_http_reqs {
@@ -456,6 +500,26 @@ fz_http_req_on_headers(http_parser *hp)
     return 0;
 }
 
+static int
+fz_http_req_on_body(http_parser *hp, const char *at, size_t len)
+{
+    (void)at;
+    struct fz_http_reqs *r = fz_http_reqs_of(hp);
+    r->v[r->n - 1].body_len += len;
+    return 0;
+}
+
+/* May the proxy have decided on this request by its head, before its body
+ * ended? Only when bodies stream and this one reached the threshold (where
+ * the reads ended is the kernel's business, so any such body may). Such an
+ * answer, if it is the proxy's own, closes the connection. */
+static bool
+fz_http_req_may_stream(const struct fz_http_req *q)
+{
+    return fz_http.worker.stream_high < GR_PROXY_STREAM_HIGH && q->head_read &&
+           q->body_len >= fz_http.worker.stream_high;
+}
+
 /* Pause after each message, as the proxy does, to learn where it ends. */
 static int
 fz_http_req_on_complete(http_parser *hp)
@@ -474,6 +538,7 @@ static const http_parser_settings fz_http_req_settings = {
     .on_header_field = fz_http_req_on_field,
     .on_header_value = fz_http_req_on_value,
     .on_headers_complete = fz_http_req_on_headers,
+    .on_body = fz_http_req_on_body,
     .on_message_complete = fz_http_req_on_complete,
 };
 
@@ -741,11 +806,16 @@ fz_http_resp_on_headers(http_parser *hp)
     if (answers_partial) {
         /* Only a limit, or the framing and field-name rules the proxy
          * adds to the lenient parser (400), stop a request the parser
-         * accepted so far. */
-        FZ_CHECK(r->error || s->status == 400 || s->status == 413 || s->status == 431,
+         * accepted so far - or a decision on the head of a streamed one
+         * (a blocked country, a requester address or backend it refuses,
+         * a method or version it does not forward). */
+        bool decided = i < r->n && fz_http_req_may_stream(&r->v[i]) &&
+                       (s->status == 403 || s->status == 400 || s->status == 405 ||
+                        s->status == 500 || s->status == 501 || s->status == 505);
+        FZ_CHECK(r->error || decided || s->status == 400 || s->status == 413 || s->status == 431,
                  "a %d to an unfinished, well-formed request", s->status);
-        FZ_CHECK(s->status == 400 || s->status == 413 || s->status == 431 || s->status == 500 ||
-                     s->status == 501 || s->status == 505,
+        FZ_CHECK(decided || s->status == 400 || s->status == 413 || s->status == 431 ||
+                     s->status == 500 || s->status == 501 || s->status == 505,
                  "a %d answers a malformed request", s->status);
         FZ_CHECK(s->conn_close, "the answer to a malformed request keeps the connection");
         /* A request refused inside its head has no reliable method: its
@@ -765,8 +835,8 @@ fz_http_resp_on_headers(http_parser *hp)
         FZ_CHECK(s->conn_close, "a %d to request %zu (keep-alive %d) without Connection: close",
                  s->status, i + 1, q->keep_alive);
     else if (s->conn_close)
-        FZ_CHECK(!q->more_follows, "a %d closes the connection before pipelined request %zu",
-                 s->status, i + 2);
+        FZ_CHECK(!q->more_follows || fz_http_req_may_stream(q),
+                 "a %d closes the connection before pipelined request %zu", s->status, i + 2);
     s->head_only = q->method == HTTP_HEAD;
     if (s->head_only && s->status == 400) { /* maybe refused inside its head: see above */
         s->head_only = false;
@@ -905,7 +975,8 @@ fz_http_check_upstream(const uint8_t *data, size_t size, const struct fz_http_an
         FZ_CHECK(a->status == 200, "the upstream's 200 came back as %d", a->status);
         FZ_CHECK(i < model.n && model.v[i].complete,
                  "request %zu was forwarded, but an independent parse did not complete it", i + 1);
-        const struct fz_up_expect exp = {"::", peer_trusted, a->geo, fz_http.upstream_host};
+        const struct fz_up_expect exp = {"::", peer_trusted, a->geo, fz_http.upstream_host,
+                                         fz_http.worker.stream_high < GR_PROXY_STREAM_HIGH};
         fz_up_check(&model.v[i], &exp, fz_http.cap[k].p, fz_http.cap[k].len);
         k++;
     }
@@ -935,6 +1006,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
 
+    /* The rest of byte 0: whether bodies stream from FZ_HTTP_STREAM_HIGH
+     * bytes on, and where the stream is cut in two writes. */
+    bool streaming = (data[0] / 3) % 2;
+    fz_http.worker.stream_high = streaming ? FZ_HTTP_STREAM_HIGH : GR_PROXY_STREAM_HIGH;
+    size_t cut = streaming ? (size - 1) * ((size_t)(data[0] / 6) % 8) / 8 : 0;
+
     fz_http_upstream_forget();
     struct fz_http_client c = {0};
     int sv[2];
@@ -943,19 +1020,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair: %s",
              strerror(errno));
     c.fd = sv[0];
-    /* The request fits the socket buffer (64 KiB max): write it whole, then
-     * make the socket non-blocking for the exchange. */
-    const uint8_t *req = data + 1;
-    size_t left = size - 1;
-    while (left) {
-        ssize_t w = write(c.fd, req, left);
-        FZ_CHECK(w > 0, "write: %s", strerror(errno));
-        req += w;
-        left -= (size_t)w;
-    }
+    /* The request fits the socket buffer (64 KiB max): its first `cut`
+     * bytes go before the worker adopts the socket, the rest once the
+     * worker has read them, then the socket turns non-blocking for the
+     * exchange. */
+    fz_http_write_all(c.fd, data + 1, cut);
+    FZ_CHECK(gr_client_adopt(&fz_http.worker, sv[1]) == 0, "the worker cannot serve a socket");
+    if (cut > 0)
+        fz_http_settle();
+    fz_http_write_all(c.fd, data + 1 + cut, size - 1 - cut);
     shutdown(c.fd, SHUT_WR);
     FZ_CHECK(fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK) == 0, "fcntl");
-    FZ_CHECK(gr_client_adopt(&fz_http.worker, sv[1]) == 0, "the worker cannot serve a socket");
 
     FZ_CHECK(fz_http_exchange(&c),
              "the proxy kept the connection open for 20 s after the client finished");
@@ -964,9 +1039,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < 4; i++)
         uv_run(&fz_http.worker.loop, UV_RUN_NOWAIT);
 
-    if (getenv("GEORACE_FUZZ_VERBOSE")) /* show what the proxy answered */
+    if (getenv("GEORACE_FUZZ_VERBOSE")) { /* show what the proxy answered and forwarded */
         fprintf(stderr, "fuzz_http: %zu response bytes: %.*s\n", c.len,
                 (int)(c.len < 300 ? c.len : 300), c.buf);
+        for (size_t i = 0; i < fz_http.n_cap; i++)
+            fprintf(stderr, "fuzz_http: upstream request %zu, %zu bytes: %.*s\n", i,
+                    fz_http.cap[i].len, (int)(fz_http.cap[i].len < 300 ? fz_http.cap[i].len : 300),
+                    fz_http.cap[i].p);
+        fprintf(stderr, "fuzz_http: %zu upstream request(s) cut off\n", fz_http.n_cut);
+    }
     struct fz_http_reqs reqs = {0};
     struct fz_http_answers answers = {0};
     fz_http_reqs_parse(&reqs, data + 1, size - 1);

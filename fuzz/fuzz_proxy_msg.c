@@ -304,7 +304,7 @@ fz_msg_forward(struct fz_msg_conn *c, size_t index, const char *geo)
                 c->out.p);
     if (c->model) {
         const struct fz_up_expect exp = {fz_msg.peerstr[o->peer], o->peer_trusted,
-                                         geo[0] ? geo : "-", FZ_MSG_DEFAULT_HOST};
+                                         geo[0] ? geo : "-", FZ_MSG_DEFAULT_HOST, false};
         fz_up_check(&c->model->v[index], &exp, c->out.p, c->out.len);
     }
     fz_msg_record(c, 200, &c->out);

@@ -14,6 +14,7 @@
  * message in it, which is what rules out smuggling between the proxy and
  * any upstream.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +241,8 @@ struct fz_up_scan {
     size_t n_hdrs, cap_hdrs;
     const char *body;
     size_t body_len;
+    bool chunked;  /* framed by Transfer-Encoding: chunked (a streamed body) */
+    char *decoded; /* then the body, decoded (body points here) */
 };
 
 /* RFC 9110 5.6.2 tchar. */
@@ -315,8 +318,49 @@ fz_up_scan_header_line(struct fz_up_scan *s, const char *p, size_t len)
     s->hdrs[s->n_hdrs++] = (struct fz_up_line){p, p + v, i, end - v};
 }
 
+/* A re-chunked body, read as strictly as the proxy writes it: hex sizes
+ * without leading zeros, extensions or blanks, CRLF after each size and each
+ * chunk, the last chunk "0" and then the empty line - no trailer field, and
+ * no byte after it. The decoded body goes to s->decoded. */
+static void
+fz_up_scan_chunks(struct fz_up_scan *s, const char *p, size_t len)
+{
+    size_t off = 0, n = 0;
+    s->decoded = malloc(len ? len : 1);
+    FZ_CHECK(s->decoded != NULL, "out of memory");
+    for (;;) {
+        size_t size = 0, digits = 0;
+        for (; off < len && isxdigit((unsigned char)p[off]); off++, digits++) {
+            FZ_CHECK(digits < 15, "an upstream chunk size of more than 15 digits");
+            size = size * 16 + (size_t)(isdigit((unsigned char)p[off])
+                                            ? p[off] - '0'
+                                            : (tolower((unsigned char)p[off]) - 'a' + 10));
+        }
+        FZ_CHECK(digits > 0 && (digits == 1 || p[off - digits] != '0'),
+                 "an upstream chunk size line \"%.*s\"",
+                 FZ_UP_SHOW(p + off - digits, len - off + digits));
+        FZ_CHECK(len - off >= 2 && p[off] == '\r' && p[off + 1] == '\n',
+                 "an upstream chunk size not ended by CRLF (an extension?): \"%.*s\"",
+                 FZ_UP_SHOW(p + off, len - off));
+        off += 2;
+        if (size == 0)
+            break;
+        FZ_CHECK(len - off >= size + 2 && p[off + size] == '\r' && p[off + size + 1] == '\n',
+                 "an upstream chunk of %zu bytes cut short or not ended by CRLF", size);
+        memcpy(s->decoded + n, p + off, size);
+        n += size;
+        off += size + 2;
+    }
+    FZ_CHECK(len - off == 2 && p[off] == '\r' && p[off + 1] == '\n',
+             "after the upstream's last chunk: \"%.*s\" (a trailer, or bytes after the request)",
+             FZ_UP_SHOW(p + off, len - off));
+    s->body = s->decoded;
+    s->body_len = n;
+}
+
 /* Exactly one request, whose every head line ends in CRLF, framed by at
- * most one Content-Length and nothing else, with no byte after its body. */
+ * most one Content-Length, or by "Transfer-Encoding: chunked" alone, with
+ * no byte after its body. */
 static void
 fz_up_scan(struct fz_up_scan *s, const char *up, size_t len)
 {
@@ -344,8 +388,12 @@ fz_up_scan(struct fz_up_scan *s, const char *up, size_t len)
         }
         fz_up_scan_header_line(s, line, llen);
         const struct fz_up_line *h = &s->hdrs[s->n_hdrs - 1];
-        FZ_CHECK(!fz_up_ieq(h->name, h->name_len, "Transfer-Encoding"),
-                 "Transfer-Encoding in the upstream request (the proxy frames by length)");
+        if (fz_up_ieq(h->name, h->name_len, "Transfer-Encoding")) {
+            FZ_CHECK(!s->chunked && fz_up_ieq(h->value, h->value_len, "chunked"),
+                     "upstream Transfer-Encoding \"%.*s\" (only one, and only \"chunked\")",
+                     FZ_UP_SHOW(h->value, h->value_len));
+            s->chunked = true;
+        }
         if (fz_up_ieq(h->name, h->name_len, "Content-Length")) {
             n_cl++;
             FZ_CHECK(h->value_len > 0 && h->value_len < 12, "upstream Content-Length \"%.*s\"",
@@ -360,6 +408,11 @@ fz_up_scan(struct fz_up_scan *s, const char *up, size_t len)
     }
     FZ_CHECK(ended, "the upstream head has no empty line");
     FZ_CHECK(n_cl <= 1, "%zu Content-Length lines upstream", n_cl);
+    if (s->chunked) {
+        FZ_CHECK(n_cl == 0, "Content-Length and Transfer-Encoding in one upstream request");
+        fz_up_scan_chunks(s, up + off, len - off);
+        return;
+    }
     FZ_CHECK(len - off == cl, "the upstream body is %zu bytes, Content-Length says %zu (%s)",
              len - off, cl, len - off > cl ? "bytes after the request" : "truncated");
     s->body = up + off;
@@ -425,6 +478,22 @@ fz_up_value(const struct fz_up_req *q, size_t i, size_t *len)
 {
     *len = q->hdrs[i].value_len;
     return q->text + q->hdrs[i].value;
+}
+
+/* The client framed its body by Transfer-Encoding: chunked. */
+static bool
+fz_up_client_chunked(const struct fz_up_req *q)
+{
+    for (size_t i = 0; i < q->n_hdrs; i++) {
+        size_t nl, vl;
+        const char *n = fz_up_name(q, i, &nl), *v = fz_up_value(q, i, &vl);
+        if (!fz_up_ieq(n, nl, "Transfer-Encoding"))
+            continue;
+        for (size_t k = 0; k + 7 <= vl; k++)
+            if (!strncasecmp(v + k, "chunked", 7))
+                return true;
+    }
+    return false;
 }
 
 /* Is `name` one of the options of the client's Connection lines (RFC 9110
@@ -588,6 +657,11 @@ fz_up_check_headers(const struct fz_up_req *client, const struct fz_up_expect *e
                      FZ_UP_SHOW(h->value, h->value_len), exp->geo);
         } else if (fz_up_ieq(h->name, h->name_len, "Content-Length")) {
             n_cl++; /* its value is the body's length: fz_up_scan */
+        } else if (s->chunked && fz_up_ieq(h->name, h->name_len, "Transfer-Encoding")) {
+            /* the proxy's own framing of a streamed body (fz_up_scan) */
+            FZ_CHECK(exp->may_rechunk && fz_up_client_chunked(client),
+                     "the upstream request is chunked, the client's was not (or the proxy "
+                     "does not stream here)");
         } else {
             FZ_CHECK(!fz_up_is_hop(h->name, h->name_len),
                      "hop-by-hop \"%.*s\" reached the upstream", FZ_UP_SHOW(h->name, h->name_len));
@@ -616,7 +690,7 @@ fz_up_check_headers(const struct fz_up_req *client, const struct fz_up_expect *e
     FZ_CHECK(n_host == 1, "%zu Host lines upstream", n_host);
     FZ_CHECK(n_xff == 1, "%zu X-Forwarded-For lines upstream", n_xff);
     FZ_CHECK(n_geo == 1, "%zu X-Geo-Country lines upstream", n_geo);
-    FZ_CHECK(n_cl == 1 || (n_cl == 0 && client->body_len == 0),
+    FZ_CHECK(n_cl == 1 || (n_cl == 0 && (client->body_len == 0 || s->chunked)),
              "%zu Content-Length lines upstream for a %zu-byte body", n_cl, client->body_len);
 
     /* ... and every end-to-end header of the client went along (the proxy
@@ -692,4 +766,5 @@ fz_up_check(const struct fz_up_req *client, const struct fz_up_expect *exp, cons
              client->body_len);
     fz_up_check_headers(client, exp, &s);
     free(s.hdrs);
+    free(s.decoded);
 }

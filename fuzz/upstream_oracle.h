@@ -14,7 +14,8 @@
  * request: one message and no byte more, the client's method, its target in
  * origin-form, its decoded body, and only headers it sent end to end plus
  * the ones the proxy adds (Host, X-Forwarded-For, X-Geo-Country,
- * Content-Length). A violation aborts through FZ_CHECK.
+ * Content-Length, or Transfer-Encoding: chunked alone for a chunked body the
+ * proxy streamed). A violation aborts through FZ_CHECK.
  */
 #ifndef GEORACE_FUZZ_UPSTREAM_ORACLE_H
 #define GEORACE_FUZZ_UPSTREAM_ORACLE_H
@@ -63,6 +64,7 @@ struct fz_up_expect {
     bool peer_trusted;        /* its X-Forwarded-For chain may be kept */
     const char *geo;          /* the X-Geo-Country the decision gave */
     const char *default_host; /* Host for a request without one */
+    bool may_rechunk;         /* the proxy may stream a chunked body, re-chunked */
 };
 
 /* `up` must be exactly the upstream request for `client`. */

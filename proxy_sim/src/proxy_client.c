@@ -428,7 +428,7 @@ gr_client_stream_body(struct gr_fwd *f, const char *data, size_t len)
     }
     c->stream_bytes += len;
     size_t pending = c->head.len + (c->out_busy ? c->body.len : 0);
-    return pending > GR_PROXY_STREAM_HIGH;
+    return pending > c->w->stream_high;
 }
 
 /* The pool waits for more of the answer: write what this read gathered. */
@@ -469,7 +469,7 @@ gr_client_reply(struct gr_client *c, int code, const char *text)
 /* ---- streaming a request body ------------------------------------------------------ */
 
 /* Hand what the parser gathered of the body to the pool. Bytes the pool
- * cannot take yet stay in req.body; past GR_PROXY_STREAM_HIGH of them the
+ * cannot take yet stay in req.body; past the worker's stream_high of them the
  * client is not read until the pool drains (backpressure). */
 static void
 gr_client_push_body(struct gr_client *c)
@@ -481,7 +481,7 @@ gr_client_push_body(struct gr_client *c)
     }
     if (c->state == GR_CLIENT_CLOSING)
         return;
-    if (c->req.body.len >= GR_PROXY_STREAM_HIGH)
+    if (c->req.body.len >= c->w->stream_high)
         gr_client_read_stop(c);
     else
         gr_client_read_start(c);
@@ -495,14 +495,14 @@ gr_client_body_drained(struct gr_fwd *f)
         gr_client_push_body(c);
 }
 
-/* A body that outgrew GR_PROXY_STREAM_HIGH before its end is decided on
+/* A body that outgrew the worker's stream_high before its end is decided on
  * now, by its head alone (all a decision reads), and, when forwarded,
  * streamed: no connection holds a whole large body. */
 static bool
 gr_client_body_outgrown(const struct gr_client *c)
 {
     return c->state == GR_CLIENT_READING && !c->metrics_only && gr_msg_head_complete(&c->req) &&
-           c->req.body.len >= GR_PROXY_STREAM_HIGH;
+           c->req.body.len >= c->w->stream_high;
 }
 
 static void gr_client_decide(struct gr_client *c);

@@ -360,6 +360,7 @@ gr_worker_init(struct gr_worker *w, gr_net_addr *listen, char *err, size_t errca
     }
     w->loop_ready = true;
     w->loop.data = w;
+    w->stream_high = GR_PROXY_STREAM_HIGH;
     if (uv_async_init(&w->loop, &w->stop_async, gr_worker_on_stop) ||
         uv_timer_init(&w->loop, &w->deadline)) {
         snprintf(err, errcap, "cannot create an event loop");

@@ -53,6 +53,11 @@ struct gr_worker {
     struct gr_buf logline; /* an access-log line being built */
     struct gr_pool pool;
     struct gr_metrics metrics;
+    /* A request body that has not ended within this many bytes streams;
+     * also the most of a body or answer held unwritten per connection.
+     * GR_PROXY_STREAM_HIGH, set by gr_worker_init; a test may lower it
+     * (fuzz_http does, so small inputs reach the streaming path). */
+    size_t stream_high;
 };
 
 /* Create the loop, the pool and the listening socket on `listen` (its port
