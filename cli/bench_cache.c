@@ -3,10 +3,13 @@
  * cache benchmark of bench/ (georace/bench_cache.h): ops/s per target, mix
  * and thread count, as a table that fills in cell by cell, or JSON.
  *
- * Every cell also gets its ratio to Go's sync.Map (ns/op of the cell over
- * ns/op of go-syncmap in the same mix and thread count): when go-syncmap is
- * among the targets and can run, its cells are measured first, kept, and
- * printed in their own row later.
+ * Every cell is measured --repeat times, in rounds over all the cells
+ * (every other round in reverse order, so that a drift of the machine
+ * during the run, or a cell's place in the list, lands on every target
+ * alike); the table shows the median run and the spread of the runs, and
+ * every cell gets its ratio to Go's sync.Map (the median ns/op of the cell
+ * over the median ns/op of go-syncmap in the same mix and thread count).
+ * The load average before and after the run is printed with the figures.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -22,19 +25,27 @@
 #define GR_BC_MAX_THREADS 16
 #define GR_BC_MAX_TARGETS 16
 #define GR_BC_REFERENCE "go-syncmap"
+#define GR_BC_MAX_REPEAT 99
 
 struct bench_cache_opts {
     uint64_t threads[GR_BC_MAX_THREADS];
     int nthreads;
-    uint64_t duration_ns, keys, reset_ns, seed;
+    uint64_t duration_ns, warmup_ns, keys, reset_ns, seed, repeat;
     double zipf;
     bool json;
     char *variants; /* --variants, split in place into targets[] */
     const char *targets[GR_BC_MAX_TARGETS];
     int ntargets;
-    /* go-syncmap's cells, measured before the rest (ran = false: none) */
-    gr_bench_result ref[GR_BC_MAX_THREADS][GR_BENCH_MIX_COUNT];
-    bool ref_ran[GR_BC_MAX_THREADS][GR_BENCH_MIX_COUNT];
+};
+
+/* Every run of one cell, and what the table shows of it. */
+struct bench_cache_cell {
+    gr_bench_result *runs; /* repeat of them */
+    int nruns;
+    char err[256]; /* non-empty: a run failed */
+    const char *skipped;
+    gr_bench_result median;
+    double spread_pct; /* (max - min) / median of the runs' ops/s */
 };
 
 static void
@@ -50,7 +61,11 @@ usage(FILE *f)
             "%s"
             "\n"
             "  --threads LIST     thread counts, e.g. 1,2,4 (default 1,2,4; max %d)\n"
-            "  --seconds DUR      time per cell, e.g. 0.2, 500ms (default 200ms)\n"
+            "  --seconds DUR      measured time per cell, e.g. 0.2, 500ms (default 200ms)\n"
+            "  --warmup DUR       the cell's threads run this long before the measured\n"
+            "                     window opens (default 100ms)\n"
+            "  --repeat N         runs per cell, in rounds over all cells; the table shows\n"
+            "                     the median and the spread (default 3; 1..%d)\n"
             "%s"
             "  --keys N           hot key population, prefilled (default 100000)\n"
             "  --zipf S           Zipf exponent over the hot keys, 0 = uniform (default 1.0)\n"
@@ -58,7 +73,7 @@ usage(FILE *f)
             "  --seed N           workload seed (default 1)\n"
             "  --json             print JSON instead of the table\n"
             "  -h, --help         this text\n",
-            gr_bench_cache_about, GR_BC_MAX_THREADS,
+            gr_bench_cache_about, GR_BC_MAX_THREADS, GR_BC_MAX_REPEAT,
             gr_cli_help_wrap(targets, sizeof targets, 21, "--variants LIST", text));
 }
 
@@ -93,6 +108,8 @@ parse_bench_cache_options(int argc, char **argv, struct bench_cache_opts *o)
 {
     static const struct option opts[] = {{"threads", required_argument, NULL, 't'},
                                          {"seconds", required_argument, NULL, 's'},
+                                         {"warmup", required_argument, NULL, 'w'},
+                                         {"repeat", required_argument, NULL, 'R'},
                                          {"variants", required_argument, NULL, 'v'},
                                          {"keys", required_argument, NULL, 'k'},
                                          {"zipf", required_argument, NULL, 'z'},
@@ -105,6 +122,8 @@ parse_bench_cache_options(int argc, char **argv, struct bench_cache_opts *o)
     o->threads[0] = 1, o->threads[1] = 2, o->threads[2] = 4;
     o->nthreads = 3;
     o->duration_ns = 200000000u;
+    o->warmup_ns = 100000000u;
+    o->repeat = 3;
     o->keys = 100000;
     o->reset_ns = 1000000u;
     o->seed = 1;
@@ -129,6 +148,19 @@ parse_bench_cache_options(int argc, char **argv, struct bench_cache_opts *o)
             if (gr_cli_parse_duration(optarg, &o->duration_ns) || o->duration_ns < 1000000u ||
                 o->duration_ns > 600000000000u) {
                 gr_cli_error(CMD, "bad --seconds '%s' (1ms..600s)", optarg);
+                return GR_EXIT_USAGE;
+            }
+            break;
+        case 'w':
+            if (gr_cli_parse_duration(optarg, &o->warmup_ns) || o->warmup_ns > 60000000000u) {
+                gr_cli_error(CMD, "bad --warmup '%s' (0..60s)", optarg);
+                return GR_EXIT_USAGE;
+            }
+            break;
+        case 'R':
+            if (gr_cli_parse_u64(optarg, &o->repeat) || o->repeat < 1 ||
+                o->repeat > GR_BC_MAX_REPEAT) {
+                gr_cli_error(CMD, "bad --repeat '%s' (1..%d)", optarg, GR_BC_MAX_REPEAT);
                 return GR_EXIT_USAGE;
             }
             break;
@@ -190,16 +222,36 @@ parse_bench_cache_options(int argc, char **argv, struct bench_cache_opts *o)
     return GR_CLI_RUN;
 }
 
+/* The load average as text ("1.23 0.98 0.50"), or "unknown". */
 static void
-print_header(const struct bench_cache_opts *o)
+load_text(char *buf, size_t cap, double *la)
 {
-    printf("georace bench cache: %" PRIu64 " hot keys (Zipf s=%.2f), %.3f s per cell, "
-           "reset-storm clears every %.3f ms\n",
-           o->keys, o->zipf, (double)o->duration_ns / 1e9, (double)o->reset_ns / 1e6);
-    printf("million ops/s (hit %%) and x Go = ns/op / Go sync.Map's ns/op\n%-20s %7s", "target",
-           "threads");
+    if (getloadavg(la, 3) == 3)
+        snprintf(buf, cap, "%.2f %.2f %.2f", la[0], la[1], la[2]);
+    else
+        snprintf(buf, cap, "unknown");
+}
+
+static json_t *
+load_json(const double *la)
+{
+    return json_pack("[f, f, f]", la[0], la[1], la[2]);
+}
+
+static void
+print_header(const struct bench_cache_opts *o, const char *load)
+{
+    printf("georace bench cache: %" PRIu64 " hot keys (Zipf s=%.2f), %.3f s measured per cell "
+           "after %.3f s of warm-up, median of %" PRIu64 " runs, reset-storm clears every %.3f "
+           "ms\n",
+           o->keys, o->zipf, (double)o->duration_ns / 1e9, (double)o->warmup_ns / 1e9, o->repeat,
+           (double)o->reset_ns / 1e6);
+    printf("load average before the run: %s (2 or more on 2 cores: a loaded machine)\n", load);
+    printf("million ops/s (hit %%), x Go = ns/op / Go sync.Map's ns/op, +- = spread of the runs "
+           "(max - min) / median\n%-20s %7s",
+           "target", "threads");
     for (int m = 0; m < GR_BENCH_MIX_COUNT; m++)
-        printf(" %24s", gr_bench_mix_name((gr_bench_mix)m));
+        printf(" %30s", gr_bench_mix_name((gr_bench_mix)m));
     printf("\n");
     fflush(stdout);
 }
@@ -207,9 +259,10 @@ print_header(const struct bench_cache_opts *o)
 /* One measured cell: its JSON fields, and its column of the table. ref:
  * go-syncmap's cell of the same mix and thread count, or NULL. */
 static void
-print_cell(const char *target, const gr_bench_result *r, const gr_bench_result *ref, json_t *row,
-           bool json)
+print_cell(const char *target, const struct bench_cache_cell *bc, const gr_bench_result *ref,
+           json_t *row, bool json)
 {
+    const gr_bench_result *r = &bc->median;
     double ratio =
         ref && ref->ops_per_s > 0 && r->ops_per_s > 0 ? ref->ops_per_s / r->ops_per_s : 0;
     if (r->ops_per_s > 0)
@@ -224,20 +277,31 @@ print_cell(const char *target, const gr_bench_result *r, const gr_bench_result *
     json_object_set_new(row, "clears", json_integer((json_int_t)r->clears));
     if (r->mem_bytes)
         json_object_set_new(row, "mem_bytes", json_integer((json_int_t)r->mem_bytes));
+    json_t *runs = json_array();
+    for (int i = 0; i < bc->nruns; i++)
+        json_array_append_new(runs, json_real(bc->runs[i].ops_per_s));
+    json_object_set_new(row, "runs_ops_per_s", runs);
+    json_object_set_new(row, "spread_pct", json_real(bc->spread_pct));
+    if (r->cpu_share > 0)
+        json_object_set_new(row, "cpu_share", json_real(r->cpu_share));
     if (json)
         return;
-    char cellbuf[48], ratiobuf[16] = "";
+    char cellbuf[64], ratiobuf[16] = "", spreadbuf[24] = "";
     if (ratio > 0)
         snprintf(ratiobuf, sizeof ratiobuf, " %.2fx", ratio);
+    if (bc->nruns > 1)
+        snprintf(spreadbuf, sizeof spreadbuf, " +-%.0f%%", bc->spread_pct / 2);
+    if (r->cpu_share > 0 && r->cpu_share < 0.9)
+        snprintf(spreadbuf + strlen(spreadbuf), sizeof spreadbuf - strlen(spreadbuf), "!");
     double hit = r->ops ? 100.0 * (double)r->hits / (double)r->ops : 0;
     if (gr_bench_has_hits(target))
-        snprintf(cellbuf, sizeof cellbuf, "%.2f (%2.0f%%)%s", r->ops_per_s / 1e6, hit, ratiobuf);
+        snprintf(cellbuf, sizeof cellbuf, "%.2f (%2.0f%%)%s%s", r->ops_per_s / 1e6, hit, ratiobuf,
+                 spreadbuf);
     else
-        snprintf(cellbuf, sizeof cellbuf, "%.2f%s", r->ops_per_s / 1e6, ratiobuf);
-    printf(" %24s", cellbuf);
+        snprintf(cellbuf, sizeof cellbuf, "%.2f%s%s", r->ops_per_s / 1e6, ratiobuf, spreadbuf);
+    printf(" %30s", cellbuf);
 }
 
-/* Every mix of one target at one thread count: a row of the table. */
 static void
 cell_of(const struct bench_cache_opts *o, const char *target, uint64_t threads, gr_bench_mix m,
         gr_bench_cell *cell)
@@ -246,68 +310,127 @@ cell_of(const struct bench_cache_opts *o, const char *target, uint64_t threads, 
                             .mix = m,
                             .threads = (unsigned)threads,
                             .duration_ns = o->duration_ns,
+                            .warmup_ns = o->warmup_ns,
                             .keys = (size_t)o->keys,
                             .zipf_s = o->zipf,
                             .reset_ns = o->reset_ns,
                             .seed = o->seed};
 }
 
-/* Measure go-syncmap's cells first, if it is to run: every row's ratio. */
-static void
-run_reference(struct bench_cache_opts *o)
+static int
+cmp_ops(const void *a, const void *b)
 {
-    bool wanted = false;
-    for (int ti = 0; ti < o->ntargets; ti++)
-        wanted |= !strcmp(o->targets[ti], GR_BC_REFERENCE);
-    if (!wanted || gr_bench_unavailable(GR_BC_REFERENCE))
+    double x = ((const gr_bench_result *)a)->ops_per_s, y = ((const gr_bench_result *)b)->ops_per_s;
+    return x < y ? -1 : x > y;
+}
+
+/* The median run (the lower middle one of an even count) and the spread. */
+static void
+summarize(struct bench_cache_cell *bc)
+{
+    if (bc->nruns == 0)
         return;
-    for (int k = 0; k < o->nthreads; k++)
-        for (int m = 0; m < GR_BENCH_MIX_COUNT; m++) {
-            gr_bench_cell cell;
-            char err[256];
-            cell_of(o, GR_BC_REFERENCE, o->threads[k], (gr_bench_mix)m, &cell);
-            o->ref_ran[k][m] = gr_bench_run_cell(&cell, &o->ref[k][m], err, sizeof err) == 0 &&
-                               !o->ref[k][m].skipped;
-        }
+    gr_bench_result sorted[GR_BC_MAX_REPEAT];
+    memcpy(sorted, bc->runs, (size_t)bc->nruns * sizeof *sorted);
+    qsort(sorted, (size_t)bc->nruns, sizeof *sorted, cmp_ops);
+    bc->median = sorted[(bc->nruns - 1) / 2];
+    double lo = sorted[0].ops_per_s, hi = sorted[bc->nruns - 1].ops_per_s;
+    bc->spread_pct = bc->median.ops_per_s > 0 ? 100.0 * (hi - lo) / bc->median.ops_per_s : 0;
+}
+
+/* All the cells of the run: [target][threads][mix]. */
+struct bench_cache_grid {
+    struct bench_cache_cell *cells;
+    int ntargets, nthreads;
+};
+
+static struct bench_cache_cell *
+grid_at(const struct bench_cache_grid *g, int ti, int k, int m)
+{
+    return &g->cells[((size_t)ti * (size_t)g->nthreads + (size_t)k) * GR_BENCH_MIX_COUNT +
+                     (size_t)m];
+}
+
+/* One run of cell number i (in round order) of the grid. */
+static void
+run_one(const struct bench_cache_opts *o, struct bench_cache_grid *g, size_t i)
+{
+    int m = (int)(i % GR_BENCH_MIX_COUNT), k = (int)(i / GR_BENCH_MIX_COUNT % (size_t)g->nthreads);
+    int ti = (int)(i / GR_BENCH_MIX_COUNT / (size_t)g->nthreads);
+    struct bench_cache_cell *bc = grid_at(g, ti, k, m);
+    if (bc->err[0] || bc->skipped || gr_bench_unavailable(o->targets[ti]))
+        return;
+    gr_bench_cell cell;
+    cell_of(o, o->targets[ti], o->threads[k], (gr_bench_mix)m, &cell);
+    gr_bench_result *r = &bc->runs[bc->nruns];
+    if (gr_bench_run_cell(&cell, r, bc->err, sizeof bc->err)) {
+        if (!bc->err[0])
+            snprintf(bc->err, sizeof bc->err, "%s: failed", o->targets[ti]);
+        gr_cli_error(CMD, "%s", bc->err);
+    } else if (r->skipped) {
+        bc->skipped = r->skipped;
+    } else {
+        bc->nruns++;
+    }
+}
+
+/* --repeat rounds over every cell, every other one backwards. */
+static void
+run_rounds(const struct bench_cache_opts *o, struct bench_cache_grid *g)
+{
+    size_t n = (size_t)g->ntargets * (size_t)g->nthreads * GR_BENCH_MIX_COUNT;
+    for (uint64_t rep = 0; rep < o->repeat; rep++) {
+        if (!o->json && o->repeat > 1)
+            fprintf(stderr, "georace bench cache: round %" PRIu64 " of %" PRIu64 "\n", rep + 1,
+                    o->repeat);
+        for (size_t j = 0; j < n; j++)
+            run_one(o, g, rep % 2 ? n - 1 - j : j);
+    }
+    for (size_t j = 0; j < n; j++)
+        summarize(&g->cells[j]);
+}
+
+/* go-syncmap's median cell of thread column k and mix m, or NULL. */
+static const gr_bench_result *
+reference(const struct bench_cache_opts *o, const struct bench_cache_grid *g, int k, int m)
+{
+    for (int ti = 0; ti < o->ntargets; ti++) {
+        const struct bench_cache_cell *bc = grid_at(g, ti, k, m);
+        if (!strcmp(o->targets[ti], GR_BC_REFERENCE) && bc->nruns && !bc->err[0])
+            return &bc->median;
+    }
+    return NULL;
 }
 
 static int
-run_row(const struct bench_cache_opts *o, const char *target, int k, json_t *rows)
+print_row(const struct bench_cache_opts *o, const struct bench_cache_grid *g, int ti, int k,
+          json_t *rows)
 {
+    const char *target = o->targets[ti];
     uint64_t threads = o->threads[k];
-    bool is_ref = !strcmp(target, GR_BC_REFERENCE);
     int status = GR_EXIT_OK;
     if (!o->json)
         printf("%-20s %7" PRIu64, target, threads);
     for (int m = 0; m < GR_BENCH_MIX_COUNT; m++) {
-        gr_bench_cell cell;
-        cell_of(o, target, threads, (gr_bench_mix)m, &cell);
-        gr_bench_result r;
-        const gr_bench_result *ref = o->ref_ran[k][m] ? &o->ref[k][m] : NULL;
-        char err[256] = "";
+        const struct bench_cache_cell *bc = grid_at(g, ti, k, m);
         json_t *row = json_object();
         json_object_set_new(row, "variant", json_string(target));
         json_object_set_new(row, "peer", json_boolean(gr_bench_is_peer(target)));
-        json_object_set_new(row, "mix", json_string(gr_bench_mix_name(cell.mix)));
+        json_object_set_new(row, "mix", json_string(gr_bench_mix_name((gr_bench_mix)m)));
         json_object_set_new(row, "threads", json_integer((json_int_t)threads));
-        if (is_ref && ref) {
-            print_cell(target, ref, ref, row, o->json);
-        } else if (gr_bench_run_cell(&cell, &r, err, sizeof err)) {
-            gr_cli_error(CMD, "%s", err);
-            json_object_set_new(row, "error", json_string(err));
+        if (bc->err[0]) {
+            json_object_set_new(row, "error", json_string(bc->err));
             status = GR_EXIT_FAIL;
             if (!o->json)
-                printf(" %24s", "error");
-        } else if (r.skipped) {
-            json_object_set_new(row, "skipped", json_string(r.skipped));
+                printf(" %30s", "error");
+        } else if (bc->skipped) {
+            json_object_set_new(row, "skipped", json_string(bc->skipped));
             if (!o->json)
-                printf(" %24s", "-");
+                printf(" %30s", "-");
         } else {
-            print_cell(target, &r, ref, row, o->json);
+            print_cell(target, bc, reference(o, g, k, m), row, o->json);
         }
         json_array_append_new(rows, row);
-        if (!o->json)
-            fflush(stdout);
     }
     if (!o->json)
         printf("\n");
@@ -315,19 +438,70 @@ run_row(const struct bench_cache_opts *o, const char *target, int k, json_t *row
 }
 
 static int
+grid_make(const struct bench_cache_opts *o, struct bench_cache_grid *g)
+{
+    g->ntargets = o->ntargets;
+    g->nthreads = o->nthreads;
+    size_t n = (size_t)g->ntargets * (size_t)g->nthreads * GR_BENCH_MIX_COUNT;
+    g->cells = calloc(n, sizeof *g->cells);
+    for (size_t j = 0; g->cells && j < n; j++)
+        if (!(g->cells[j].runs = calloc(o->repeat, sizeof *g->cells[j].runs)))
+            return -1;
+    return g->cells ? 0 : -1;
+}
+
+static void
+grid_free(struct bench_cache_grid *g)
+{
+    size_t n = (size_t)g->ntargets * (size_t)g->nthreads * GR_BENCH_MIX_COUNT;
+    for (size_t j = 0; g->cells && j < n; j++)
+        free(g->cells[j].runs);
+    free(g->cells);
+}
+
+/* Which configuration each target of the run is measured in. */
+static json_t *
+configs_json(const struct bench_cache_opts *o)
+{
+    json_t *c = json_object();
+    for (int ti = 0; ti < o->ntargets; ti++)
+        json_object_set_new(c, o->targets[ti], json_string(gr_bench_target_config(o->targets[ti])));
+    return c;
+}
+
+static int
 run_bench_cache(struct bench_cache_opts *o)
 {
+    struct bench_cache_grid g = {0};
+    if (grid_make(o, &g)) {
+        grid_free(&g);
+        gr_cli_error(CMD, "out of memory");
+        return GR_EXIT_FAIL;
+    }
+    double la0[3] = {0}, la1[3] = {0};
+    char load0[64], load1[64];
+    load_text(load0, sizeof load0, la0);
     json_t *root = json_object(), *rows = json_array(), *notes = json_array();
     json_object_set_new(root, "benchmark", json_string("cache"));
     json_object_set_new(root, "seconds_per_cell", json_real((double)o->duration_ns / 1e9));
+    json_object_set_new(root, "warmup_seconds", json_real((double)o->warmup_ns / 1e9));
+    json_object_set_new(root, "repeat", json_integer((json_int_t)o->repeat));
     json_object_set_new(root, "keys", json_integer((json_int_t)o->keys));
     json_object_set_new(root, "zipf_s", json_real(o->zipf));
     json_object_set_new(root, "reset_interval_ns", json_integer((json_int_t)o->reset_ns));
+    json_object_set_new(root, "configurations", configs_json(o));
     for (const char *const *n = gr_bench_notes(); *n; n++)
         json_array_append_new(notes, json_string(*n));
     if (!o->json)
-        print_header(o);
-    run_reference(o);
+        print_header(o, load0);
+    run_rounds(o, &g);
+    load_text(load1, sizeof load1, la1);
+    json_object_set_new(root, "loadavg_before", load_json(la0));
+    json_object_set_new(root, "loadavg_after", load_json(la1));
+    char floor_note[256] = "";
+    gr_bench_floor_note(floor_note, sizeof floor_note);
+    if (floor_note[0])
+        json_array_append_new(notes, json_string(floor_note));
     int status = GR_EXIT_OK;
     for (int ti = 0; ti < o->ntargets; ti++) {
         const char *why = gr_bench_unavailable(o->targets[ti]);
@@ -342,7 +516,7 @@ run_bench_cache(struct bench_cache_opts *o)
             continue;
         }
         for (int k = 0; k < o->nthreads; k++)
-            if (run_row(o, o->targets[ti], k, rows) != GR_EXIT_OK)
+            if (print_row(o, &g, ti, k, rows) != GR_EXIT_OK)
                 status = GR_EXIT_FAIL;
     }
     json_object_set_new(root, "results", rows);
@@ -351,14 +525,16 @@ run_bench_cache(struct bench_cache_opts *o)
         json_dumpf(root, stdout, JSON_INDENT(2));
         printf("\n");
     } else {
-        printf("\n");
+        printf("\nload average after the run: %s\n", load1);
         for (const char *const *n = gr_bench_notes(); *n; n++)
             printf("note: %s\n", *n);
+        if (floor_note[0])
+            printf("note: %s\n", floor_note);
     }
     json_decref(root);
+    grid_free(&g);
     return status;
 }
-
 int
 gr_cmd_bench_cache(int argc, char **argv)
 {

@@ -21,7 +21,7 @@ set_target_properties(georace::http_parser PROPERTIES
   IMPORTED_LOCATION "${HTTP_PARSER_LIBRARY}"
   INTERFACE_INCLUDE_DIRECTORIES "${HTTP_PARSER_INCLUDE_DIR}")
 
-pkg_check_modules(URCU IMPORTED_TARGET liburcu-cds liburcu)
+pkg_check_modules(URCU IMPORTED_TARGET liburcu-cds liburcu-qsbr)
 pkg_check_modules(CK IMPORTED_TARGET ck)
 if(NOT URCU_FOUND)
   message(STATUS "liburcu-cds not found: the rculfhash peer is left out of 'bench cache'")

@@ -27,12 +27,13 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
 const (
 	benchMagic   = "GRBC"
-	benchVersion = 1
+	benchVersion = 2
 	benchSeqLen  = 65536 // must equal GR_BENCH_SEQ in cache_engine.c
 )
 
@@ -41,6 +42,7 @@ type benchCell struct {
 	reset                 bool
 	seed                  uint64
 	durationNs, resetNs   uint64
+	warmupNs              uint64
 	hot                   [][16]byte
 	seqs                  [][]uint32
 }
@@ -134,6 +136,7 @@ func readBenchCell(path string) (*benchCell, error) {
 		Keys, MissPermille        uint32
 		Reset, SeqLen             uint32
 		Seed, DurationNs, ResetNs uint64
+		WarmupNs                  uint64
 	}
 	if err := binary.Read(rd, binary.LittleEndian, &h); err != nil {
 		return nil, fmt.Errorf("%w: header: %v", errBenchFormat, err)
@@ -143,7 +146,7 @@ func readBenchCell(path string) (*benchCell, error) {
 		return nil, fmt.Errorf("%w: bad header", errBenchFormat)
 	}
 	c := &benchCell{threads: h.Threads, missPermille: h.MissPermille, reset: h.Reset != 0,
-		seed: h.Seed, durationNs: h.DurationNs, resetNs: h.ResetNs}
+		seed: h.Seed, durationNs: h.DurationNs, resetNs: h.ResetNs, warmupNs: h.WarmupNs}
 	raw := make([]byte, 16*int(h.Keys))
 	if _, err := io.ReadFull(rd, raw); err != nil {
 		return nil, fmt.Errorf("%w: keys: %v", errBenchFormat, err)
@@ -176,20 +179,38 @@ type benchResult struct {
 	Misses    uint64  `json:"misses"`
 	Clears    uint64  `json:"clears"`
 	Seconds   float64 `json:"seconds"`
+	CPUShare  float64 `json:"cpu_share"`
 }
 
+// benchCPUSeconds is the process's user and system CPU time so far.
+func benchCPUSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// benchCounts is one worker's running counts, published every 256
+// operations (one cache line per worker) for the window snapshots.
 type benchCounts struct {
-	ops, hits, misses uint64
-	_                 [40]byte // one cache line per worker
+	ops, hits, misses atomic.Uint64
+	_                 [40]byte
 }
 
-func benchWorker(c *benchCell, s benchStore, id int, stop *atomic.Bool, out *benchCounts) {
+func benchWorker(c *benchCell, s benchStore, id int, start <-chan struct{}, stop *atomic.Bool, out *benchCounts) {
 	r := c.seed ^ (0x51ed27a3 * uint64(id+1))
 	seq := c.seqs[id]
 	var ops, hits, misses, fresh uint64
+	<-start
 	for pos := 0; ; pos++ {
-		if pos&255 == 0 && pos > 0 && stop.Load() {
-			break
+		if pos&255 == 0 && pos > 0 {
+			out.ops.Store(ops)
+			out.hits.Store(hits)
+			out.misses.Store(misses)
+			if stop.Load() {
+				break
+			}
 		}
 		x := splitmix64(&r)
 		var idx uint64
@@ -210,7 +231,17 @@ func benchWorker(c *benchCell, s benchStore, id int, stop *atomic.Bool, out *ben
 		}
 		ops++
 	}
-	out.ops, out.hits, out.misses = ops, hits, misses
+}
+
+// benchSnapshot sums every worker's published counts.
+func benchSnapshot(counts []benchCounts, clears *atomic.Uint64) (r benchResult) {
+	for i := range counts {
+		r.Ops += counts[i].ops.Load()
+		r.Hits += counts[i].hits.Load()
+		r.Misses += counts[i].misses.Load()
+	}
+	r.Clears = clears.Load()
+	return r
 }
 
 func benchCacheMode(path, store string) {
@@ -235,42 +266,56 @@ func benchCacheMode(path, store string) {
 	runtime.GC()
 	var stop, tickStop atomic.Bool
 	var wg sync.WaitGroup
+	var clears atomic.Uint64
 	counts := make([]benchCounts, c.threads)
-	var clears uint64
-	t0 := time.Now()
+	start := make(chan struct{})
 	for i := 0; i < int(c.threads); i++ {
 		wg.Add(1)
 		go func(id int) {
 			defer wg.Done()
-			benchWorker(c, s, id, &stop, &counts[id])
+			benchWorker(c, s, id, start, &stop, &counts[id])
 		}(i)
 	}
 	tickDone := make(chan struct{})
 	if c.reset {
 		go func() {
+			<-start
 			for !tickStop.Load() {
 				time.Sleep(time.Duration(c.resetNs))
 				s.clear()
-				clears++
+				clears.Add(1)
 			}
 			close(tickDone)
 		}()
 	} else {
 		close(tickDone)
 	}
+	close(start)
+	time.Sleep(time.Duration(c.warmupNs))
+	at := make([]uint64, c.threads)
+	for i := range counts {
+		at[i] = counts[i].ops.Load()
+	}
+	cpu0 := benchCPUSeconds()
+	t0 := time.Now()
+	r0 := benchSnapshot(counts, &clears)
 	time.Sleep(time.Duration(c.durationNs))
+	for i := range counts { // every worker measures at least one batch
+		for counts[i].ops.Load() <= at[i] {
+			runtime.Gosched()
+		}
+	}
+	r1 := benchSnapshot(counts, &clears)
+	elapsed := time.Since(t0)
+	cpu := benchCPUSeconds() - cpu0
 	stop.Store(true)
 	wg.Wait()
-	elapsed := time.Since(t0)
 	tickStop.Store(true)
 	<-tickDone
 	res := benchResult{Store: store, GoVersion: runtime.Version(), Threads: c.threads,
-		Clears: clears, Seconds: elapsed.Seconds()}
-	for _, n := range counts {
-		res.Ops += n.ops
-		res.Hits += n.hits
-		res.Misses += n.misses
-	}
+		Ops: r1.Ops - r0.Ops, Hits: r1.Hits - r0.Hits, Misses: r1.Misses - r0.Misses,
+		Clears: r1.Clears - r0.Clears, Seconds: elapsed.Seconds(),
+		CPUShare: cpu / (elapsed.Seconds() * float64(c.threads))}
 	line, _ := json.Marshal(res)
 	fmt.Println(string(line))
 }

@@ -31,7 +31,7 @@ func writeCell(t *testing.T, threads, keys, seqLen uint32, rank uint32) string {
 	for _, v := range []uint32{benchVersion, threads, keys, 10, 1, seqLen} {
 		binary.Write(&b, binary.LittleEndian, v)
 	}
-	for _, v := range []uint64{7, 1000000, 500000} {
+	for _, v := range []uint64{7, 1000000, 500000, 250000} {
 		binary.Write(&b, binary.LittleEndian, v)
 	}
 	for i := uint32(0); i < keys; i++ {
@@ -54,7 +54,7 @@ func TestBenchCellReadsBackAndRefusesMalformedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.threads != 2 || len(c.hot) != 3 || c.hot[1] != benchKey(1) || c.missPermille != 10 ||
-		!c.reset || c.seed != 7 || c.durationNs != 1000000 || c.resetNs != 500000 ||
+		!c.reset || c.seed != 7 || c.durationNs != 1000000 || c.resetNs != 500000 || c.warmupNs != 250000 ||
 		c.seqs[1][benchSeqLen-1] != 2 {
 		t.Fatalf("cell read back wrong: %+v", c)
 	}

@@ -1,36 +1,47 @@
 /*
  * peer_ck_ht.c - the 'ck_ht' peer of 'bench cache': Concurrency Kit's hash
  * table in the mode its authors built it for, SPMC (single producer, many
- * consumers).
+ * consumers), with ck_epoch reclaiming what it retires.
  *
- * Readers call ck_ht_get_spmc with no lock at all. ck_ht allows one writer
- * at a time, so puts and clears take a mutex: the usual way to use an SPMC
- * structure with several writers. Keys are 16-byte addresses (bytestring
- * mode); the table points at its keys, so each inserted key is a copy the
- * table owns until the cell ends.
+ * Readers call ck_ht_get_spmc inside an epoch section (ck_epoch_begin/end
+ * on their own record: a store and a store-load fence to begin, a store to
+ * end) and take no lock. ck_ht allows one writer at a time, so puts and
+ * clears take a mutex: the usual way to use an SPMC structure with several
+ * writers. Keys are 16-byte addresses (bytestring mode); the table points
+ * at its keys, so each inserted key is a copy the table owns until the
+ * cell ends.
  *
- * Reclamation: when ck_ht grows or resets it retires its old slot array,
- * which a reader may still be walking. Concurrency Kit leaves the when to
- * the user (typically ck_epoch). Cells are short, so the retired arrays are
- * simply kept on a list and freed when the cell closes: the readers pay
- * nothing for reclamation, which flatters ck_ht a little on reset-storm.
+ * Reclamation: when ck_ht grows or resets it frees its old slot array with
+ * the "defer" flag, since a reader may still be walking it. The free hook
+ * hands the block to ck_epoch_call on the writers' record (used only under
+ * the writer mutex, as ck_epoch_call wants one thread per record at a
+ * time), and the writer then polls the epoch, which frees what no reader
+ * can see any more. Every thread of a cell registers a record (recycled
+ * across cells; the epoch domain is one per process, as Concurrency Kit
+ * expects). Closing a cell waits for a full barrier and frees the rest.
  *
  * Peer code: never linked into the library that the race proofs cover.
  */
+#include <ck_epoch.h>
 #include <ck_ht.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "target.h"
 
-/* ck_malloc has no context pointer: one cell runs at a time, and the
- * deferred frees happen under the writer mutex, so one list does. */
-struct gr_bench_ck_block {
-    struct gr_bench_ck_block *next;
-};
-static struct gr_bench_ck_block *gr_bench_ck_deferred;
+/* Room in front of every block ck_ht allocates, for its epoch entry. */
+#define GR_BENCH_CK_HEAD 16
+_Static_assert(sizeof(ck_epoch_entry_t) <= GR_BENCH_CK_HEAD, "epoch entry fits the head room");
+
+static ck_epoch_t gr_bench_ck_epoch;
+static pthread_once_t gr_bench_ck_once = PTHREAD_ONCE_INIT;
+static _Thread_local ck_epoch_record_t *gr_bench_ck_rec;
+/* ck_malloc has no context pointer: one cell runs at a time, and deferred
+ * frees happen under the writer mutex, so one writers' record does. */
+static ck_epoch_record_t *gr_bench_ck_wrec;
 
 struct gr_bench_ck {
     ck_ht_t ht;
@@ -39,33 +50,72 @@ struct gr_bench_ck {
     size_t nkeys, capkeys;
 };
 
+static void
+gr_bench_ck_epoch_init(void)
+{
+    ck_epoch_init(&gr_bench_ck_epoch);
+}
+
+/* A registered record: a recycled one, or a new one (kept for reuse). */
+static ck_epoch_record_t *
+gr_bench_ck_record(void)
+{
+    pthread_once(&gr_bench_ck_once, gr_bench_ck_epoch_init);
+    ck_epoch_record_t *r = ck_epoch_recycle(&gr_bench_ck_epoch, NULL);
+    if (r)
+        return r;
+    r = aligned_alloc(CK_MD_CACHELINE, sizeof *r);
+    if (!r)
+        abort();
+    ck_epoch_register(&gr_bench_ck_epoch, r, NULL);
+    return r;
+}
+
+static void
+gr_bench_ck_thread_init(void)
+{
+    gr_bench_ck_rec = gr_bench_ck_record();
+}
+
+static void
+gr_bench_ck_thread_fini(void)
+{
+    ck_epoch_unregister(gr_bench_ck_rec);
+    gr_bench_ck_rec = NULL;
+}
+
 static void *
 gr_bench_ck_malloc(size_t n)
 {
-    /* room in front for the deferred-free link */
-    char *p = malloc(n + 16);
-    return p ? p + 16 : NULL;
+    char *p = malloc(n + GR_BENCH_CK_HEAD);
+    return p ? p + GR_BENCH_CK_HEAD : NULL;
 }
 
 static void *
 gr_bench_ck_realloc(void *p, size_t old, size_t n, bool defer)
 {
     (void)old, (void)defer;
-    char *q = realloc(p ? (char *)p - 16 : NULL, n + 16);
-    return q ? q + 16 : NULL;
+    char *q = realloc(p ? (char *)p - GR_BENCH_CK_HEAD : NULL, n + GR_BENCH_CK_HEAD);
+    return q ? q + GR_BENCH_CK_HEAD : NULL;
+}
+
+static void
+gr_bench_ck_dispatch(ck_epoch_entry_t *e)
+{
+    free(e);
 }
 
 static void
 gr_bench_ck_free(void *p, size_t n, bool defer)
 {
     (void)n;
-    struct gr_bench_ck_block *b = (struct gr_bench_ck_block *)(void *)((char *)p - 16);
-    if (!defer) {
-        free(b);
+    void *block = (char *)p - GR_BENCH_CK_HEAD;
+    if (!defer || !gr_bench_ck_wrec) {
+        free(block);
         return;
     }
-    b->next = gr_bench_ck_deferred;
-    gr_bench_ck_deferred = b;
+    ck_epoch_call(gr_bench_ck_wrec, block, gr_bench_ck_dispatch);
+    (void)ck_epoch_poll(gr_bench_ck_wrec);
 }
 
 static struct ck_malloc gr_bench_ck_alloc = {gr_bench_ck_malloc, gr_bench_ck_realloc,
@@ -82,6 +132,7 @@ gr_bench_ck_open(const gr_bench_cell *cell, char *err, size_t cap)
         return NULL;
     }
     pthread_mutex_init(&c->wmu, NULL);
+    gr_bench_ck_wrec = gr_bench_ck_record();
     return c;
 }
 
@@ -93,10 +144,12 @@ gr_bench_ck_get(void *ctx, const gr_ip *key, gr_country *out)
     ck_ht_entry_t e;
     ck_ht_hash(&h, &c->ht, key, sizeof *key);
     ck_ht_entry_key_set(&e, key, sizeof *key);
-    if (!ck_ht_get_spmc(&c->ht, h, &e))
-        return false;
-    *out = (gr_country)(uintptr_t)ck_ht_entry_value(&e);
-    return true;
+    ck_epoch_begin(gr_bench_ck_rec, NULL);
+    bool hit = ck_ht_get_spmc(&c->ht, h, &e);
+    ck_epoch_end(gr_bench_ck_rec, NULL);
+    if (hit)
+        *out = (gr_country)(uintptr_t)ck_ht_entry_value(&e);
+    return hit;
 }
 
 /* Room for one more key copy; false when out of memory. */
@@ -147,12 +200,10 @@ static void
 gr_bench_ck_close(void *ctx)
 {
     struct gr_bench_ck *c = ctx;
+    ck_epoch_barrier(gr_bench_ck_wrec); /* no reader left: frees every deferred array */
+    ck_epoch_unregister(gr_bench_ck_wrec);
+    gr_bench_ck_wrec = NULL;
     ck_ht_destroy(&c->ht);
-    while (gr_bench_ck_deferred) {
-        struct gr_bench_ck_block *next = gr_bench_ck_deferred->next;
-        free(gr_bench_ck_deferred);
-        gr_bench_ck_deferred = next;
-    }
     for (size_t i = 0; i < c->nkeys; i++)
         free(c->keys[i]);
     free(c->keys);
@@ -161,14 +212,12 @@ gr_bench_ck_close(void *ctx)
 }
 
 const struct gr_bench_target gr_bench_ck_ht_ops = {
-    NULL,
-    NULL, /* in process */
-    gr_bench_ck_open,
-    gr_bench_target_nop,
-    gr_bench_target_nop,
-    gr_bench_ck_get,
-    gr_bench_ck_put,
-    gr_bench_ck_clear,
-    gr_bench_target_mem_unknown,
-    gr_bench_ck_close,
+    .open = gr_bench_ck_open,
+    .thread_init = gr_bench_ck_thread_init,
+    .thread_fini = gr_bench_ck_thread_fini,
+    .get = gr_bench_ck_get,
+    .put = gr_bench_ck_put,
+    .clear = gr_bench_ck_clear,
+    .mem = gr_bench_target_mem_unknown,
+    .close = gr_bench_ck_close,
 };

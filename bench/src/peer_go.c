@@ -14,8 +14,12 @@
  * configure time) or $GEORACE_GOPEER; without one the targets are
  * unavailable and 'bench cache' lists them as skipped.
  *
- *   header   "GRBC", u32 version 1, threads, keys, miss permille, reset (0/1),
- *            ranks per worker (65536), u64 seed, duration ns, reset ns
+ *   header   "GRBC", u32 version 2, threads, keys, miss permille, reset (0/1),
+ *            ranks per worker (65536), u64 seed, duration ns, reset ns,
+ *            warm-up ns
+ *
+ * The peer measures like the C engine: the goroutines start together, run
+ * the warm-up, and the counts are snapshotted at both ends of the window.
  *   keys     keys x 16 bytes
  *   ranks    threads x 65536 x u32
  */
@@ -79,7 +83,7 @@ gr_bench_go_write(int fd, const gr_bench_cell *cell, const struct gr_bench_workl
         return -1;
     }
     fwrite("GRBC", 1, 4, f);
-    gr_bench_go_u32(f, 1);
+    gr_bench_go_u32(f, 2);
     gr_bench_go_u32(f, cell->threads);
     gr_bench_go_u32(f, (uint32_t)cell->keys);
     gr_bench_go_u32(f, w->miss_permille);
@@ -88,6 +92,7 @@ gr_bench_go_write(int fd, const gr_bench_cell *cell, const struct gr_bench_workl
     gr_bench_go_u64(f, cell->seed);
     gr_bench_go_u64(f, cell->duration_ns);
     gr_bench_go_u64(f, cell->reset_ns);
+    gr_bench_go_u64(f, cell->warmup_ns);
     fwrite(w->hot, sizeof *w->hot, cell->keys, f);
     for (unsigned i = 0; i < cell->threads; i++)
         for (size_t j = 0; j < GR_BENCH_SEQ; j++)
@@ -156,6 +161,8 @@ gr_bench_go_parse(const char *line, gr_bench_result *out, char *err, size_t cap)
         snprintf(err, cap, "go peer: unexpected output '%.80s'", line);
         return -1;
     }
+    json_t *share = json_object_get(o, "cpu_share");
+    out->cpu_share = json_is_number(share) ? json_number_value(share) : 0;
     json_decref(o);
     out->ops = (uint64_t)ops;
     out->hits = (uint64_t)hits;

@@ -44,14 +44,12 @@ gr_bench_mmdb_close(void *ctx)
 }
 
 const struct gr_bench_target gr_bench_mmdb_ops = {
-    NULL,
-    NULL, /* in process */
-    gr_bench_mmdb_open,
-    gr_bench_target_nop,
-    gr_bench_target_nop,
-    gr_bench_mmdb_get,
-    gr_bench_mmdb_put,
-    gr_bench_mmdb_clear,
-    gr_bench_target_mem_unknown,
-    gr_bench_mmdb_close,
+    .open = gr_bench_mmdb_open,
+    .thread_init = gr_bench_target_nop,
+    .thread_fini = gr_bench_target_nop,
+    .get = gr_bench_mmdb_get,
+    .put = gr_bench_mmdb_put,
+    .clear = gr_bench_mmdb_clear,
+    .mem = gr_bench_target_mem_unknown,
+    .close = gr_bench_mmdb_close,
 };

@@ -5,8 +5,9 @@
  * Each target lives in a file of its own (variants.c, peer_mmdb.c,
  * peer_rculfhash.c, peer_ck_ht.c); cache_engine.c drives them all through
  * this table, by name, with the same keys, mixes and threads. A peer that needs its
- * threads registered (RCU readers) does it in thread_init/thread_fini, which
- * every thread that touches the target calls around its work.
+ * threads registered (RCU readers, epoch records) does it in
+ * thread_init/thread_fini, which every thread that touches the target calls
+ * around its work.
  */
 #ifndef GEORACE_BENCH_TARGET_H
 #define GEORACE_BENCH_TARGET_H
@@ -43,6 +44,15 @@ struct gr_bench_target {
     void (*clear)(void *ctx);
     size_t (*mem)(void *ctx); /* bytes held at the end, 0 = not known */
     void (*close)(void *ctx);
+    /* Optional (NULL: nothing to do). A QSBR reader announces a quiescent
+     * state (every worker calls it every 256 operations) and goes offline
+     * while a thread of the cell idles (waiting to start, sleeping between
+     * clears, the main thread during the run). seal: the prefill is done,
+     * the table will only be read (the floor target). */
+    void (*quiescent)(void);
+    void (*offline)(void);
+    void (*online)(void);
+    void (*seal)(void *ctx);
 };
 
 /* Shared do-nothing hooks for targets that need none. */
@@ -53,6 +63,10 @@ size_t gr_bench_target_mem_unknown(void *ctx);
  * created by the cell's target name. */
 extern const struct gr_bench_target gr_bench_variant_ops;
 extern const struct gr_bench_target gr_bench_mmdb_ops;
+/* The floor (floor.c): a sealed, unsynchronised table; and ns per hit on
+ * such a table small enough to stay in cache (0: out of memory). */
+extern const struct gr_bench_target gr_bench_floor_ops;
+double gr_bench_floor_in_cache_ns(size_t *table_bytes);
 #ifdef GEORACE_HAVE_URCU
 extern const struct gr_bench_target gr_bench_rculfhash_ops;
 #endif

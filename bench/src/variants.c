@@ -57,14 +57,12 @@ gr_bench_variant_close(void *ctx)
 }
 
 const struct gr_bench_target gr_bench_variant_ops = {
-    NULL,
-    NULL, /* in process */
-    gr_bench_variant_open,
-    gr_bench_target_nop,
-    gr_bench_target_nop,
-    gr_bench_variant_get,
-    gr_bench_variant_put,
-    gr_bench_variant_clear,
-    gr_bench_variant_mem,
-    gr_bench_variant_close,
+    .open = gr_bench_variant_open,
+    .thread_init = gr_bench_target_nop,
+    .thread_fini = gr_bench_target_nop,
+    .get = gr_bench_variant_get,
+    .put = gr_bench_variant_put,
+    .clear = gr_bench_variant_clear,
+    .mem = gr_bench_variant_mem,
+    .close = gr_bench_variant_close,
 };
