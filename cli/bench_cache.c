@@ -282,8 +282,14 @@ print_cell(const char *target, const struct bench_cache_cell *bc, const gr_bench
         json_array_append_new(runs, json_real(bc->runs[i].ops_per_s));
     json_object_set_new(row, "runs_ops_per_s", runs);
     json_object_set_new(row, "spread_pct", json_real(bc->spread_pct));
-    if (r->cpu_share > 0)
+    if (r->cpu_share > 0 && r->ops > 0) {
+        /* CPU time per operation: what a descheduled worker does not inflate */
         json_object_set_new(row, "cpu_share", json_real(r->cpu_share));
+        json_object_set_new(row, "cpu_ns_per_op",
+                            json_real(r->cpu_share * r->seconds * 1e9 *
+                                      (double)json_integer_value(json_object_get(row, "threads")) /
+                                      (double)r->ops));
+    }
     if (json)
         return;
     char cellbuf[64], ratiobuf[16] = "", spreadbuf[24] = "";
