@@ -129,12 +129,15 @@ gr_bench_lfht_clear(void *ctx)
 {
     struct gr_bench_lfht *l = ctx;
     struct cds_lfht_iter iter;
-    struct gr_bench_lfht_node *n;
     urcu_qsbr_read_lock();
-    cds_lfht_for_each_entry(l->ht, &iter, n, node)
-    {
-        if (!cds_lfht_del(l->ht, &n->node))
-            urcu_qsbr_call_rcu(&n->rcu, gr_bench_lfht_free);
+    /* cds_lfht_first/next rather than cds_lfht_for_each_entry, whose last
+     * step takes container_of of a NULL node (undefined behaviour) */
+    cds_lfht_first(l->ht, &iter);
+    for (struct cds_lfht_node *node; (node = cds_lfht_iter_get_node(&iter));) {
+        cds_lfht_next(l->ht, &iter);
+        if (!cds_lfht_del(l->ht, node))
+            urcu_qsbr_call_rcu(&caa_container_of(node, struct gr_bench_lfht_node, node)->rcu,
+                               gr_bench_lfht_free);
     }
     urcu_qsbr_read_unlock();
 }
