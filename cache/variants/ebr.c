@@ -165,9 +165,10 @@ gr_ebr_enter(gr_ebr *d)
     if (!r)
         r = gr_ebr_register(d);
     if (r->nest++ == 0) {
-        uint64_t e = GR_SCHED_OP("load d->epoch", atomic_load(&d->epoch));
-        GR_SCHED_POINT("store r->state");
-        atomic_store(&r->state, e << 1 | 1);
+        uint64_t e = GR_SCHED_ATOMIC("load d->epoch", GR_SCHED_LOAD, memory_order_seq_cst,
+                                     &d->epoch, atomic_load(&d->epoch));
+        GR_SCHED_ATOMIC("store r->state", GR_SCHED_STORE, memory_order_seq_cst, &r->state,
+                        atomic_store(&r->state, e << 1 | 1));
     }
     return r;
 }
@@ -190,13 +191,16 @@ gr_ebr_free_expired(struct gr_ebr_rec *r, uint64_t e)
 static uint64_t
 gr_ebr_advance(gr_ebr *d)
 {
-    uint64_t g = GR_SCHED_OP("load d->epoch", atomic_load(&d->epoch));
+    uint64_t g = GR_SCHED_ATOMIC("load d->epoch", GR_SCHED_LOAD, memory_order_seq_cst, &d->epoch,
+                                 atomic_load(&d->epoch));
     for (struct gr_ebr_rec *r = atomic_load(&d->recs); r; r = r->next) {
-        uint64_t s = GR_SCHED_OP("load r->state", atomic_load(&r->state));
+        uint64_t s = GR_SCHED_ATOMIC("load r->state", GR_SCHED_LOAD, memory_order_seq_cst,
+                                     &r->state, atomic_load(&r->state));
         if ((s & 1) && (s >> 1) != g)
             return g;
     }
-    if (GR_SCHED_OP("cas d->epoch", atomic_compare_exchange_strong(&d->epoch, &g, g + 1)))
+    if (GR_SCHED_CAS("cas d->epoch", memory_order_seq_cst, memory_order_seq_cst, &d->epoch,
+                     atomic_compare_exchange_strong(&d->epoch, &g, g + 1)))
         return g + 1;
     return g;
 }
@@ -212,7 +216,8 @@ gr_ebr_exit(gr_ebr_rec *r)
 {
     if (--r->nest)
         return;
-    GR_SCHED_OP("store r->state", atomic_store(&r->state, atomic_load(&r->state) & ~(uint64_t)1));
+    GR_SCHED_ATOMIC("store r->state", GR_SCHED_STORE, memory_order_seq_cst, &r->state,
+                    atomic_store(&r->state, atomic_load(&r->state) & ~(uint64_t)1));
     size_t pending = gr_ebr_pending(r);
     if ((++r->ops >= GR_EBR_COLLECT_EVERY && pending) || pending >= GR_EBR_COLLECT_PENDING) {
         r->ops = 0;
@@ -223,7 +228,8 @@ gr_ebr_exit(gr_ebr_rec *r)
 void
 gr_ebr_retire(gr_ebr_rec *r, gr_ebr_node *n, void (*free_fn)(gr_ebr_node *n))
 {
-    uint64_t t = GR_SCHED_OP("load r->dom->epoch", atomic_load(&r->dom->epoch));
+    uint64_t t = GR_SCHED_ATOMIC("load r->dom->epoch", GR_SCHED_LOAD, memory_order_seq_cst,
+                                 &r->dom->epoch, atomic_load(&r->dom->epoch));
     struct gr_ebr_limbo *l = &r->limbo[t % 3];
     if (l->epoch != t) {
         gr_ebr_node *old = l->head; /* tagged t - 3 or older: expired */

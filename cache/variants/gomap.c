@@ -90,6 +90,7 @@
 #include <execinfo.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,7 +199,7 @@ gr_gomap_fatal(const char *msg)
 static inline uint8_t
 gr_gomap_flags(const struct gr_gomap_hmap *h)
 {
-    GR_SCHED_POINT("read h->flags");
+    GR_SCHED_READ("read h->flags", &h->flags, sizeof h->flags);
     atomic_signal_fence(memory_order_seq_cst);
     uint8_t f = h->flags;
     atomic_signal_fence(memory_order_seq_cst);
@@ -208,7 +209,7 @@ gr_gomap_flags(const struct gr_gomap_hmap *h)
 static inline void
 gr_gomap_set_flags(struct gr_gomap_hmap *h, uint8_t f)
 {
-    GR_SCHED_POINT("write h->flags");
+    GR_SCHED_WRITE("write h->flags", &h->flags, sizeof h->flags);
     atomic_signal_fence(memory_order_seq_cst);
     h->flags = f;
     atomic_signal_fence(memory_order_seq_cst);
@@ -326,10 +327,11 @@ gr_gomap_hash_grow(struct gr_gomap_cache *g, struct gr_gomap_hmap *h)
     gr_gomap_point(g, GR_GOMAP_AT_GROW_ALLOC);
     struct gr_gomap_bucket *newbuckets = gr_gomap_alloc(h, (size_t)1 << (h->B + bigger));
     uint8_t flags = gr_gomap_flags(h); /* no iterators here: nothing to mask */
-    GR_SCHED_POINT("write h->B");
+    GR_SCHED_WRITE("write h->B", &h->B, sizeof h->B);
     h->B += bigger;
     gr_gomap_set_flags(h, flags);
-    GR_SCHED_POINT("write h->oldbuckets, h->buckets");
+    GR_SCHED_WRITE("write h->oldbuckets", &h->oldbuckets, sizeof h->oldbuckets);
+    GR_SCHED_ALSO_WRITE("write h->buckets", &h->buckets, sizeof h->buckets);
     h->oldbuckets = oldbuckets;
     h->buckets = newbuckets;
     h->nevacuate = 0;
@@ -402,7 +404,8 @@ gr_gomap_evacuate(struct gr_gomap_hmap *h, size_t oldbucket)
         /* Go clears what it moved (keys, values and the overflow link of
          * the first bucket of the chain), keeping the tophash marks. */
         b = &h->oldbuckets[oldbucket];
-        GR_SCHED_POINT("clear evacuated bucket");
+        GR_SCHED_WRITE("clear evacuated bucket", b->keys, sizeof b->keys);
+        GR_SCHED_ALSO_WRITE("clear evacuated bucket", b->elems, sizeof b->elems);
         memset(b->keys, 0, sizeof b->keys);
         memset(b->elems, 0, sizeof b->elems);
         b->overflow = NULL;
@@ -424,7 +427,7 @@ static bool
 gr_gomap_access(struct gr_gomap_cache *g, struct gr_gomap_hmap *h, const gr_ip *key,
                 gr_country *out)
 {
-    GR_SCHED_POINT("read h->count");
+    GR_SCHED_READ("read h->count", &h->count, sizeof h->count);
     if (h->count == 0)
         return false;
     if (g->detector && (gr_gomap_flags(h) & GR_GOMAP_WRITING))
@@ -442,7 +445,7 @@ gr_gomap_access(struct gr_gomap_cache *g, struct gr_gomap_hmap *h, const gr_ip *
     }
     uint8_t top = gr_gomap_tophash(hash);
     for (; b; b = b->overflow) {
-        GR_SCHED_POINT("read bucket");
+        GR_SCHED_READ("read bucket", b->tophash, offsetof(struct gr_gomap_bucket, elems));
         for (unsigned i = 0; i < GR_GOMAP_SLOTS; i++) {
             if (b->tophash[i] != top) {
                 if (b->tophash[i] == GR_GOMAP_EMPTY_REST)
@@ -451,7 +454,7 @@ gr_gomap_access(struct gr_gomap_cache *g, struct gr_gomap_hmap *h, const gr_ip *
             }
             if (!memcmp(&b->keys[i], key, sizeof *key)) {
                 gr_gomap_point(g, GR_GOMAP_AT_READ_MATCH);
-                GR_SCHED_POINT("read bucket elem");
+                GR_SCHED_READ("read bucket elem", &b->elems[i], sizeof b->elems[i]);
                 *out = b->elems[i];
                 return true;
             }
@@ -466,7 +469,8 @@ static struct gr_gomap_hmap *
 gr_gomap_hold(struct gr_gomap_cache *g, gr_ebr_rec **rec)
 {
     *rec = gr_ebr_enter(g->ebr);
-    return GR_SCHED_OP("read g->h", atomic_load(&g->h));
+    return GR_SCHED_ATOMIC("read g->h", GR_SCHED_LOAD, memory_order_seq_cst, &g->h,
+                           atomic_load(&g->h));
 }
 
 static bool
@@ -506,7 +510,7 @@ again:
     insb = NULL;
     insi = 0;
     for (;;) {
-        GR_SCHED_POINT("read bucket");
+        GR_SCHED_READ("read bucket", b->tophash, offsetof(struct gr_gomap_bucket, elems));
         for (unsigned i = 0; i < GR_GOMAP_SLOTS; i++) {
             if (b->tophash[i] != top) {
                 if (gr_gomap_is_empty(b->tophash[i]) && !insb)
@@ -534,7 +538,9 @@ notfound:
         insb = gr_gomap_new_overflow(h, b);
         insi = 0;
     }
-    GR_SCHED_POINT("write bucket slot");
+    GR_SCHED_WRITE("write bucket slot", insb->tophash, sizeof insb->tophash);
+    GR_SCHED_ALSO_WRITE("write bucket slot", insb->keys, sizeof insb->keys);
+    GR_SCHED_ALSO_WRITE("write h->count", &h->count, sizeof h->count);
     insb->tophash[insi] = top; /* mapassign_faststr's order: tophash, then key */
     insb->keys[insi] = *key;
     h->count++;
@@ -553,7 +559,7 @@ gr_gomap_put(gr_cache *c, const gr_ip *key, gr_country value)
     gr_ebr_rec *rec;
     gr_country *elem = gr_gomap_assign(g, gr_gomap_hold(g, &rec), key);
     gr_gomap_point(g, GR_GOMAP_AT_VALUE_STORE);
-    GR_SCHED_POINT("write bucket elem");
+    GR_SCHED_WRITE("write bucket elem", elem, sizeof *elem);
     *elem = value; /* outside the write window, as the caller of mapassign does */
     gr_ebr_exit(rec);
 }
@@ -577,7 +583,8 @@ gr_gomap_clear(gr_cache *c)
     gr_ebr_rec *rec = gr_ebr_enter(g->ebr);
     /* `cache = make(map...)`; an exchange so that two clears at once cannot
      * retire one map twice (Zoraxy has a single ticker) */
-    struct gr_gomap_hmap *old = GR_SCHED_OP("write g->h", atomic_exchange(&g->h, fresh));
+    struct gr_gomap_hmap *old = GR_SCHED_ATOMIC("write g->h", GR_SCHED_RMW, memory_order_seq_cst,
+                                                &g->h, atomic_exchange(&g->h, fresh));
     atomic_fetch_add(&g->n_retired, 1);
     atomic_fetch_add(&g->retired_bytes, old->bytes);
     gr_ebr_retire(rec, &old->retire, gr_gomap_free_retired);

@@ -160,7 +160,8 @@ gr_syncmap_map_find(const gr_hashmap *m, const gr_ip *key, uint64_t h, struct gr
 static inline struct gr_syncmap_read *
 gr_syncmap_load_read(gr_syncmap *m)
 {
-    return GR_SCHED_OP("load m->go.read", atomic_load(&m->go.read));
+    return GR_SCHED_ATOMIC("load m->go.read", GR_SCHED_LOAD, memory_order_seq_cst, &m->go.read,
+                           atomic_load(&m->go.read));
 }
 
 static inline bool
@@ -181,7 +182,8 @@ gr_syncmap_read_find(const struct gr_syncmap_read *r, const gr_ip *key, uint64_t
 static bool
 gr_syncmap_entry_load(struct gr_syncmap_entry *e, uintptr_t *v)
 {
-    struct gr_syncmap_box *p = GR_SCHED_OP("load e->p", atomic_load(&e->p));
+    struct gr_syncmap_box *p = GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst,
+                                               &e->p, atomic_load(&e->p));
     if (!p || p == GR_SYNCMAP_EXPUNGED)
         return false;
     if (v)
@@ -194,11 +196,13 @@ static bool
 gr_syncmap_entry_try_swap(struct gr_syncmap_entry *e, struct gr_syncmap_box *nb,
                           struct gr_syncmap_box **old)
 {
-    struct gr_syncmap_box *p = GR_SCHED_OP("load e->p", atomic_load(&e->p));
+    struct gr_syncmap_box *p = GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst,
+                                               &e->p, atomic_load(&e->p));
     do {
         if (p == GR_SYNCMAP_EXPUNGED)
             return false;
-    } while (!GR_SCHED_OP("cas e->p", atomic_compare_exchange_weak(&e->p, &p, nb)));
+    } while (!GR_SCHED_CAS("cas e->p", memory_order_seq_cst, memory_order_seq_cst, &e->p,
+                           atomic_compare_exchange_weak(&e->p, &p, nb)));
     *old = p;
     return true;
 }
@@ -207,15 +211,18 @@ static bool
 gr_syncmap_entry_unexpunge_locked(struct gr_syncmap_entry *e)
 {
     struct gr_syncmap_box *p = GR_SYNCMAP_EXPUNGED;
-    return GR_SCHED_OP("cas e->p", atomic_compare_exchange_strong(&e->p, &p, NULL));
+    return GR_SCHED_CAS("cas e->p", memory_order_seq_cst, memory_order_seq_cst, &e->p,
+                        atomic_compare_exchange_strong(&e->p, &p, NULL));
 }
 
 static bool
 gr_syncmap_entry_try_expunge_locked(struct gr_syncmap_entry *e)
 {
-    struct gr_syncmap_box *p = GR_SCHED_OP("load e->p", atomic_load(&e->p));
+    struct gr_syncmap_box *p = GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst,
+                                               &e->p, atomic_load(&e->p));
     while (!p)
-        if (GR_SCHED_OP("cas e->p", atomic_compare_exchange_weak(&e->p, &p, GR_SYNCMAP_EXPUNGED)))
+        if (GR_SCHED_CAS("cas e->p", memory_order_seq_cst, memory_order_seq_cst, &e->p,
+                         atomic_compare_exchange_weak(&e->p, &p, GR_SYNCMAP_EXPUNGED)))
             return true;
     return p == GR_SYNCMAP_EXPUNGED;
 }
@@ -225,7 +232,9 @@ static bool
 gr_syncmap_entry_try_load_or_store(struct gr_syncmap_entry *e, uintptr_t v, uintptr_t *actual,
                                    bool *loaded)
 {
-    struct gr_syncmap_box *p = GR_SCHED_OP("load e->p", atomic_load(&e->p)), *nb = NULL;
+    struct gr_syncmap_box *p = GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst,
+                                               &e->p, atomic_load(&e->p)),
+                          *nb = NULL;
     for (;;) {
         if (p == GR_SYNCMAP_EXPUNGED)
             break;
@@ -237,7 +246,8 @@ gr_syncmap_entry_try_load_or_store(struct gr_syncmap_entry *e, uintptr_t v, uint
         }
         if (!nb)
             nb = gr_syncmap_box_new(v);
-        if (GR_SCHED_OP("cas e->p", atomic_compare_exchange_weak(&e->p, &p, nb))) {
+        if (GR_SCHED_CAS("cas e->p", memory_order_seq_cst, memory_order_seq_cst, &e->p,
+                         atomic_compare_exchange_weak(&e->p, &p, nb))) {
             *actual = v;
             *loaded = false;
             return true;
@@ -250,11 +260,13 @@ gr_syncmap_entry_try_load_or_store(struct gr_syncmap_entry *e, uintptr_t v, uint
 static bool
 gr_syncmap_entry_delete(gr_ebr_rec *rec, struct gr_syncmap_entry *e, uintptr_t *v)
 {
-    struct gr_syncmap_box *p = GR_SCHED_OP("load e->p", atomic_load(&e->p));
+    struct gr_syncmap_box *p = GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst,
+                                               &e->p, atomic_load(&e->p));
     for (;;) {
         if (!p || p == GR_SYNCMAP_EXPUNGED)
             return false;
-        if (GR_SCHED_OP("cas e->p", atomic_compare_exchange_weak(&e->p, &p, NULL)))
+        if (GR_SCHED_CAS("cas e->p", memory_order_seq_cst, memory_order_seq_cst, &e->p,
+                         atomic_compare_exchange_weak(&e->p, &p, NULL)))
             break;
     }
     if (v)
@@ -268,13 +280,16 @@ static bool
 gr_syncmap_entry_try_cas(gr_ebr_rec *rec, struct gr_syncmap_entry *e, uintptr_t old, bool del,
                          uintptr_t new_)
 {
-    struct gr_syncmap_box *p = GR_SCHED_OP("load e->p", atomic_load(&e->p)), *nb = NULL;
+    struct gr_syncmap_box *p = GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst,
+                                               &e->p, atomic_load(&e->p)),
+                          *nb = NULL;
     for (;;) {
         if (!p || p == GR_SYNCMAP_EXPUNGED || p->v != old)
             break;
         if (!del && !nb)
             nb = gr_syncmap_box_new(new_);
-        if (GR_SCHED_OP("cas e->p", atomic_compare_exchange_weak(&e->p, &p, nb))) {
+        if (GR_SCHED_CAS("cas e->p", memory_order_seq_cst, memory_order_seq_cst, &e->p,
+                         atomic_compare_exchange_weak(&e->p, &p, nb))) {
             gr_ebr_retire(rec, &p->node, gr_syncmap_node_free);
             return true;
         }
@@ -292,7 +307,8 @@ gr_syncmap_publish_locked(gr_syncmap *m, gr_ebr_rec *rec, gr_hashmap *map, bool 
     r->m = map;
     r->amended = amended;
     struct gr_syncmap_read *old =
-        GR_SCHED_OP("exchange m->go.read", atomic_exchange(&m->go.read, r));
+        GR_SCHED_ATOMIC("exchange m->go.read", GR_SCHED_RMW, memory_order_seq_cst, &m->go.read,
+                        atomic_exchange(&m->go.read, r));
     if (old)
         gr_ebr_retire(rec, &old->node, gr_syncmap_node_free);
 }
@@ -305,7 +321,8 @@ gr_syncmap_retire_map(gr_ebr_rec *rec, gr_hashmap *map, bool all_entries)
     const struct gr_hashmap_slot *s;
     for (size_t pos = 0; gr_hashmap_next(map, &pos, &s);) {
         struct gr_syncmap_entry *e = (struct gr_syncmap_entry *)s->value;
-        if (all_entries || GR_SCHED_OP("load e->p", atomic_load(&e->p)) == GR_SYNCMAP_EXPUNGED)
+        if (all_entries || GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst, &e->p,
+                                           atomic_load(&e->p)) == GR_SYNCMAP_EXPUNGED)
             gr_ebr_retire(rec, &e->node, gr_syncmap_entry_free);
     }
     gr_ebr_retire(rec, &GR_SYNCMAP_OF(struct gr_syncmap_hmap, map, map)->node, gr_syncmap_map_free);
@@ -471,9 +488,11 @@ gr_syncmap_swap(gr_syncmap *m, const gr_ip *key, uintptr_t value, uintptr_t *pre
         if (gr_syncmap_read_find(r, key, h, &e)) {
             if (gr_syncmap_entry_unexpunge_locked(e))
                 gr_syncmap_map_put(m->go.dirty, key, h, e);
-            old = GR_SCHED_OP("exchange e->p", atomic_exchange(&e->p, nb));
+            old = GR_SCHED_ATOMIC("exchange e->p", GR_SCHED_RMW, memory_order_seq_cst, &e->p,
+                                  atomic_exchange(&e->p, nb));
         } else if (gr_syncmap_map_find(m->go.dirty, key, h, &e)) {
-            old = GR_SCHED_OP("exchange e->p", atomic_exchange(&e->p, nb));
+            old = GR_SCHED_ATOMIC("exchange e->p", GR_SCHED_RMW, memory_order_seq_cst, &e->p,
+                                  atomic_exchange(&e->p, nb));
         } else {
             gr_syncmap_add_locked(m, rec, r, key, h, nb);
         }

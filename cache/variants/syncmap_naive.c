@@ -90,12 +90,13 @@ gr_naive_clear(gr_cache *c)
     struct gr_naive_cache *n = GR_NAIVE(c);
     struct gr_naive_grave *g = calloc(1, sizeof *g);
     if (g) {
-        g->read = GR_SCHED_OP("load map.go.read", atomic_load(&n->map.go.read)); /* GC stand-in */
+        g->read = GR_SCHED_ATOMIC("load map.go.read", GR_SCHED_LOAD, memory_order_seq_cst,
+                                  &n->map.go.read, atomic_load(&n->map.go.read)); /* GC stand-in */
         g->dirty = n->map.go.dirty; /* the value pointed to      */
         g->at_ns = gr_clock_now_ns();
     }
 
-    GR_SCHED_POINT("memset map.go (plain stores)");
+    GR_SCHED_WRITE("memset map.go (plain stores)", &n->map.go, sizeof n->map.go);
     memset(&n->map.go, 0, sizeof n->map.go); /* THE BUG: `cache = sync.Map{}` */
 
     if (!g)

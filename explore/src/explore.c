@@ -1,10 +1,11 @@
 /*
- * explore.c - the exploration loop: strategies, one forked child per
- * schedule, oracles, the DFS stack, replay and shrinking (explore.h).
+ * explore.c - the exploration loop: strategies, oracles, the DFS stack,
+ * replay and shrinking (explore.h).
  *
  * The parent never runs cache code. For each schedule it fills the plan in
- * a shared block (xrun.h), forks, and reads the child's steps and history
- * after it exits - or dies. DFS is stateless (CHESS): a run is fixed by its
+ * a shared block (xrun.h), has the runner's child run it (runner.c), and
+ * reads the child's steps and history after the run ends - or the child
+ * dies. DFS is stateless (CHESS): a run is fixed by its
  * prefix of choices; after each run the deepest step with an untried
  * enabled thread whose choice keeps the preemption count within the bound
  * becomes the next prefix, the rest of the run follows the non-preemptive
@@ -26,14 +27,15 @@
 #include "georace/explore.h"
 #include "georace/linear.h"
 #include "georace/rng.h"
+#include "runner.h"
 #include "schedule.h"
 #include "xrun.h"
 
 const char *
 gr_explore_oracle_name(enum gr_explore_oracle o)
 {
-    static const char *const names[] = {"none",     "go-detector", "crash",          "hang",
-                                        "deadlock", "livelock",    "linearizability"};
+    static const char *const names[] = {"none",     "go-detector", "crash",           "hang",
+                                        "deadlock", "livelock",    "linearizability", "race"};
     return o < GR_ORACLE_COUNT ? names[o] : "?";
 }
 
@@ -58,6 +60,7 @@ gr_x_alloc(void)
 static void
 gr_x_free(struct gr_x_run *x)
 {
+    gr_xr_stop();
     if (x)
         munmap(x, sizeof *x);
 }
@@ -147,28 +150,12 @@ gr_x_exec(struct gr_x_run *x, enum gr_explore_oracle *oracle, char *msg, size_t 
     return 0;
 }
 
+/* Judge a run by the child's wait status (0: ended normally). */
 static int
-gr_x_exec_raw(struct gr_x_run *x, enum gr_explore_oracle *oracle, char *msg, size_t cap)
+gr_x_classify(struct gr_x_run *x, int st, enum gr_explore_oracle *oracle, char *msg, size_t cap)
 {
-    x->nsteps = x->nops = x->events = 0;
-    x->msg[0] = '\0';
-    msg[0] = '\0';
     *oracle = GR_ORACLE_NONE;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(msg, cap, "fork: %s", strerror(errno));
-        return GR_EXPLORE_ESYS;
-    }
-    if (pid == 0)
-        gr_x_child(x);
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) {
-            snprintf(msg, cap, "waitpid: %s", strerror(errno));
-            return GR_EXPLORE_ESYS;
-        }
+    msg[0] = '\0';
     if (WIFSIGNALED(st)) {
         int sig = WTERMSIG(st);
         *oracle = sig == SIGALRM ? GR_ORACLE_HANG : GR_ORACLE_CRASH;
@@ -186,6 +173,10 @@ gr_x_exec_raw(struct gr_x_run *x, enum gr_explore_oracle *oracle, char *msg, siz
             return GR_EXPLORE_ESYS;
         }
         *oracle = r ? GR_ORACLE_LINEARIZABILITY : GR_ORACLE_NONE;
+        if (!r && x->race[0]) { /* the run ended well and answered right, but raced */
+            *oracle = GR_ORACLE_RACE;
+            snprintf(msg, cap, "%s", x->race);
+        }
         return 0;
     }
     case GR_X_EXIT_FATAL:
@@ -211,6 +202,31 @@ gr_x_exec_raw(struct gr_x_run *x, enum gr_explore_oracle *oracle, char *msg, siz
     }
     snprintf(msg, cap, "%s", x->msg);
     return 0;
+}
+
+/* One run of x's plan in the runner's child (runner.c). A finding in a
+ * child that ran other schedules before is re-run in a fresh child, and
+ * that run is the one judged: nothing an earlier run left behind can make
+ * or hide a finding that gets reported. */
+static int
+gr_x_exec_raw(struct gr_x_run *x, enum gr_explore_oracle *oracle, char *msg, size_t cap)
+{
+    for (bool fresh = false;; fresh = true) {
+        x->nsteps = x->nops = x->events = 0;
+        x->msg[0] = x->race[0] = '\0';
+        msg[0] = '\0';
+        *oracle = GR_ORACLE_NONE;
+        int st;
+        bool reused;
+        int e = gr_xr_run(x, fresh, &st, &reused);
+        if (e) {
+            snprintf(msg, cap, "cannot run a schedule: %s", strerror(-e));
+            return GR_EXPLORE_ESYS;
+        }
+        int rc = gr_x_classify(x, st, oracle, msg, cap);
+        if (!reused || (rc == 0 && *oracle == GR_ORACLE_NONE))
+            return rc;
+    }
 }
 
 static void

@@ -35,6 +35,7 @@
 
 #include "georace/cache.h"
 #include "georace/rng.h"
+#include "hb.h"
 #include "sched_hooks.h"
 #include "xsched.h"
 #include "xrun.h"
@@ -189,6 +190,61 @@ gr_sched_point(const char *what, const char *file, int line)
     gr_x_switch(me, gr_x_pick(me));
 }
 
+/* Keep the run's first race in the shared block (the run goes on: a race
+ * is judged after the run, below the findings that end it). */
+static void
+gr_x_race_note(void)
+{
+    if (!gr_x->race[0] && gr_hb_first_race()[0])
+        snprintf(gr_x->race, sizeof gr_x->race, "%s", gr_hb_first_race());
+}
+
+void
+gr_sched_atomic(const char *what, int kind, int order, const void *obj, size_t size,
+                const char *file, int line)
+{
+    gr_sched_point(what, file, line);
+    if (gr_self < 0)
+        return;
+    struct gr_hb_site site = {what, file, line};
+    gr_hb_atomic((unsigned)gr_self, obj, size, kind, order, &site);
+    gr_x_race_note();
+}
+
+bool
+gr_sched_cas_done(bool ok, int succ, int fail, const void *obj, size_t size, const char *what,
+                  const char *file, int line)
+{
+    if (gr_self < 0)
+        return ok;
+    struct gr_hb_site site = {what, file, line};
+    gr_hb_atomic((unsigned)gr_self, obj, size, ok ? GR_SCHED_RMW : GR_SCHED_LOAD, ok ? succ : fail,
+                 &site);
+    gr_x_race_note();
+    return ok;
+}
+
+void
+gr_sched_access(const char *what, const void *p, size_t n, bool write, const char *file, int line)
+{
+    gr_sched_point(what, file, line);
+    if (gr_self < 0)
+        return;
+    struct gr_hb_site site = {what, file, line};
+    gr_hb_plain((unsigned)gr_self, p, n, write, &site);
+    gr_x_race_note();
+}
+
+void
+gr_sched_note(const char *what, const void *p, size_t n, bool write, const char *file, int line)
+{
+    if (gr_self < 0)
+        return;
+    struct gr_hb_site site = {what, file, line};
+    gr_hb_plain((unsigned)gr_self, p, n, write, &site);
+    gr_x_race_note();
+}
+
 static void
 gr_x_block(const void *obj, const char *what, const char *file, int line)
 {
@@ -215,6 +271,7 @@ gr_sched_mutex_lock(pthread_mutex_t *mu, const char *file, int line)
     gr_sched_point("lock", file, line);
     while (pthread_mutex_trylock(mu))
         gr_x_block(mu, "lock (retry)", file, line);
+    gr_hb_lock((unsigned)gr_self, mu, 'm');
     return 0;
 }
 
@@ -224,6 +281,7 @@ gr_sched_mutex_unlock(pthread_mutex_t *mu, const char *file, int line)
     if (gr_self < 0)
         return pthread_mutex_unlock(mu);
     gr_sched_point("unlock", file, line);
+    gr_hb_unlock((unsigned)gr_self, mu, 'm');
     int rc = pthread_mutex_unlock(mu);
     gr_x_wake(mu);
     return rc;
@@ -237,6 +295,7 @@ gr_sched_rwlock_lock(pthread_rwlock_t *l, int write, const char *file, int line)
     gr_sched_point(write ? "wrlock" : "rdlock", file, line);
     while (write ? pthread_rwlock_trywrlock(l) : pthread_rwlock_tryrdlock(l))
         gr_x_block(l, write ? "wrlock (retry)" : "rdlock (retry)", file, line);
+    gr_hb_lock((unsigned)gr_self, l, write ? 'w' : 'r');
     return 0;
 }
 
@@ -246,6 +305,7 @@ gr_sched_rwlock_unlock(pthread_rwlock_t *l, const char *file, int line)
     if (gr_self < 0)
         return pthread_rwlock_unlock(l);
     gr_sched_point("unlock", file, line);
+    gr_hb_unlock((unsigned)gr_self, l, 'l');
     int rc = pthread_rwlock_unlock(l);
     gr_x_wake(l);
     return rc;
@@ -323,8 +383,10 @@ gr_x_thread(void *arg)
     return NULL;
 }
 
-_Noreturn void
-gr_x_child(struct gr_x_run *x)
+/* One run of x's plan; returns when it ended normally (every thread
+ * joined, the cache destroyed). Any other end _exits the process. */
+static void
+gr_x_child_run(struct gr_x_run *x)
 {
     gr_x = x;
     alarm(20); /* a run that hangs outside any scheduling point dies by SIGALRM */
@@ -332,11 +394,14 @@ gr_x_child(struct gr_x_run *x)
     gr_x_seedctr = x->plan.run_seed;
     for (unsigned t = 0; t < GR_SCN_MAXT; t++)
         gr_x_prio[t] = x->plan.prio[t];
+    gr_x_cache = NULL;
+    gr_hb_reset(x->scn.nthreads);
     int rc = x->factory ? x->factory(&gr_x_cache) : gr_xcache_create(x->variant, &gr_x_cache);
     if (rc || !gr_x_cache)
         gr_x_end(GR_X_EXIT_SETUP, "cannot create the cache");
     sem_init(&gr_x_done, 0, 0);
     for (unsigned t = 0; t < x->scn.nthreads; t++) {
+        memset(&gr_th[t], 0, sizeof gr_th[t]);
         sem_init(&gr_th[t].sem, 0, 0);
         gr_th[t].state = GR_TH_NEW;
         gr_x_at((int)t, "start", "", 0);
@@ -347,8 +412,28 @@ gr_x_child(struct gr_x_run *x)
     sem_post(&gr_th[first].sem);
     while (sem_wait(&gr_x_done) && errno == EINTR)
         ;
-    for (unsigned t = 0; t < x->scn.nthreads; t++)
+    for (unsigned t = 0; t < x->scn.nthreads; t++) {
         pthread_join(gr_th[t].tid, NULL);
+        sem_destroy(&gr_th[t].sem);
+    }
+    sem_destroy(&gr_x_done);
     gr_cache_destroy(gr_x_cache);
-    _exit(GR_X_EXIT_OK);
+    gr_x_cache = NULL;
+    alarm(0);
+}
+
+_Noreturn void
+gr_x_serve(struct gr_x_run *x, int fd)
+{
+    for (;;) {
+        char c;
+        ssize_t n = read(fd, &c, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != 1)
+            _exit(GR_X_EXIT_OK); /* the parent closed the channel */
+        gr_x_child_run(x);
+        if (write(fd, &c, 1) != 1)
+            _exit(GR_X_EXIT_OK);
+    }
 }

@@ -68,13 +68,17 @@ struct gr_x_run {
     char variant[48];
     gr_x_factory factory; /* NULL: the variant by name (sched build) */
     struct gr_scenario scn;
-    char msg[256]; /* fatal message, deadlock description */
+    char msg[256];  /* fatal message, deadlock description */
+    char race[400]; /* the happens-before detector's first race ("" none) */
     uint32_t nsteps, nops, events;
     struct gr_x_step steps[GR_X_MAXSTEPS];
     struct gr_x_op ops[GR_X_MAXOPS];
 };
 
-/* In the child: run x's scenario under x's plan and _exit with a gr_x_exit. */
-_Noreturn void gr_x_child(struct gr_x_run *x);
+/* In the child (runner.c): for every byte read from fd, run x's scenario
+ * under x's current plan and answer with a byte when the run ended
+ * normally; any other end of a run _exits with a gr_x_exit (or dies by a
+ * signal). Exits 0 when fd reaches end-of-file. */
+_Noreturn void gr_x_serve(struct gr_x_run *x, int fd);
 
 #endif

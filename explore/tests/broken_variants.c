@@ -9,6 +9,15 @@
  *   inverted    get takes lock A then B, put takes B then A (deadlock)
  *   null-clear  clear stores NULL into the table pointer that get loads
  *               twice (crash: a NULL dereference)
+ *   relaxed-publish
+ *               copy-on-write: writers (serialised by a mutex) fill a new
+ *               table with plain stores and publish it with a RELAXED
+ *               store; get loads it with acquire and reads it plainly.
+ *               Every answer is right in a sequentially consistent run,
+ *               but nothing orders the fill before the read (race)
+ *   release-publish
+ *               the same with a release store: fill -> release -> acquire
+ *               -> read is ordered, and the race detector must stay silent
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -149,6 +158,79 @@ bv_null_clear(gr_cache *c)
     GR_MUTEX_UNLOCK(&BV(c)->a);
 }
 
+/* ---- copy-on-write publication, relaxed or release ---- */
+
+#define BV_PUB_MAX 64
+
+struct bv_pub {
+    gr_cache base;
+    pthread_mutex_t mu; /* serialises writers */
+    memory_order order; /* of the publishing store */
+    _Atomic(struct bv_table *) cur;
+    struct bv_table *old[BV_PUB_MAX]; /* retired tables, freed at destroy */
+    unsigned nold;
+};
+
+#define BVP(c) ((struct bv_pub *)(c))
+
+static bool
+bv_pub_get(gr_cache *c, const gr_ip *k, gr_country *out)
+{
+    struct bv_table *t =
+        GR_SCHED_ATOMIC("load cur", GR_SCHED_LOAD, memory_order_acquire, &BVP(c)->cur,
+                        atomic_load_explicit(&BVP(c)->cur, memory_order_acquire));
+    GR_SCHED_READ("read table", t, sizeof *t);
+    int i = bv_find(t, k);
+    if (i >= 0)
+        *out = t->val[i];
+    return i >= 0;
+}
+
+static void
+bv_pub_write(gr_cache *c, const gr_ip *k, gr_country v, bool clear)
+{
+    struct bv_pub *p = BVP(c);
+    GR_MUTEX_LOCK(&p->mu);
+    struct bv_table *o = atomic_load_explicit(&p->cur, memory_order_relaxed); /* under mu */
+    struct bv_table *n = malloc(sizeof *n);
+    if (!n || p->nold == BV_PUB_MAX)
+        abort();
+    GR_SCHED_WRITE("fill new table", n, sizeof *n);
+    if (clear) {
+        memset(n, 0, sizeof *n);
+    } else {
+        *n = *o;
+        bv_insert(n, k, v);
+    }
+    GR_SCHED_ATOMIC("publish cur", GR_SCHED_STORE, p->order, &p->cur,
+                    atomic_store_explicit(&p->cur, n, p->order));
+    p->old[p->nold++] = o;
+    GR_MUTEX_UNLOCK(&p->mu);
+}
+
+static void
+bv_pub_put(gr_cache *c, const gr_ip *k, gr_country v)
+{
+    bv_pub_write(c, k, v, false);
+}
+
+static void
+bv_pub_clear(gr_cache *c)
+{
+    bv_pub_write(c, NULL, 0, true);
+}
+
+static void
+bv_pub_destroy(gr_cache *c)
+{
+    struct bv_pub *p = BVP(c);
+    for (unsigned i = 0; i < p->nold; i++)
+        free(p->old[i]);
+    free(atomic_load(&p->cur));
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
+
 static size_t
 bv_len(gr_cache *c)
 {
@@ -170,6 +252,41 @@ static const struct gr_cache_ops bv_inverted_ops = {
     "inverted", bv_inverted_get, bv_inverted_put, bv_clear_locked_a, bv_len, bv_len, bv_destroy};
 static const struct gr_cache_ops bv_null_ops = {
     "null-clear", bv_null_get, bv_null_put, bv_null_clear, bv_len, bv_len, bv_destroy};
+
+static const struct gr_cache_ops bv_relaxed_ops = {
+    "relaxed-publish", bv_pub_get, bv_pub_put, bv_pub_clear, bv_len, bv_len, bv_pub_destroy};
+static const struct gr_cache_ops bv_release_ops = {
+    "release-publish", bv_pub_get, bv_pub_put, bv_pub_clear, bv_len, bv_len, bv_pub_destroy};
+
+static int
+bv_pub_create(const struct gr_cache_ops *ops, memory_order order, gr_cache **out)
+{
+    struct bv_pub *p = calloc(1, sizeof *p);
+    struct bv_table *t = calloc(1, sizeof *t);
+    if (!p || !t) {
+        free(p);
+        free(t);
+        return GR_CACHE_ENOMEM;
+    }
+    p->base.ops = ops;
+    p->order = order;
+    pthread_mutex_init(&p->mu, NULL);
+    atomic_init(&p->cur, t);
+    *out = &p->base;
+    return GR_CACHE_OK;
+}
+
+int
+bv_relaxed_publish_create(gr_cache **out)
+{
+    return bv_pub_create(&bv_relaxed_ops, memory_order_relaxed, out);
+}
+
+int
+bv_release_publish_create(gr_cache **out)
+{
+    return bv_pub_create(&bv_release_ops, memory_order_release, out);
+}
 
 static int
 bv_create(const struct gr_cache_ops *ops, gr_cache **out)

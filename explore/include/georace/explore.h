@@ -38,6 +38,7 @@ enum gr_explore_oracle {
     GR_ORACLE_DEADLOCK,
     GR_ORACLE_LIVELOCK, /* step bound exceeded */
     GR_ORACLE_LINEARIZABILITY,
+    GR_ORACLE_RACE, /* the scheduler's happens-before detector */
     GR_ORACLE_COUNT
 };
 
