@@ -181,8 +181,8 @@ gr_hb_check(unsigned t, const void *addr, size_t size, bool write, bool atomic,
     /* the same access again in the same clock interval adds nothing */
     for (unsigned i = gr_hb_nrec; i-- > 0;) {
         const struct gr_hb_rec *r = &gr_hb_rec[i];
-        if (r->t == t && r->clk == me->c[t] && r->lo == lo && r->hi == hi &&
-            r->write == write && r->atomic == atomic)
+        if (r->t == t && r->clk == me->c[t] && r->lo == lo && r->hi == hi && r->write == write &&
+            r->atomic == atomic)
             return;
         if (r->t == t && r->clk != me->c[t])
             break;
@@ -191,7 +191,8 @@ gr_hb_check(unsigned t, const void *addr, size_t size, bool write, bool atomic,
         fprintf(stderr, "happens-before detector: too many accesses in one run\n");
         abort();
     }
-    gr_hb_rec[gr_hb_nrec++] = (struct gr_hb_rec){lo, hi, me->c[t], (uint8_t)t, write, atomic, *site};
+    gr_hb_rec[gr_hb_nrec++] =
+        (struct gr_hb_rec){lo, hi, me->c[t], (uint8_t)t, write, atomic, *site};
 }
 
 void
@@ -200,12 +201,12 @@ gr_hb_atomic(unsigned t, const void *addr, size_t size, int kind, int order,
 {
     if (t >= gr_hb_n)
         return;
-    bool acq = kind != GR_SCHED_STORE &&
-               (order == memory_order_acquire || order == memory_order_acq_rel ||
-                order == memory_order_seq_cst || order == memory_order_consume);
-    bool rel = kind != GR_SCHED_LOAD && (order == memory_order_release ||
-                                         order == memory_order_acq_rel ||
-                                         order == memory_order_seq_cst);
+    bool acq =
+        kind != GR_SCHED_STORE && (order == memory_order_acquire || order == memory_order_acq_rel ||
+                                   order == memory_order_seq_cst || order == memory_order_consume);
+    bool rel =
+        kind != GR_SCHED_LOAD && (order == memory_order_release || order == memory_order_acq_rel ||
+                                  order == memory_order_seq_cst);
     struct gr_hb_sync *s = gr_hb_obj(addr);
     if (acq) /* the load synchronises with the release it reads from: join first */
         gr_hb_join(&gr_hb_t[t], &s->vc);
