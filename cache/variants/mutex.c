@@ -3,7 +3,8 @@
  *
  * The simplest correct fix: every get, put, clear and len takes the same
  * lock, so the lock's acquire/release pairs order every access to the map
- * (TSan sees them through its pthread interceptors). Readers serialize
+ * (TSan sees them through its pthread interceptors; the explorer's race
+ * detector through the map accesses marked right after each lock). Readers serialize
  * against each other too; rwlock and sharded trade that away.
  */
 #include <pthread.h>
@@ -28,6 +29,7 @@ gr_mutex_get(gr_cache *c, const gr_ip *key, gr_country *out)
     uint64_t h = gr_hashmap_hash(&m->map, key);
     uintptr_t v = 0;
     GR_MUTEX_LOCK(&m->mu);
+    GR_SCHED_ALSO_READ("read map (under mu)", &m->map, sizeof m->map);
     bool hit = gr_hashmap_get(&m->map, key, h, &v);
     GR_MUTEX_UNLOCK(&m->mu);
     *out = (gr_country)v;
@@ -40,6 +42,7 @@ gr_mutex_put(gr_cache *c, const gr_ip *key, gr_country value)
     struct gr_mutex_cache *m = GR_MUTEX(c);
     uint64_t h = gr_hashmap_hash(&m->map, key);
     GR_MUTEX_LOCK(&m->mu);
+    GR_SCHED_ALSO_WRITE("write map (under mu)", &m->map, sizeof m->map);
     (void)gr_hashmap_put(&m->map, key, h, value, NULL); /* out of memory: not cached */
     GR_MUTEX_UNLOCK(&m->mu);
 }
@@ -49,6 +52,7 @@ gr_mutex_clear(gr_cache *c)
 {
     struct gr_mutex_cache *m = GR_MUTEX(c);
     GR_MUTEX_LOCK(&m->mu);
+    GR_SCHED_ALSO_WRITE("write map (under mu)", &m->map, sizeof m->map);
     gr_hashmap_free(&m->map);
     GR_MUTEX_UNLOCK(&m->mu);
 }

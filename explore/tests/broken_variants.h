@@ -9,6 +9,7 @@
 int bv_split_put_create(gr_cache **out);
 int bv_inverted_create(gr_cache **out);
 int bv_null_clear_create(gr_cache **out);
+int bv_unlocked_clear_create(gr_cache **out);
 int bv_relaxed_publish_create(gr_cache **out);
 int bv_release_publish_create(gr_cache **out);
 

@@ -91,6 +91,28 @@ test_race_oracle_catches_relaxed_publication(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(res.first.message, "read table"));
 }
 
+/* a mutex cache whose clear skips the lock: right answers, but a race
+ * (and mutex, with the same marks under its lock, is silent: dfs_clean) */
+static void
+test_race_oracle_catches_clear_without_the_lock(void)
+{
+    explore("unlocked-clear", bv_unlocked_clear_create, GR_EXPLORE_DFS, "put-clear", 0, true);
+    CU_ASSERT_TRUE(res.exhausted);
+    CU_ASSERT_TRUE_FATAL(res.found);
+    CU_ASSERT_EQUAL(res.by_oracle[GR_ORACLE_LINEARIZABILITY], 0);
+    CU_ASSERT_TRUE(res.by_oracle[GR_ORACLE_RACE] > 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(res.first.message, "clear table (no lock)"));
+}
+
+static void
+test_mutex_marks_are_silent_on_put_clear(void)
+{
+    explore("mutex", NULL, GR_EXPLORE_DFS, "put-clear", 0, true);
+    CU_ASSERT_TRUE(res.exhausted);
+    CU_ASSERT_TRUE(res.schedules > 1);
+    CU_ASSERT_FALSE(res.found);
+}
+
 /* the same cache publishing with release: the detector joins over the
  * release/acquire pair and must stay silent on every schedule */
 static void
@@ -346,6 +368,8 @@ static CU_TestInfo tests[] = {GR_TEST(test_pct_finds_gomap_detector_within_100_s
                               GR_TEST(test_race_oracle_reports_gomap_race_with_both_sites),
                               GR_TEST(test_race_oracle_catches_relaxed_publication),
                               GR_TEST(test_race_oracle_silent_on_release_publication),
+                              GR_TEST(test_race_oracle_catches_clear_without_the_lock),
+                              GR_TEST(test_mutex_marks_are_silent_on_put_clear),
 #ifndef GR_EXPLORE_TSAN_SUBSET
                               GR_TEST(test_shrunk_gomap_schedule_still_fails_and_is_no_longer),
                               GR_TEST(test_dfs_finds_resurrected_entry_in_naive_reset),
