@@ -38,6 +38,7 @@ int gr_cmd_lookup(int argc, char **argv);
 int gr_cmd_bench(int argc, char **argv);
 int gr_cmd_bench_lookup(int argc, char **argv);
 int gr_cmd_bench_cache(int argc, char **argv);
+int gr_cmd_bench_hit_ratio(int argc, char **argv);
 int gr_cmd_mkdb(int argc, char **argv);
 int gr_cmd_proxy(int argc, char **argv);
 int gr_cmd_upstream(int argc, char **argv);
@@ -92,8 +93,9 @@ int gr_cli_no_operands(const char *cmd, int argc, char **argv);
 /* The ':' (missing value) or '?' (unknown option) that getopt_long returned
  * with opterr = 0 and a leading ':' in its option string; always -1. */
 int gr_cli_bad_option(const char *cmd, int c, char **argv);
-/* --cache-capacity N: the bounded variant's capacity in entries (1..2^30, k/M
- * suffixes allowed), into cfg->capacity. */
+/* --cache-capacity N: the bounded variant's capacity, entries (1..2^30, k/M
+ * suffixes) or a byte budget with a unit ("16MiB"; georace/capacity.h), into
+ * cfg->capacity or cfg->capacity_bytes. */
 int gr_cli_cache_capacity(const char *cmd, const char *value, gr_cache_config *cfg);
 /* --block and --allow are mutually exclusive. */
 int gr_cli_block_or_allow(const char *cmd, const char *block, const char *allow);

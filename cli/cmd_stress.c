@@ -22,7 +22,7 @@
 static void
 stress_usage(FILE *f)
 {
-    char prof[512], dbh[1024];
+    char prof[512], dbh[1024], caph[768];
     fprintf(f,
             "usage: georace stress [OPTIONS]\n"
             "       georace stress model [--measure] [OPTIONS]   (see 'stress model --help')\n"
@@ -68,7 +68,7 @@ stress_usage(FILE *f)
             "  --window-ns N       widen gomap's write critical section by N ns\n"
             "  --no-detector       turn gomap's Go-style detector off\n"
             "  --stripes N         sharded, bounded: number of stripes\n"
-            "  --cache-capacity N  bounded: most entries the cache holds (default 65536)\n"
+            "%s"
             "  --miss-cost D       extra cost of every backend lookup (e.g. 30ms)\n"
             "  --cache-clear D     cache clear ticker (default 15m, 0 = never)\n"
             "  --out FILE          append JSON lines (job, trial, sample records)\n"
@@ -84,7 +84,8 @@ stress_usage(FILE *f)
             "'survive', no failure with 'fail', or trials that could not run), 64 usage,\n"
             "65 malformed profile, 66 missing profile or output file, 69 no Go peer for\n"
             "--subject.\n",
-            gr_cli_profile_help(prof, sizeof prof, 22), gr_cli_db_help(dbh, sizeof dbh, 22));
+            gr_cli_profile_help(prof, sizeof prof, 22),
+            gr_cli_cache_capacity_help(caph, sizeof caph, 22), gr_cli_db_help(dbh, sizeof dbh, 22));
 }
 
 enum stress_expect {

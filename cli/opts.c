@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "georace/capacity.h"
 #include "georace/defaultdb.h"
 #include "georace/traffic.h"
 
@@ -248,10 +249,13 @@ gr_cli_bad_option(const char *cmd, int c, char **argv)
 int
 gr_cli_cache_capacity(const char *cmd, const char *value, gr_cache_config *cfg)
 {
-    uint64_t v;
-    if (gr_cli_opt_range(cmd, "cache-capacity", value, 1, (uint64_t)1 << 30, &v))
+    gr_capacity c;
+    char err[256];
+    if (gr_capacity_parse(value, &c, err, sizeof err)) {
+        gr_cli_error(cmd, "--cache-capacity: %s", err);
         return -1;
-    cfg->capacity = (size_t)v;
+    }
+    gr_capacity_apply(&c, cfg);
     return 0;
 }
 
@@ -259,9 +263,9 @@ const char *
 gr_cli_cache_capacity_help(char *buf, size_t cap, int col)
 {
     return gr_cli_help_wrap(buf, cap, col, "--cache-capacity N",
-                            "bounded: most entries the cache holds (1..1073741824, k/M "
-                            "suffixes; default 65536); S3-FIFO eviction, about 130 bytes per "
-                            "entry of capacity");
+                            "bounded: entries (1..2^30, k/M suffixes; default 65536) or "
+                            "bytes with a unit (B KiB MiB GiB kB MB GB, e.g. 16MiB): the most "
+                            "entries that fit");
 }
 
 int

@@ -40,10 +40,22 @@
  * 64 entries. Each shard allocates its entry pool, its two queues and the
  * ghost ring once, at creation (pages the OS commits as they are first
  * used); its two hash maps grow with it, up to the size for its share, and
- * never beyond: after the first fill the memory held is constant (mem_bytes
- * says how much: about 130 bytes per entry of capacity). Entries come from
- * the pool in order, then from a stack of dropped ones, so clear is O(1)
- * besides freeing the two maps.
+ * never beyond: after the first fill the memory held is constant. Entries
+ * come from the pool in order, then from a stack of dropped ones, so clear
+ * is O(1) besides freeing the two maps.
+ *
+ * Footprint and byte budgets. What mem_bytes reports once every shard is
+ * full is a function of the capacity and the stripes alone
+ * (gr_bounded_footprint): per entry of capacity the pool entry (32 bytes),
+ * its free-list slot and two queue slots (12), and per shard a ghost slot
+ * (32) for each of its cap - cap/10 ghost keys, both hash maps at their
+ * largest (power-of-two tables of 32-byte slots, at most 3/4 full: 43 to 85
+ * bytes per key each), and the shard's own struct; plus the cache's struct.
+ * About 200 bytes per entry at the default 64 stripes; the map tables
+ * double in steps, so the figure moves between about 160 and 250. A byte
+ * budget (capacity_bytes) becomes the largest capacity whose footprint
+ * fits it (bisection over the capacity; exact wherever the shard count no
+ * longer changes, i.e. from 64 entries per stripe on).
  *
  * Sharding as in sharded.c: one hash per key, its top bits pick the shard,
  * its low bits probe the shard's map; one lock per operation, never two at
@@ -286,13 +298,14 @@ gr_bounded_clear(gr_cache *c)
     }
 }
 
-/* Bytes a shard holds besides its hash maps (allocated at creation). */
+/* Bytes a shard of cap entries and ghost_cap ghost slots holds besides its
+ * hash maps (allocated at creation). */
 static size_t
-gr_bounded_shard_fixed_bytes(const struct gr_bounded_shard *s)
+gr_bounded_shard_fixed_bytes(size_t cap, size_t ghost_cap)
 {
-    return sizeof *s - 2 * sizeof(gr_hashmap) +
-           s->cap * (sizeof *s->pool + sizeof *s->free_idx + 2 * sizeof(uint32_t)) +
-           s->ghost_cap * sizeof *s->ring;
+    return sizeof(struct gr_bounded_shard) - 2 * sizeof(gr_hashmap) +
+           cap * (sizeof(struct gr_bounded_entry) + 3 * sizeof(uint32_t)) +
+           ghost_cap * sizeof(struct gr_bounded_ghost_slot);
 }
 
 static size_t
@@ -304,8 +317,8 @@ gr_bounded_sum(gr_cache *c, bool bytes)
         struct gr_bounded_shard *s = &b->shards[i];
         GR_MUTEX_LOCK(&s->mu);
         if (bytes)
-            n += gr_bounded_shard_fixed_bytes(s) + gr_hashmap_mem_bytes(&s->map) +
-                 gr_hashmap_mem_bytes(&s->ghost);
+            n += gr_bounded_shard_fixed_bytes(s->cap, s->ghost_cap) +
+                 gr_hashmap_mem_bytes(&s->map) + gr_hashmap_mem_bytes(&s->ghost);
         else
             n += gr_hashmap_len(&s->map);
         GR_MUTEX_UNLOCK(&s->mu);
@@ -349,13 +362,78 @@ static const struct gr_cache_ops gr_bounded_ops = {
     "bounded",      gr_bounded_get,       gr_bounded_put,    gr_bounded_clear,
     gr_bounded_len, gr_bounded_mem_bytes, gr_bounded_destroy};
 
+/* ---- sizes ---- */
+
+/* The small queue's share of a shard (10%), and the ghost's (the rest). */
+static uint32_t
+gr_bounded_small_cap(uint32_t cap)
+{
+    return cap / 10 ? cap / 10 : 1;
+}
+
+static uint32_t
+gr_bounded_ghost_cap(uint32_t cap)
+{
+    uint32_t small = gr_bounded_small_cap(cap);
+    return cap - small ? cap - small : 1;
+}
+
+/* Shards for a capacity: the stripes asked for (0 = 64), halved until each
+ * holds at least GR_BOUNDED_MIN_PER_SHARD entries; 0 if the configuration
+ * is out of range. */
+static unsigned
+gr_bounded_nshards(size_t cap, unsigned stripes)
+{
+    unsigned n = stripes ? stripes : 64;
+    if (cap == 0 || cap > GR_BOUNDED_MAX_CAPACITY || n > 65536 || (n & (n - 1)))
+        return 0;
+    while (n > 1 && cap / n < GR_BOUNDED_MIN_PER_SHARD)
+        n /= 2;
+    return n;
+}
+
+/* Bytes a shard of cap entries holds once full: both maps at their largest. */
+static size_t
+gr_bounded_shard_full_bytes(uint32_t cap)
+{
+    uint32_t ghost = gr_bounded_ghost_cap(cap);
+    return gr_bounded_shard_fixed_bytes(cap, ghost) + gr_hashmap_mem_bytes_for(cap) +
+           gr_hashmap_mem_bytes_for(ghost);
+}
+
+size_t
+gr_bounded_footprint(const gr_cache_config *cfg, size_t capacity)
+{
+    unsigned n = gr_bounded_nshards(capacity, cfg ? cfg->stripes : 0);
+    if (n == 0)
+        return 0;
+    size_t q = capacity / n, r = capacity % n; /* r shards of q + 1, the others of q */
+    return sizeof(struct gr_bounded_cache) + r * gr_bounded_shard_full_bytes((uint32_t)q + 1) +
+           (n - r) * gr_bounded_shard_full_bytes((uint32_t)q);
+}
+
+size_t
+gr_bounded_capacity_for_bytes(const gr_cache_config *cfg, uint64_t bytes)
+{
+    size_t lo = 0, hi = GR_BOUNDED_MAX_CAPACITY; /* footprint(lo) fits, or lo = 0 */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        size_t f = gr_bounded_footprint(cfg, mid);
+        if (f != 0 && f <= bytes)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
 /* 0, or 1 out of memory (the shard can still be freed). */
 static int
 gr_bounded_shard_init(struct gr_bounded_shard *s, uint32_t cap, uint64_t seed)
 {
     s->cap = cap;
-    s->small_cap = cap / 10 ? cap / 10 : 1;
-    s->ghost_cap = cap - s->small_cap ? cap - s->small_cap : 1;
+    s->small_cap = gr_bounded_small_cap(cap);
+    s->ghost_cap = gr_bounded_ghost_cap(cap);
     s->small.cap = s->main.cap = cap;
     /* One block: entries, ghost slots, then the three index arrays. Not
      * zeroed: every slot is written before it is read. */
@@ -377,11 +455,14 @@ int
 gr_bounded_create(const gr_cache_config *cfg, gr_cache **out)
 {
     size_t cap = cfg->capacity ? cfg->capacity : GR_BOUNDED_DEFAULT_CAPACITY;
-    unsigned n = cfg->stripes ? cfg->stripes : 64;
-    if (cap > GR_BOUNDED_MAX_CAPACITY || n > 65536 || (n & (n - 1)))
+    if (cfg->capacity_bytes) { /* a budget instead: not both, and room for one entry */
+        cap = cfg->capacity ? 0 : gr_bounded_capacity_for_bytes(cfg, cfg->capacity_bytes);
+        if (cap == 0)
+            return GR_CACHE_EARG;
+    }
+    unsigned n = gr_bounded_nshards(cap, cfg->stripes);
+    if (n == 0)
         return GR_CACHE_EARG;
-    while (n > 1 && cap / n < GR_BOUNDED_MIN_PER_SHARD)
-        n /= 2;
     struct gr_bounded_cache *b = calloc(1, sizeof *b);
     struct gr_bounded_shard *shards = aligned_alloc(64, n * sizeof *shards);
     if (!b || !shards) {

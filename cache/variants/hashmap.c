@@ -146,6 +146,15 @@ gr_hashmap_mem_bytes(const gr_hashmap *m)
     return sizeof *m + m->cap * sizeof(struct gr_hashmap_slot);
 }
 
+size_t
+gr_hashmap_mem_bytes_for(size_t n)
+{
+    size_t cap = 0; /* as gr_hashmap_put grows it: the first insert allocates min_cap */
+    while (n > 0 && n * 4 > cap * 3)
+        cap = cap ? cap * 2 : GR_HASHMAP_MIN_CAP;
+    return sizeof(gr_hashmap) + cap * sizeof(struct gr_hashmap_slot);
+}
+
 bool
 gr_hashmap_next(const gr_hashmap *m, size_t *pos, const struct gr_hashmap_slot **slot)
 {

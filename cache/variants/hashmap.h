@@ -39,6 +39,10 @@ bool gr_hashmap_get(const gr_hashmap *m, const gr_ip *key, uint64_t hash, uintpt
 int gr_hashmap_put(gr_hashmap *m, const gr_ip *key, uint64_t hash, uintptr_t value, uintptr_t *old);
 bool gr_hashmap_remove(gr_hashmap *m, const gr_ip *key, uint64_t hash, uintptr_t *old);
 size_t gr_hashmap_mem_bytes(const gr_hashmap *m);
+/* What gr_hashmap_mem_bytes reports for a map (size hint 0) that has held at
+ * most n keys at once: its table grows in powers of two and never shrinks,
+ * so this is its size once n keys were in it. */
+size_t gr_hashmap_mem_bytes_for(size_t n);
 /* Iterate: size_t pos = 0; while (gr_hashmap_next(m, &pos, &slot)) ... */
 bool gr_hashmap_next(const gr_hashmap *m, size_t *pos, const struct gr_hashmap_slot **slot);
 

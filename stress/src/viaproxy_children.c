@@ -135,6 +135,9 @@ gr_viaproxy_proxy_config(const struct gr_viaproxy_proxy_arg *a, gr_proxy_config 
     pc->variant = cfg->variant;
     pc->cache.window_ns = cfg->cache.window_ns;
     pc->cache.detector = cfg->cache.detector;
+    pc->cache.stripes = cfg->cache.stripes; /* sharded, bounded */
+    pc->cache.capacity = cfg->cache.capacity;
+    pc->cache.capacity_bytes = cfg->cache.capacity_bytes;
     pc->cache_clear_ns = cfg->clear_interval_ns;
     if (gr_cidr_list_parse("127.0.0.0/8", loopback, 1) != 1) {
         snprintf(err, cap, "cannot parse the loopback range");

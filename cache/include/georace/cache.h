@@ -50,12 +50,14 @@ struct gr_cache {
 };
 
 typedef struct gr_cache_config {
-    unsigned stripes;   /* sharded: power of two up to 65536, 0 = default (64) */
-    bool detector;      /* gomap: Go's hashWriting detector (default true) */
-    uint64_t window_ns; /* gomap: busy-wait inside the write critical section, between
-                           setting and clearing hashWriting (0 = none: one branch) */
-    size_t size_hint;   /* expected entries, 0 = none (initial table size) */
-    size_t capacity;    /* bounded: most entries held, 1..2^30, 0 = default (65536) */
+    unsigned stripes;        /* sharded: power of two up to 65536, 0 = default (64) */
+    bool detector;           /* gomap: Go's hashWriting detector (default true) */
+    uint64_t window_ns;      /* gomap: busy-wait inside the write critical section, between
+                                setting and clearing hashWriting (0 = none: one branch) */
+    size_t size_hint;        /* expected entries, 0 = none (initial table size) */
+    size_t capacity;         /* bounded: most entries held, 1..2^30, 0 = default (65536) */
+    uint64_t capacity_bytes; /* bounded: a byte budget instead of capacity (which must then
+                                be 0): the largest capacity whose footprint fits it */
 } gr_cache_config;
 
 enum gr_cache_error {
@@ -74,6 +76,15 @@ int gr_cache_create(const char *variant, const gr_cache_config *cfg, gr_cache **
 const char *const *gr_cache_variant_names(void);
 bool gr_cache_variant_is_buggy(const char *variant);
 bool gr_cache_variant_exists(const char *variant);
+/* bounded: what mem_bytes reports once a cache of this capacity (entries)
+ * and cfg's stripes is full - entry pool, queues, ghost ring, both hash
+ * maps at their largest, shard and cache structs; 0 if the capacity or the
+ * stripes are out of range. */
+size_t gr_bounded_footprint(const gr_cache_config *cfg, size_t capacity);
+/* bounded: the largest capacity whose footprint fits in bytes (0: not even
+ * one entry fits); what a capacity_bytes budget becomes. */
+size_t gr_bounded_capacity_for_bytes(const gr_cache_config *cfg, uint64_t bytes);
+
 /* A message for a gr_cache_error. */
 const char *gr_cache_strerror(int err);
 

@@ -10,8 +10,9 @@
  * fresh threads repeats it, so per-thread state (EBR records) is released
  * and adopted.
  *
- * For "bounded" the capacity is small (256 entries, --capacity; 4 shards
- * of 64) so that the hot set does not fit: entries are evicted from both
+ * For "bounded" the capacity is small (256 entries, --capacity, given as
+ * the byte budget of its footprint; 4 shards of 64) so that the hot set
+ * does not fit: entries are evicted from both
  * queues, the ghost ring wraps, and hot keys dropped unused come back
  * through it.
  *
@@ -296,7 +297,11 @@ main(int argc, char **argv)
     cfg.capacity = (size_t)1 << 31; /* bad input first: over the limit */
     if (!strcmp(variant, "bounded") && gr_cache_create(variant, &cfg, &wl.cache) != GR_CACHE_EARG)
         return 1;
-    cfg.capacity = (size_t)capacity; /* bounded only */
+    cfg.capacity = 0; /* bounded only: the capacity as a byte budget, its footprint */
+    cfg.capacity_bytes = gr_bounded_footprint(&cfg, (size_t)capacity);
+    if (!strcmp(variant, "bounded") &&
+        gr_bounded_capacity_for_bytes(&cfg, cfg.capacity_bytes) != (size_t)capacity)
+        return 1;
     int rc = gr_cache_create(variant, &cfg, &wl.cache);
     if (rc) {
         fprintf(stderr, "race_workload: %s: %s\n", variant, gr_cache_strerror(rc));

@@ -3,7 +3,9 @@
  * it never holds more than its capacity, its memory stops growing once it
  * is full, a key just put is there, a one-hit spray does not push out keys
  * that are used, a key dropped unused and then asked for again is kept
- * (the ghost queue), and clear empties it. Single-threaded; the concurrent
+ * (the ghost queue), clear empties it, and a byte budget becomes the
+ * largest capacity whose footprint fits, which is what mem_bytes reports
+ * once the cache is full. Single-threaded; the concurrent
  * evidence is race_workload under TSan/ASan.
  */
 #include <stdio.h>
@@ -183,12 +185,60 @@ test_bounded_rejects_bad_configuration(void)
     CU_ASSERT(!gr_cache_variant_is_buggy("bounded"));
 }
 
+static void
+test_bounded_byte_budget_is_what_mem_bytes_reports_once_full(void)
+{
+    static const struct {
+        uint64_t budget;
+        unsigned stripes;
+    } cases[] = {{64u << 10, 0}, {1u << 20, 0}, {4000000, 0}, {1u << 20, 1}, {3u << 20, 16}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        gr_cache_config cfg;
+        gr_cache *c = NULL;
+        gr_cache_config_default(&cfg);
+        cfg.stripes = cases[ci].stripes;
+        cfg.capacity_bytes = cases[ci].budget;
+        size_t cap = gr_bounded_capacity_for_bytes(&cfg, cases[ci].budget);
+        size_t foot = gr_bounded_footprint(&cfg, cap);
+        CU_ASSERT_FATAL(cap > 0);
+        CU_ASSERT(foot <= cases[ci].budget);
+        CU_ASSERT(gr_bounded_footprint(&cfg, cap + 1) > cases[ci].budget); /* the largest */
+        CU_ASSERT_EQUAL_FATAL(gr_cache_create("bounded", &cfg, &c), GR_CACHE_OK);
+        /* a one-hit spray of 4x the capacity fills every shard, its map and its ghost */
+        for (unsigned i = 0; i < 4 * cap; i++) {
+            gr_ip k = spray_key(i);
+            gr_cache_put(c, &k, value_of(i));
+        }
+        size_t mem = gr_cache_mem_bytes(c), len = gr_cache_len(c);
+        if (mem != foot || len != cap)
+            fprintf(stderr,
+                    "budget %llu stripes %u: capacity %zu len %zu, footprint %zu, "
+                    "mem_bytes %zu\n",
+                    (unsigned long long)cases[ci].budget, cases[ci].stripes, cap, len, foot, mem);
+        CU_ASSERT_EQUAL(len, cap);
+        CU_ASSERT_EQUAL(mem, foot);
+        gr_cache_destroy(c);
+    }
+    /* too small for one entry, or a budget and a capacity at once: refused */
+    gr_cache_config cfg;
+    gr_cache *c = NULL;
+    gr_cache_config_default(&cfg);
+    CU_ASSERT_EQUAL(gr_bounded_capacity_for_bytes(&cfg, gr_bounded_footprint(&cfg, 1) - 1), 0);
+    cfg.capacity_bytes = gr_bounded_footprint(&cfg, 1) - 1;
+    CU_ASSERT_EQUAL(gr_cache_create("bounded", &cfg, &c), GR_CACHE_EARG);
+    cfg.capacity_bytes = 1u << 20;
+    cfg.capacity = 1000;
+    CU_ASSERT_EQUAL(gr_cache_create("bounded", &cfg, &c), GR_CACHE_EARG);
+    CU_ASSERT_PTR_NULL(c);
+}
+
 static CU_TestInfo tests[] = {
     GR_TEST(test_bounded_never_holds_more_than_its_capacity_and_memory_stays_flat),
     GR_TEST(test_bounded_spray_does_not_evict_keys_in_use),
     GR_TEST(test_bounded_key_dropped_unused_and_asked_again_is_kept),
     GR_TEST(test_bounded_clear_empties_and_it_fills_again),
     GR_TEST(test_bounded_rejects_bad_configuration),
+    GR_TEST(test_bounded_byte_budget_is_what_mem_bytes_reports_once_full),
     GR_TEST_END};
 
 GR_TEST_MAIN("cache_bounded", tests, NULL, NULL)
