@@ -228,10 +228,10 @@ run_rows(const struct hr_opts *o, const gr_hr_stream *s, struct hr_row *rows, in
     int n = 0;
     rows[n++] = (struct hr_row){.cache = "unbounded", .label = "unbounded, never cleared"};
     rows[n] = (struct hr_row){.cache = "unbounded", .clear_ns = o->clear_ns};
-    char dur[32];
-    snprintf(dur, sizeof dur, "%gs", (double)o->clear_ns / 1e9);
+    char dur[16];
+    snprintf(dur, sizeof dur, "%.6gs", (double)o->clear_ns / 1e9);
     if (o->clear_ns % 60000000000ull == 0)
-        snprintf(dur, sizeof dur, "%" PRIu64 "m", o->clear_ns / 60000000000ull);
+        snprintf(dur, sizeof dur, "%" PRIu64 "m", (uint64_t)(o->clear_ns / 60000000000ull));
     snprintf(rows[n++].label, sizeof rows[0].label, "unbounded, clear every %s", dur);
     for (int k = 0; k < o->ncaps; k++) {
         gr_cache_config cfg;

@@ -125,7 +125,7 @@ test_lru_holds_capacity_and_memory_fixed_and_clear_empties(void)
     }
     CU_ASSERT_EQUAL(gr_cache_len(c), 1000);
     CU_ASSERT_EQUAL(gr_cache_mem_bytes(c), mem);
-    gr_ip newest = key_of(4999), oldest = key_of(3999), dropped = key_of(3998);
+    gr_ip newest = key_of(4999), oldest = key_of(4000), dropped = key_of(3999);
     gr_country v;
     CU_ASSERT(gr_cache_get(c, &newest, &v));
     CU_ASSERT(gr_cache_get(c, &oldest, &v));

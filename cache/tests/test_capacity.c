@@ -42,7 +42,7 @@ test_malformed_zero_and_out_of_range_capacities_are_refused(void)
     static const char *const bad[] = {
         "",       "0",      "-5",     "+5",       " 5",      "5 ",     "16 MiB", "16mib", "16Mi",
         "16XB",   "k",      "MiB",    "1.5MiB",   "0MiB",    "1B",     "0x10",   "1073741825",
-        "2M",     "99999999999999999999", "18446744073709551615GiB", "4096GiB", "1k,2k",
+        "2000M",  "99999999999999999999", "18446744073709551615GiB", "4096GiB", "1k,2k",
     };
     char err[256];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
