@@ -51,7 +51,8 @@ usage(FILE *f)
             "profile alone, and the profile with --mix mixed in at --mix-rate. Reserved\n"
             "addresses never reach the cache (as in the resolver); a page view's\n"
             "parallel requests come one after another, so only its first misses.\n"
-            "Addresses come from the embedded database.\n"
+            "Addresses come from the embedded database. 'own hits' is the hit ratio of\n"
+            "the profile's own requests (in the mixed stream: what the mix leaves them).\n"
             "\n"
             "%s"
             "  --mix P           profile mixed into the second stream (default spray-v6;\n"
@@ -60,7 +61,7 @@ usage(FILE *f)
             "  --capacities L    comma-separated capacities of bounded and LRU, each\n"
             "                    entries (k/M suffixes) or bytes with a unit (B KiB MiB\n"
             "                    GiB kB MB GB: bounded's footprint; LRU gets as many\n"
-            "                    entries); default 4k,16k,64k,256k\n"
+            "                    entries); default 4096,16384,65536,262144\n"
             "  --stripes N       bounded: stripes, a power of two (default 64)\n"
             "  --duration D      simulated time of the stream, e.g. 30m, 2h (default 2h)\n"
             "  --cache-clear D   clear interval of the unbounded row (default 15m)\n"
@@ -156,13 +157,17 @@ parse_option(struct hr_opts *o, int c, const char *arg)
 static int
 parse_hit_ratio_options(int argc, char **argv, struct hr_opts *o)
 {
-    static const struct option longopts[] = {
-        {"profile", required_argument, NULL, 'p'},  {"mix", required_argument, NULL, 'm'},
-        {"mix-rate", required_argument, NULL, 'r'}, {"capacities", required_argument, NULL, 'c'},
-        {"stripes", required_argument, NULL, 'x'},  {"duration", required_argument, NULL, 'd'},
-        {"cache-clear", required_argument, NULL, 'C'}, {"seed", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},           {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"profile", required_argument, NULL, 'p'},
+                                             {"mix", required_argument, NULL, 'm'},
+                                             {"mix-rate", required_argument, NULL, 'r'},
+                                             {"capacities", required_argument, NULL, 'c'},
+                                             {"stripes", required_argument, NULL, 'x'},
+                                             {"duration", required_argument, NULL, 'd'},
+                                             {"cache-clear", required_argument, NULL, 'C'},
+                                             {"seed", required_argument, NULL, 's'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->profile = "zoraxy-home";
     o->mix = "spray-v6";
@@ -170,7 +175,7 @@ parse_hit_ratio_options(int argc, char **argv, struct hr_opts *o)
     o->duration_ns = 2ull * 3600 * 1000000000u;
     o->clear_ns = 15ull * 60 * 1000000000u;
     o->stripes = 64;
-    o->caps_arg = strdup("4k,16k,64k,256k");
+    o->caps_arg = strdup("4096,16384,65536,262144");
     if (!o->caps_arg || parse_capacities(o, o->caps_arg))
         return GR_EXIT_SOFTWARE;
     opterr = 0;
@@ -241,7 +246,8 @@ run_rows(const struct hr_opts *o, const gr_hr_stream *s, struct hr_row *rows, in
         const char *names[2] = {"bounded", "lru"};
         for (int j = 0; j < 2; j++) {
             rows[n] = (struct hr_row){.cache = names[j], .capacity = cap, .spec = o->cap_specs[k]};
-            snprintf(rows[n].label, sizeof rows[n].label, "%s", j ? "lru (exact)" : "bounded (S3-FIFO)");
+            snprintf(rows[n].label, sizeof rows[n].label, "%s",
+                     j ? "lru (exact)" : "bounded (S3-FIFO)");
             n++;
         }
     }
@@ -264,20 +270,21 @@ static void
 print_table(const gr_hr_stream *s, const char *name, const struct hr_opts *o,
             const struct hr_row *rows, int n)
 {
+    const char *name_own = "own hits"; /* the first profile's requests only */
     printf("\nstream %s: %.3g h simulated, %zu lookups (%zu from %s), %zu distinct keys, "
            "seed %" PRIu64 "\n",
            name, (double)s->duration_ns / 3.6e12, s->n, s->n_mixed, o->mix ? o->mix : "-",
            s->distinct, o->seed);
-    printf("  %-26s %9s %10s %10s %9s %12s %11s\n", "cache", "capacity", "hit ratio", "misses",
-           "clears", "peak entries", "peak MiB");
+    printf("  %-26s %9s %10s %10s %10s %7s %12s %9s\n", "cache", "capacity", "hit ratio", name_own,
+           "misses", "clears", "peak entries", "peak MiB");
     for (int i = 0; i < n; i++) {
         const struct hr_row *r = &rows[i];
         char cap[24] = "-";
         if (r->capacity)
             snprintf(cap, sizeof cap, "%zu", r->capacity);
-        printf("  %-26s %9s %9.2f%% %10" PRIu64 " %9" PRIu64 " %12zu %11.2f\n", r->label, cap,
-               100 * gr_hr_ratio(&r->r), r->r.misses, r->r.clears, r->r.peak_len,
-               (double)r->r.mem_bytes / (1 << 20));
+        printf("  %-26s %9s %9.2f%% %9.2f%% %10" PRIu64 " %7" PRIu64 " %12zu %9.2f\n", r->label,
+               cap, 100 * gr_hr_ratio(&r->r), 100 * gr_hr_own_ratio(&r->r), r->r.misses,
+               r->r.clears, r->r.peak_len, (double)r->r.mem_bytes / (1 << 20));
     }
 }
 
@@ -306,6 +313,9 @@ json_stream(const gr_hr_stream *s, const char *name, const char *mix, const stru
         json_object_set_new(row, "hits", json_integer((json_int_t)r->r.hits));
         json_object_set_new(row, "misses", json_integer((json_int_t)r->r.misses));
         json_object_set_new(row, "hit_ratio", json_real(gr_hr_ratio(&r->r)));
+        json_object_set_new(row, "own_lookups", json_integer((json_int_t)r->r.own_lookups));
+        json_object_set_new(row, "own_hits", json_integer((json_int_t)r->r.own_hits));
+        json_object_set_new(row, "own_hit_ratio", json_real(gr_hr_own_ratio(&r->r)));
         json_object_set_new(row, "clears", json_integer((json_int_t)r->r.clears));
         json_object_set_new(row, "peak_entries", json_integer((json_int_t)r->r.peak_len));
         json_object_set_new(row, "peak_mem_bytes", json_integer((json_int_t)r->r.mem_bytes));
@@ -351,8 +361,8 @@ run_hit_ratio(struct hr_opts *o)
     int status = GR_EXIT_OK;
     struct hr_row rows[2 + 2 * GR_HR_MAX_CAPS];
     for (int m = 0; m < (o->mix ? 2 : 1) && status == GR_EXIT_OK; m++) {
-        gr_hr_stream_config sc = {o->profile, m ? o->mix : NULL, o->mix_rate, o->duration_ns,
-                                  o->seed, pool};
+        gr_hr_stream_config sc = {o->profile,     m ? o->mix : NULL, o->mix_rate,
+                                  o->duration_ns, o->seed,           pool};
         gr_hr_stream s;
         char name[160];
         snprintf(name, sizeof name, "%s%s%s", prof.name, m ? " + " : "", m ? o->mix : "");

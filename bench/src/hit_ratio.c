@@ -53,9 +53,8 @@ gr_hr_source_open(struct gr_hr_source *src, const char *profile, double rate, ui
     if (rate < 0)
         rate = p.rate;
     if (!(rate > 0)) {
-        snprintf(err, errcap,
-                 "profile %s: rate %g; the stream's clock needs a rate > 0 requests/s", p.name,
-                 rate);
+        snprintf(err, errcap, "profile %s: rate %g; the stream's clock needs a rate > 0 requests/s",
+                 p.name, rate);
         return GR_TRAFFIC_EARG;
     }
     if (rate_out)
@@ -102,8 +101,8 @@ gr_hr_stream_build(const gr_hr_stream_config *cfg, gr_hr_stream *out, char *err,
     rc = gr_hr_source_open(&src[0], cfg->profile, -1, cfg->seed, 0, cfg->pool, &out->rate, err,
                            errcap);
     if (!rc && cfg->mix)
-        rc = gr_hr_source_open(&src[1], cfg->mix, cfg->mix_rate, cfg->seed, 1, cfg->pool, NULL,
-                               err, errcap);
+        rc = gr_hr_source_open(&src[1], cfg->mix, cfg->mix_rate, cfg->seed, 1, cfg->pool, NULL, err,
+                               errcap);
     if (!rc && gr_cache_create("mutex", NULL, &seen) != GR_CACHE_OK)
         rc = GR_TRAFFIC_ENOMEM;
     while (!rc) {
@@ -159,8 +158,10 @@ gr_hr_replay(const gr_hr_stream *s, gr_cache *c, uint64_t clear_ns, gr_hr_result
         }
         gr_country v;
         out->lookups++;
+        out->own_lookups += !r->mixed;
         if (gr_cache_get(c, &r->key, &v)) {
             out->hits++;
+            out->own_hits += !r->mixed;
         } else {
             out->misses++;
             if (r->cacheable) /* which country does not matter here, only that one is kept */

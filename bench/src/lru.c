@@ -157,9 +157,8 @@ gr_lru_destroy(gr_cache *c)
     free(l);
 }
 
-static const struct gr_cache_ops gr_lru_ops = {"lru",       gr_lru_get,       gr_lru_put,
-                                               gr_lru_clear, gr_lru_len, gr_lru_mem_bytes,
-                                               gr_lru_destroy};
+static const struct gr_cache_ops gr_lru_ops = {
+    "lru", gr_lru_get, gr_lru_put, gr_lru_clear, gr_lru_len, gr_lru_mem_bytes, gr_lru_destroy};
 
 int
 gr_lru_create(size_t capacity, gr_cache **out)

@@ -115,6 +115,9 @@ test_bounded_and_lru_with_room_for_every_key_hit_like_unbounded(void)
     gr_hr_result lru = replay(&s, "lru", s.distinct, 0, 0);
     CU_ASSERT_EQUAL(bounded.hits, ceiling.hits);
     CU_ASSERT_EQUAL(lru.hits, ceiling.hits);
+    CU_ASSERT_EQUAL(bounded.own_hits, ceiling.own_hits);
+    CU_ASSERT_EQUAL(ceiling.own_lookups, s.n - s.n_mixed); /* zoraxy-home's own requests */
+    CU_ASSERT(ceiling.own_hits > 0 && ceiling.own_hits < ceiling.hits);
     /* with room for half the keys both must drop some that come back */
     gr_hr_result bounded_less = replay(&s, "bounded", s.distinct / 2, 1, 0);
     gr_hr_result lru_less = replay(&s, "lru", s.distinct / 2, 0, 0);

@@ -93,7 +93,8 @@ test_lru_agrees_with_a_brute_force_model_on_random_streams(void)
                     hits += ha;
                     evicting_hits += ha && universe > cap;
                     if (!ha)
-                        gr_cache_put(c, &k, (gr_country)(op + 1)), model_put(&m, &k, (gr_country)(op + 1));
+                        gr_cache_put(c, &k, (gr_country)(op + 1)),
+                            model_put(&m, &k, (gr_country)(op + 1));
                 } else { /* a put of a key that may be present: new value, most recent */
                     gr_cache_put(c, &k, (gr_country)(op + 1));
                     model_put(&m, &k, (gr_country)(op + 1));

@@ -18,14 +18,13 @@ static const struct {
     uint64_t mul;
     int bytes; /* 1: a byte unit, 0: a count suffix (entries) */
 } gr_capacity_units[] = {
-    {"", 1, 0},          {"k", 1000, 0},        {"K", 1000, 0},
-    {"M", 1000000, 0},   {"B", 1, 1},           {"KiB", 1ull << 10, 1},
-    {"MiB", 1ull << 20, 1}, {"GiB", 1ull << 30, 1}, {"kB", 1000, 1},
-    {"KB", 1000, 1},     {"MB", 1000000, 1},    {"GB", 1000000000, 1},
+    {"", 1, 0},      {"k", 1000, 0},         {"K", 1000, 0},         {"M", 1000000, 0},
+    {"B", 1, 1},     {"KiB", 1ull << 10, 1}, {"MiB", 1ull << 20, 1}, {"GiB", 1ull << 30, 1},
+    {"kB", 1000, 1}, {"KB", 1000, 1},        {"MB", 1000000, 1},     {"GB", 1000000000, 1},
 };
 
 #define GR_CAPACITY_FORMS                                                                          \
-    "a count of entries (1..1073741824, k/M suffixes) or a size with a unit (B, KiB, MiB, GiB, "  \
+    "a count of entries (1..1073741824, k/M suffixes) or a size with a unit (B, KiB, MiB, GiB, "   \
     "kB, MB, GB)"
 
 int
@@ -59,7 +58,8 @@ gr_capacity_parse(const char *s, gr_capacity *out, char *err, size_t errcap)
         *out = (gr_capacity){.entries = n, .bytes = 0};
         return 0;
     }
-    size_t lo = gr_bounded_footprint(NULL, 1), hi = gr_bounded_footprint(NULL, GR_CAPACITY_MAX_ENTRIES);
+    size_t lo = gr_bounded_footprint(NULL, 1),
+           hi = gr_bounded_footprint(NULL, GR_CAPACITY_MAX_ENTRIES);
     if (n < lo || n > hi) {
         snprintf(err, errcap,
                  "'%s' (%" PRIu64 " bytes) is outside %zu..%zu bytes (one entry .. 2^30 entries)",

@@ -52,12 +52,12 @@ typedef struct gr_hr_stream {
 } gr_hr_stream;
 
 /* 0, or a negative gr_traffic_error with a message in err. */
-int gr_hr_stream_build(const gr_hr_stream_config *cfg, gr_hr_stream *out, char *err,
-                       size_t errcap);
+int gr_hr_stream_build(const gr_hr_stream_config *cfg, gr_hr_stream *out, char *err, size_t errcap);
 void gr_hr_stream_free(gr_hr_stream *s);
 
 typedef struct gr_hr_result {
     uint64_t lookups, hits, misses, clears;
+    uint64_t own_lookups, own_hits; /* of the first profile's requests only (mixed = false) */
     /* sampled before each clear and at the end (an unbounded cache only
      * grows between clears; a bounded one only until it is full) */
     size_t peak_len;  /* most entries at once */
@@ -72,6 +72,14 @@ static inline double
 gr_hr_ratio(const gr_hr_result *r)
 {
     return r->lookups ? (double)r->hits / (double)r->lookups : 0.0;
+}
+
+/* The hit ratio the first profile's visitors see (in a mixed stream: what
+ * the mixed-in traffic leaves them). */
+static inline double
+gr_hr_own_ratio(const gr_hr_result *r)
+{
+    return r->own_lookups ? (double)r->own_hits / (double)r->own_lookups : 0.0;
 }
 
 #endif
