@@ -69,13 +69,16 @@ test_stream_is_reproducible_in_time_order_and_mixes_both_profiles(void)
     build("spray-v6", 20, &a);
     build("spray-v6", 20, &b);
     CU_ASSERT_EQUAL_FATAL(a.n, b.n);
-    CU_ASSERT(memcmp(a.reqs, b.reqs, a.n * sizeof *a.reqs) == 0);
-    size_t disorder = 0, late = 0, mixed = 0;
-    for (size_t i = 0; i < a.n; i++) {
+    size_t disorder = 0, late = 0, mixed = 0, differ = 0;
+    for (size_t i = 0; i < a.n; i++) { /* field by field: the structs have padding */
+        const struct gr_hr_request *x = &a.reqs[i], *y = &b.reqs[i];
+        differ += !gr_ip_equal(&x->key, &y->key) || x->at_ns != y->at_ns ||
+                  x->cacheable != y->cacheable || x->mixed != y->mixed;
         disorder += i && a.reqs[i].at_ns < a.reqs[i - 1].at_ns;
         late += a.reqs[i].at_ns >= a.duration_ns;
         mixed += a.reqs[i].mixed;
     }
+    CU_ASSERT_EQUAL(differ, 0);
     CU_ASSERT_EQUAL(disorder, 0);
     CU_ASSERT_EQUAL(late, 0);
     CU_ASSERT_EQUAL(mixed, a.n_mixed);
