@@ -13,6 +13,7 @@
 #include "georace/bench_cache.h"
 #include "georace/bench_lookup.h"
 #include "georace/defaultdb.h"
+#include "bench_test_cell.h"
 #include "gr_test.h"
 
 static void
@@ -38,20 +39,6 @@ targets_are_the_variants_then_the_peers(void)
     CU_ASSERT(!gr_bench_has_hits("mmdb"));
     CU_ASSERT(gr_bench_has_hits("ck_ht"));
     CU_ASSERT_STRING_EQUAL(gr_bench_mix_name(GR_BENCH_RESET_STORM), "reset-storm");
-}
-
-static gr_bench_cell
-tiny_cell(const char *target, gr_bench_mix mix, unsigned threads)
-{
-    gr_bench_cell c = {.target = target,
-                       .mix = mix,
-                       .threads = threads,
-                       .duration_ns = 5000000,
-                       .keys = 2000,
-                       .zipf_s = 1.0,
-                       .reset_ns = 500000,
-                       .seed = 1};
-    return c;
 }
 
 static void

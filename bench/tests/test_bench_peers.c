@@ -13,21 +13,8 @@
 
 #include "../src/target.h"
 #include "georace/bench_cache.h"
+#include "bench_test_cell.h"
 #include "gr_test.h"
-
-static gr_bench_cell
-tiny_cell(const char *target, gr_bench_mix mix, unsigned threads)
-{
-    gr_bench_cell c = {.target = target,
-                       .mix = mix,
-                       .threads = threads,
-                       .duration_ns = 5000000,
-                       .keys = 2000,
-                       .zipf_s = 1.0,
-                       .reset_ns = 500000,
-                       .seed = 1};
-    return c;
-}
 
 static void
 key_of(unsigned i, gr_ip *ip)
