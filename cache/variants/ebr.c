@@ -6,29 +6,37 @@
  * thread alone.
  *
  *   enter:   g = load(E); store(state, g<<1 | 1)            (seq_cst)
- *   exit:    store(state, g<<1)                              (seq_cst)
+ *   exit:    store(state, g<<1)                              (release)
  *   retire:  t = load(E) after the unlink; push onto limbo[t % 3]
  *   advance: g = load(E); every active record must show epoch g;
  *            then CAS(E, g, g + 1)                           (seq_cst)
  *   free:    limbo lists tagged t with t + 2 <= E
  *
  * Why a node tagged t is unreachable for everyone when E reaches t + 2.
- * Every operation above, and every store or CAS that unlinks a node and
- * every load that follows a link in the structures using this (syncmap.c),
- * is seq_cst, so they all lie in one total order S. Let reader R load a
- * link to node X inside a critical section begun with announcement P of
- * epoch p. If the load read the link before the unlink U, then
- * P <S load <S U <S (the retirer's load of E, which gave t), so p <= t. For
- * E to go from t+1 to t+2 some thread loaded E == t+1 after that, then
- * loaded R's state: it sees P or a later store. Seeing P (active, p <= t <
- * t+1) blocks the advance; so it saw R's exit (or a later re-entry, which
- * follows the exit in R's program order), and that store happens-before
- * the advancing CAS, whose result the freeing thread read. Hence all of R's
- * accesses to X happen-before free(X). If the load read the link after U,
- * R never saw X. The same release/acquire chain (reader's exit store ->
- * scanner's load -> CAS on E -> freer's load of E) is what ThreadSanitizer
- * follows, so it sees the frees as ordered; no standalone fences are used
- * (TSan does not model them).
+ * The enter store, every store or CAS that unlinks a node and every load
+ * that follows a link in the structures using this (syncmap.c), and the
+ * loads of E and of the records by retirers and scanners are seq_cst, so
+ * they all lie in one total order S. Let reader R load a link to node X
+ * inside a critical section begun with announcement P of epoch p. If the
+ * load read the link before the unlink U, then P <S load <S U <S (the
+ * retirer's load of E, which gave t), so p <= t. For E to go from t+1 to
+ * t+2 some thread loaded E == t+1 after that, then loaded R's state with a
+ * seq_cst load L, P <S L. A seq_cst load reads the last seq_cst store
+ * before it in S or a store that is not seq_cst and not happening-before
+ * that one: here P, or a later store of R's (R's exit, or a later enter,
+ * which follows the exit in R's program order); never R's exit from before
+ * P, which happens-before P. Seeing P (active, p <= t < t+1) blocks the
+ * advance; so L read R's exit or later, and the exit, a release store,
+ * synchronises with L (an acquire). Then L is sequenced before the
+ * advancing CAS, whose result the freeing thread read: all of R's accesses
+ * to X happen-before free(X). If the load read the link after U, R never
+ * saw X. Only the enter store needs seq_cst: it must be ordered before the
+ * section's loads (a store-load order that release cannot give; on x86 it
+ * is the one locked instruction per section). The exit needs only to
+ * publish what came before it, so it is a release store, a plain move on
+ * x86. The chain (exit release -> scanner's load -> CAS on E -> freer's
+ * load of E) is also what ThreadSanitizer follows, so it sees the frees as
+ * ordered; no standalone fences are used (TSan does not model them).
  *
  * A limbo list being refilled for epoch t (t % 3 == slot) still holds nodes
  * of t - 3 or older: those expired already (t >= (t-3) + 2) and are freed
@@ -36,8 +44,9 @@
  * destroy; a thread that exits marks its record free (release) and a new
  * thread adopts it with a CAS (acquire), inheriting its limbo lists. The
  * thread -> record map is a pthread key per domain, whose destructor frees
- * the record. A thread can die inside a critical section (pthread_exit, or
- * a longjmp out of a Range callback and then the end of the thread): the
+ * the record; a thread-local cache of the last domain's record (by a
+ * domain id never reused) saves the key lookup on every section. A thread can die inside a critical
+ * section (pthread_exit, or a longjmp out of a Range callback and then the end of the thread): the
  * destructor then also sets the nesting count to 0 and the state to
  * inactive (seq_cst, like exit), since a dead thread reads nothing any
  * more; otherwise the next owner would inherit an active record stuck at
@@ -55,6 +64,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ebr.h"
 #include "sched_hooks.h"
@@ -68,8 +78,13 @@ struct gr_ebr_limbo {
     size_t n;
 };
 
+/* Records and the epoch sit on cache lines of their own: every section
+ * writes its thread's state, and records of two threads on one line would
+ * bounce that line between the cores on every operation. */
+#define GR_EBR_LINE 64
+
 struct gr_ebr_rec {
-    _Atomic uint64_t state;
+    _Alignas(GR_EBR_LINE) _Atomic uint64_t state;
     _Atomic int owned;
     struct gr_ebr_rec *next; /* immutable once published */
     gr_ebr *dom;
@@ -80,16 +95,27 @@ struct gr_ebr_rec {
 };
 
 struct gr_ebr {
-    _Atomic uint64_t epoch;
-    _Atomic(struct gr_ebr_rec *) recs;
+    _Alignas(GR_EBR_LINE) _Atomic uint64_t epoch;
+    _Alignas(GR_EBR_LINE) _Atomic(struct gr_ebr_rec *) recs;
     pthread_key_t key;
+    uint64_t id; /* unique per domain, never reused */
 };
+
+static _Atomic uint64_t gr_ebr_next_id = 1;
+
+/* This thread's record in the domain it used last. */
+static _Thread_local struct {
+    uint64_t id;
+    struct gr_ebr_rec *rec;
+} gr_ebr_last;
 
 static void
 gr_ebr_thread_exit(void *p)
 {
     struct gr_ebr_rec *r = p;
     /* thread teardown: no scheduling point (the scheduler's thread is gone) */
+    if (gr_ebr_last.rec == r) /* a later destructor must not reuse it */
+        gr_ebr_last.id = 0, gr_ebr_last.rec = NULL;
     r->nest = 0;
     atomic_store(&r->state, atomic_load(&r->state) & ~(uint64_t)1);
     atomic_store_explicit(&r->owned, 0, memory_order_release);
@@ -98,11 +124,14 @@ gr_ebr_thread_exit(void *p)
 int
 gr_ebr_create(gr_ebr **out)
 {
-    gr_ebr *d = calloc(1, sizeof *d);
+    gr_ebr *d = aligned_alloc(GR_EBR_LINE, sizeof *d);
+    if (d)
+        memset(d, 0, sizeof *d);
     if (!d || pthread_key_create(&d->key, gr_ebr_thread_exit)) {
         free(d);
         return -1;
     }
+    d->id = atomic_fetch_add_explicit(&gr_ebr_next_id, 1, memory_order_relaxed);
     atomic_init(&d->epoch, 3); /* start where every limbo tag (0) is already expired */
     atomic_init(&d->recs, NULL);
     *out = d;
@@ -145,9 +174,10 @@ gr_ebr_register(gr_ebr *d)
             break;
     }
     if (!r) {
-        r = calloc(1, sizeof *r);
+        r = aligned_alloc(GR_EBR_LINE, sizeof *r);
         if (!r)
             abort(); /* no record, no safe access: like Go's fatal out of memory */
+        memset(r, 0, sizeof *r);
         atomic_init(&r->owned, 1);
         r->dom = d;
         do
@@ -158,12 +188,23 @@ gr_ebr_register(gr_ebr *d)
     return r;
 }
 
-gr_ebr_rec *
-gr_ebr_enter(gr_ebr *d)
+static struct gr_ebr_rec *
+gr_ebr_mine(gr_ebr *d)
 {
+    if (gr_ebr_last.id == d->id)
+        return gr_ebr_last.rec;
     struct gr_ebr_rec *r = pthread_getspecific(d->key);
     if (!r)
         r = gr_ebr_register(d);
+    gr_ebr_last.id = d->id;
+    gr_ebr_last.rec = r;
+    return r;
+}
+
+gr_ebr_rec *
+gr_ebr_enter(gr_ebr *d)
+{
+    struct gr_ebr_rec *r = gr_ebr_mine(d);
     if (r->nest++ == 0) {
         uint64_t e = GR_SCHED_ATOMIC("load d->epoch", GR_SCHED_LOAD, memory_order_seq_cst,
                                      &d->epoch, atomic_load(&d->epoch));
@@ -216,8 +257,9 @@ gr_ebr_exit(gr_ebr_rec *r)
 {
     if (--r->nest)
         return;
-    GR_SCHED_ATOMIC("store r->state", GR_SCHED_STORE, memory_order_seq_cst, &r->state,
-                    atomic_store(&r->state, atomic_load(&r->state) & ~(uint64_t)1));
+    uint64_t s = atomic_load_explicit(&r->state, memory_order_relaxed); /* our own */
+    GR_SCHED_ATOMIC("store r->state", GR_SCHED_STORE, memory_order_release, &r->state,
+                    atomic_store_explicit(&r->state, s & ~(uint64_t)1, memory_order_release));
     size_t pending = gr_ebr_pending(r);
     if ((++r->ops >= GR_EBR_COLLECT_EVERY && pending) || pending >= GR_EBR_COLLECT_PENDING) {
         r->ops = 0;

@@ -11,9 +11,9 @@
  *   misses how many lookups fell through to dirty; when it reaches the
  *          dirty map's size, dirty becomes the new snapshot (promotion) and
  *          dirty goes back to NULL.
- *   entry  one per key, shared by the snapshot and dirty: an atomic pointer
- *          to a boxed value, NULL when deleted, or EXPUNGED when deleted and
- *          left out of the dirty map. Rebuilding dirty from the snapshot
+ *   entry  one per key, shared by the snapshot and dirty: an atomic word
+ *          holding the value, NIL when deleted, or EXPUNGED when deleted
+ *          and left out of the dirty map. Rebuilding dirty from the snapshot
  *          (after a promotion) turns NULL entries into EXPUNGED and skips
  *          them; storing to an expunged key first reverts it to NULL under
  *          the lock and adds it back to dirty.
@@ -21,26 +21,33 @@
  * So a stable key set costs no locks, while a stream of new keys costs one
  * lock per miss and one O(n) copy per promotion.
  *
+ * Values. Go's entry points at a boxed `any`; here the value is a word
+ * below 2^63 kept in the entry itself: (v << 1 | 1), with 0 for Go's nil
+ * and 2 for expunged. Same states, same transitions, same CASes: an entry
+ * that Go would point at a fresh box holding v holds the word of v, and
+ * Go's CompareAndSwap compares *p with old, which is what a CAS on the word
+ * does. It saves a malloc per Store of a present key, a dependent load per
+ * Load, and the retirement of the old box.
+ *
  * Memory ordering. Every atomic here is seq_cst (the default): the snapshot
- * pointer, entry pointers and the EBR epochs. The snapshot's map and the
- * values in boxes are plain memory written before the pointer that
- * publishes them (a seq_cst store or CAS, which releases) and read after
- * loading that pointer (a seq_cst load, which acquires), so readers always
- * see them complete. Everything under `mu` (dirty, misses, building maps)
- * is ordered by the mutex. Retired snapshots, maps, entries and boxes are
- * handed to EBR (ebr.c), whose argument needs exactly this: unlinking
- * stores and link-following loads are seq_cst. Every public function is
+ * pointer, the entry words and EBR's announcements. The snapshot's map is
+ * plain memory written before the pointer that publishes it (a seq_cst
+ * store, which releases) and read after loading that pointer (a seq_cst
+ * load, which acquires), so readers always see it complete. Everything
+ * under `mu` (dirty, misses, building maps) is ordered by the mutex.
+ * Retired snapshots, maps and entries are handed to EBR (ebr.c), whose
+ * argument needs exactly this: unlinking stores and link-following loads
+ * are seq_cst. Every public function is
  * one EBR critical section.
  *
  * Who retires what:
- *   box       by whoever swapped/CASed it out of its entry;
  *   snapshot  by whoever published its replacement (under mu);
  *   map       the snapshot's map, when a promotion or Clear replaces it;
  *             with it its EXPUNGED entries (exactly those not in dirty);
  *   entry     LoadAndDelete of a dirty-only key retires it after removing
  *             it from dirty; Clear retires dirty's entries and the
  *             snapshot's expunged ones (or all of the snapshot's when there
- *             is no dirty map). An entry frees its current box with it.
+ *             is no dirty map).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,14 +57,9 @@
 #include "syncmap.h"
 #include "variants.h"
 
-struct gr_syncmap_box {
-    gr_ebr_node node;
-    uintptr_t v;
-};
-
 struct gr_syncmap_entry {
     gr_ebr_node node;
-    _Atomic(struct gr_syncmap_box *) p;
+    _Atomic uintptr_t p; /* GR_SYNCMAP_NIL, GR_SYNCMAP_EXPUNGED or a value's word */
 };
 
 struct gr_syncmap_read {
@@ -71,8 +73,27 @@ struct gr_syncmap_hmap {
     gr_hashmap map;
 };
 
-static struct gr_syncmap_box gr_syncmap_expunged_box;
-#define GR_SYNCMAP_EXPUNGED (&gr_syncmap_expunged_box)
+#define GR_SYNCMAP_NIL ((uintptr_t)0)
+#define GR_SYNCMAP_EXPUNGED ((uintptr_t)2)
+
+static inline uintptr_t
+gr_syncmap_word(uintptr_t v)
+{
+    return v << 1 | 1;
+}
+
+/* The word holds a value (not NIL, not EXPUNGED). */
+static inline bool
+gr_syncmap_holds(uintptr_t w)
+{
+    return w & 1;
+}
+
+static inline uintptr_t
+gr_syncmap_value(uintptr_t w)
+{
+    return w >> 1;
+}
 
 #define GR_SYNCMAP_OF(type, ptr, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
@@ -95,17 +116,7 @@ gr_syncmap_alloc(size_t n)
 static void
 gr_syncmap_node_free(gr_ebr_node *n)
 {
-    free(n); /* boxes and snapshots start with their node */
-}
-
-static void
-gr_syncmap_entry_free(gr_ebr_node *n)
-{
-    struct gr_syncmap_entry *e = GR_SYNCMAP_OF(struct gr_syncmap_entry, n, node);
-    struct gr_syncmap_box *p = atomic_load_explicit(&e->p, memory_order_relaxed);
-    if (p && p != GR_SYNCMAP_EXPUNGED)
-        free(p);
-    free(e);
+    free(n); /* entries and snapshots start with their node */
 }
 
 static void
@@ -116,19 +127,11 @@ gr_syncmap_map_free(gr_ebr_node *n)
     free(h);
 }
 
-static struct gr_syncmap_box *
-gr_syncmap_box_new(uintptr_t v)
-{
-    struct gr_syncmap_box *b = gr_syncmap_alloc(sizeof *b);
-    b->v = v;
-    return b;
-}
-
 static struct gr_syncmap_entry *
-gr_syncmap_entry_new(struct gr_syncmap_box *b)
+gr_syncmap_entry_new(uintptr_t v)
 {
     struct gr_syncmap_entry *e = gr_syncmap_alloc(sizeof *e);
-    atomic_init(&e->p, b);
+    atomic_init(&e->p, gr_syncmap_word(v));
     return e;
 }
 
@@ -179,30 +182,40 @@ gr_syncmap_read_find(const struct gr_syncmap_read *r, const gr_ip *key, uint64_t
 
 /* ---- entry operations (Go's entry methods) ---- */
 
+static inline uintptr_t
+gr_syncmap_entry_word(struct gr_syncmap_entry *e)
+{
+    return GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst, &e->p,
+                           atomic_load(&e->p));
+}
+
+static inline bool
+gr_syncmap_entry_cas(struct gr_syncmap_entry *e, uintptr_t *expect, uintptr_t w)
+{
+    return GR_SCHED_CAS("cas e->p", memory_order_seq_cst, memory_order_seq_cst, &e->p,
+                        atomic_compare_exchange_weak(&e->p, expect, w));
+}
+
 static bool
 gr_syncmap_entry_load(struct gr_syncmap_entry *e, uintptr_t *v)
 {
-    struct gr_syncmap_box *p = GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst,
-                                               &e->p, atomic_load(&e->p));
-    if (!p || p == GR_SYNCMAP_EXPUNGED)
+    uintptr_t w = gr_syncmap_entry_word(e);
+    if (!gr_syncmap_holds(w))
         return false;
     if (v)
-        *v = p->v;
+        *v = gr_syncmap_value(w);
     return true;
 }
 
-/* Swap unless expunged; *old is the previous box (maybe NULL). */
+/* Swap unless expunged; *old is the previous word (maybe NIL). */
 static bool
-gr_syncmap_entry_try_swap(struct gr_syncmap_entry *e, struct gr_syncmap_box *nb,
-                          struct gr_syncmap_box **old)
+gr_syncmap_entry_try_swap(struct gr_syncmap_entry *e, uintptr_t w, uintptr_t *old)
 {
-    struct gr_syncmap_box *p = GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst,
-                                               &e->p, atomic_load(&e->p));
+    uintptr_t p = gr_syncmap_entry_word(e);
     do {
         if (p == GR_SYNCMAP_EXPUNGED)
             return false;
-    } while (!GR_SCHED_CAS("cas e->p", memory_order_seq_cst, memory_order_seq_cst, &e->p,
-                           atomic_compare_exchange_weak(&e->p, &p, nb)));
+    } while (!gr_syncmap_entry_cas(e, &p, w));
     *old = p;
     return true;
 }
@@ -210,19 +223,17 @@ gr_syncmap_entry_try_swap(struct gr_syncmap_entry *e, struct gr_syncmap_box *nb,
 static bool
 gr_syncmap_entry_unexpunge_locked(struct gr_syncmap_entry *e)
 {
-    struct gr_syncmap_box *p = GR_SYNCMAP_EXPUNGED;
+    uintptr_t p = GR_SYNCMAP_EXPUNGED;
     return GR_SCHED_CAS("cas e->p", memory_order_seq_cst, memory_order_seq_cst, &e->p,
-                        atomic_compare_exchange_strong(&e->p, &p, NULL));
+                        atomic_compare_exchange_strong(&e->p, &p, GR_SYNCMAP_NIL));
 }
 
 static bool
 gr_syncmap_entry_try_expunge_locked(struct gr_syncmap_entry *e)
 {
-    struct gr_syncmap_box *p = GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst,
-                                               &e->p, atomic_load(&e->p));
-    while (!p)
-        if (GR_SCHED_CAS("cas e->p", memory_order_seq_cst, memory_order_seq_cst, &e->p,
-                         atomic_compare_exchange_weak(&e->p, &p, GR_SYNCMAP_EXPUNGED)))
+    uintptr_t p = gr_syncmap_entry_word(e);
+    while (p == GR_SYNCMAP_NIL)
+        if (gr_syncmap_entry_cas(e, &p, GR_SYNCMAP_EXPUNGED))
             return true;
     return p == GR_SYNCMAP_EXPUNGED;
 }
@@ -232,69 +243,44 @@ static bool
 gr_syncmap_entry_try_load_or_store(struct gr_syncmap_entry *e, uintptr_t v, uintptr_t *actual,
                                    bool *loaded)
 {
-    struct gr_syncmap_box *p = GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst,
-                                               &e->p, atomic_load(&e->p)),
-                          *nb = NULL;
+    uintptr_t p = gr_syncmap_entry_word(e);
     for (;;) {
         if (p == GR_SYNCMAP_EXPUNGED)
-            break;
-        if (p) {
-            *actual = p->v;
+            return false;
+        if (gr_syncmap_holds(p)) {
+            *actual = gr_syncmap_value(p);
             *loaded = true;
-            free(nb); /* never published */
             return true;
         }
-        if (!nb)
-            nb = gr_syncmap_box_new(v);
-        if (GR_SCHED_CAS("cas e->p", memory_order_seq_cst, memory_order_seq_cst, &e->p,
-                         atomic_compare_exchange_weak(&e->p, &p, nb))) {
+        if (gr_syncmap_entry_cas(e, &p, gr_syncmap_word(v))) {
             *actual = v;
             *loaded = false;
             return true;
         }
     }
-    free(nb);
-    return false;
 }
 
 static bool
-gr_syncmap_entry_delete(gr_ebr_rec *rec, struct gr_syncmap_entry *e, uintptr_t *v)
+gr_syncmap_entry_delete(struct gr_syncmap_entry *e, uintptr_t *v)
 {
-    struct gr_syncmap_box *p = GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst,
-                                               &e->p, atomic_load(&e->p));
-    for (;;) {
-        if (!p || p == GR_SYNCMAP_EXPUNGED)
+    uintptr_t p = gr_syncmap_entry_word(e);
+    do {
+        if (!gr_syncmap_holds(p))
             return false;
-        if (GR_SCHED_CAS("cas e->p", memory_order_seq_cst, memory_order_seq_cst, &e->p,
-                         atomic_compare_exchange_weak(&e->p, &p, NULL)))
-            break;
-    }
+    } while (!gr_syncmap_entry_cas(e, &p, GR_SYNCMAP_NIL));
     if (v)
-        *v = p->v;
-    gr_ebr_retire(rec, &p->node, gr_syncmap_node_free);
+        *v = gr_syncmap_value(p);
     return true;
 }
 
-/* CAS old -> new_ (new_box NULL: delete). */
+/* CAS old -> new_ (del: -> NIL), as long as the entry holds old. */
 static bool
-gr_syncmap_entry_try_cas(gr_ebr_rec *rec, struct gr_syncmap_entry *e, uintptr_t old, bool del,
-                         uintptr_t new_)
+gr_syncmap_entry_try_cas(struct gr_syncmap_entry *e, uintptr_t old, bool del, uintptr_t new_)
 {
-    struct gr_syncmap_box *p = GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst,
-                                               &e->p, atomic_load(&e->p)),
-                          *nb = NULL;
-    for (;;) {
-        if (!p || p == GR_SYNCMAP_EXPUNGED || p->v != old)
-            break;
-        if (!del && !nb)
-            nb = gr_syncmap_box_new(new_);
-        if (GR_SCHED_CAS("cas e->p", memory_order_seq_cst, memory_order_seq_cst, &e->p,
-                         atomic_compare_exchange_weak(&e->p, &p, nb))) {
-            gr_ebr_retire(rec, &p->node, gr_syncmap_node_free);
+    uintptr_t p = gr_syncmap_entry_word(e), want = gr_syncmap_word(old);
+    while (p == want)
+        if (gr_syncmap_entry_cas(e, &p, del ? GR_SYNCMAP_NIL : gr_syncmap_word(new_)))
             return true;
-        }
-    }
-    free(nb);
     return false;
 }
 
@@ -321,9 +307,8 @@ gr_syncmap_retire_map(gr_ebr_rec *rec, gr_hashmap *map, bool all_entries)
     const struct gr_hashmap_slot *s;
     for (size_t pos = 0; gr_hashmap_next(map, &pos, &s);) {
         struct gr_syncmap_entry *e = (struct gr_syncmap_entry *)s->value;
-        if (all_entries || GR_SCHED_ATOMIC("load e->p", GR_SCHED_LOAD, memory_order_seq_cst, &e->p,
-                                           atomic_load(&e->p)) == GR_SYNCMAP_EXPUNGED)
-            gr_ebr_retire(rec, &e->node, gr_syncmap_entry_free);
+        if (all_entries || gr_syncmap_entry_word(e) == GR_SYNCMAP_EXPUNGED)
+            gr_ebr_retire(rec, &e->node, gr_syncmap_node_free);
     }
     gr_ebr_retire(rec, &GR_SYNCMAP_OF(struct gr_syncmap_hmap, map, map)->node, gr_syncmap_map_free);
 }
@@ -369,13 +354,13 @@ gr_syncmap_dirty_locked(gr_syncmap *m)
 /* A key the snapshot lacks goes into dirty; the first one marks it amended. */
 static void
 gr_syncmap_add_locked(gr_syncmap *m, gr_ebr_rec *rec, struct gr_syncmap_read *r, const gr_ip *key,
-                      uint64_t h, struct gr_syncmap_box *b)
+                      uint64_t h, uintptr_t v)
 {
     if (!gr_syncmap_amended(r)) {
         gr_syncmap_dirty_locked(m);
         gr_syncmap_publish_locked(m, rec, r ? r->m : NULL, true);
     }
-    gr_syncmap_map_put(m->go.dirty, key, h, gr_syncmap_entry_new(b));
+    gr_syncmap_map_put(m->go.dirty, key, h, gr_syncmap_entry_new(v));
 }
 
 /* Find the entry for key: snapshot first, then (locked) the dirty map,
@@ -396,7 +381,7 @@ gr_syncmap_find(gr_syncmap *m, gr_ebr_rec *rec, const gr_ip *key, uint64_t h, bo
         ok = gr_syncmap_map_find(m->go.dirty, key, h, e);
         if (ok && remove) {
             gr_hashmap_remove(m->go.dirty, key, h, NULL);
-            gr_ebr_retire(rec, &(*e)->node, gr_syncmap_entry_free);
+            gr_ebr_retire(rec, &(*e)->node, gr_syncmap_node_free);
         }
         gr_syncmap_miss_locked(m, rec);
     }
@@ -446,7 +431,7 @@ gr_syncmap_free_value(struct gr_syncmap_read *read, gr_hashmap *dirty)
     qsort(all, n, sizeof *all, gr_syncmap_ptr_cmp);
     for (size_t i = 0; i < n; i++)
         if (i == 0 || all[i] != all[i - 1])
-            gr_syncmap_entry_free(&((struct gr_syncmap_entry *)all[i])->node);
+            free((struct gr_syncmap_entry *)all[i]);
     free(all);
     if (rm)
         gr_syncmap_map_free(&GR_SYNCMAP_OF(struct gr_syncmap_hmap, rm, map)->node);
@@ -478,32 +463,31 @@ bool
 gr_syncmap_swap(gr_syncmap *m, const gr_ip *key, uintptr_t value, uintptr_t *previous)
 {
     struct gr_syncmap_entry *e;
-    struct gr_syncmap_box *nb = gr_syncmap_box_new(value), *old = NULL;
+    uintptr_t w = gr_syncmap_word(value), old = GR_SYNCMAP_NIL;
     gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
     uint64_t h = gr_ip_hash(key, m->seed);
     struct gr_syncmap_read *r = gr_syncmap_load_read(m);
-    if (!gr_syncmap_read_find(r, key, h, &e) || !gr_syncmap_entry_try_swap(e, nb, &old)) {
+    if (!gr_syncmap_read_find(r, key, h, &e) || !gr_syncmap_entry_try_swap(e, w, &old)) {
         GR_MUTEX_LOCK(&m->go.mu);
         r = gr_syncmap_load_read(m);
         if (gr_syncmap_read_find(r, key, h, &e)) {
             if (gr_syncmap_entry_unexpunge_locked(e))
                 gr_syncmap_map_put(m->go.dirty, key, h, e);
             old = GR_SCHED_ATOMIC("exchange e->p", GR_SCHED_RMW, memory_order_seq_cst, &e->p,
-                                  atomic_exchange(&e->p, nb));
+                                  atomic_exchange(&e->p, w));
         } else if (gr_syncmap_map_find(m->go.dirty, key, h, &e)) {
             old = GR_SCHED_ATOMIC("exchange e->p", GR_SCHED_RMW, memory_order_seq_cst, &e->p,
-                                  atomic_exchange(&e->p, nb));
+                                  atomic_exchange(&e->p, w));
         } else {
-            gr_syncmap_add_locked(m, rec, r, key, h, nb);
+            gr_syncmap_add_locked(m, rec, r, key, h, value);
         }
         GR_MUTEX_UNLOCK(&m->go.mu);
     }
-    if (old && previous)
-        *previous = old->v;
-    if (old)
-        gr_ebr_retire(rec, &old->node, gr_syncmap_node_free);
     gr_ebr_exit(rec);
-    return old != NULL;
+    bool loaded = gr_syncmap_holds(old);
+    if (loaded && previous)
+        *previous = gr_syncmap_value(old);
+    return loaded;
 }
 
 void
@@ -534,7 +518,7 @@ gr_syncmap_load_or_store(gr_syncmap *m, const gr_ip *key, uintptr_t value, uintp
             gr_syncmap_entry_try_load_or_store(e, value, actual, &loaded);
             gr_syncmap_miss_locked(m, rec);
         } else {
-            gr_syncmap_add_locked(m, rec, r, key, h, gr_syncmap_box_new(value));
+            gr_syncmap_add_locked(m, rec, r, key, h, value);
             *actual = value;
             loaded = false;
         }
@@ -550,7 +534,7 @@ gr_syncmap_load_and_delete(gr_syncmap *m, const gr_ip *key, uintptr_t *value)
     struct gr_syncmap_entry *e;
     gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
     uint64_t h = gr_ip_hash(key, m->seed);
-    bool ok = gr_syncmap_find(m, rec, key, h, true, &e) && gr_syncmap_entry_delete(rec, e, value);
+    bool ok = gr_syncmap_find(m, rec, key, h, true, &e) && gr_syncmap_entry_delete(e, value);
     gr_ebr_exit(rec);
     return ok;
 }
@@ -570,14 +554,14 @@ gr_syncmap_compare_and_swap(gr_syncmap *m, const gr_ip *key, uintptr_t old, uint
     uint64_t h = gr_ip_hash(key, m->seed);
     struct gr_syncmap_read *r = gr_syncmap_load_read(m);
     if (gr_syncmap_read_find(r, key, h, &e)) {
-        swapped = gr_syncmap_entry_try_cas(rec, e, old, false, new_);
+        swapped = gr_syncmap_entry_try_cas(e, old, false, new_);
     } else if (gr_syncmap_amended(r)) {
         GR_MUTEX_LOCK(&m->go.mu);
         r = gr_syncmap_load_read(m);
         if (gr_syncmap_read_find(r, key, h, &e)) {
-            swapped = gr_syncmap_entry_try_cas(rec, e, old, false, new_);
+            swapped = gr_syncmap_entry_try_cas(e, old, false, new_);
         } else if (gr_syncmap_map_find(m->go.dirty, key, h, &e)) {
-            swapped = gr_syncmap_entry_try_cas(rec, e, old, false, new_);
+            swapped = gr_syncmap_entry_try_cas(e, old, false, new_);
             gr_syncmap_miss_locked(m, rec);
         }
         GR_MUTEX_UNLOCK(&m->go.mu);
@@ -592,8 +576,8 @@ gr_syncmap_compare_and_delete(gr_syncmap *m, const gr_ip *key, uintptr_t old)
     struct gr_syncmap_entry *e;
     gr_ebr_rec *rec = gr_ebr_enter(m->ebr);
     uint64_t h = gr_ip_hash(key, m->seed);
-    bool deleted = gr_syncmap_find(m, rec, key, h, false, &e) &&
-                   gr_syncmap_entry_try_cas(rec, e, old, true, 0);
+    bool deleted =
+        gr_syncmap_find(m, rec, key, h, false, &e) && gr_syncmap_entry_try_cas(e, old, true, 0);
     gr_ebr_exit(rec);
     return deleted;
 }
@@ -691,7 +675,7 @@ gr_syncmap_shape(gr_syncmap *m, struct gr_syncmap_shape *out)
     for (size_t pos = 0; r && r->m && gr_hashmap_next(r->m, &pos, &s);) {
         out->read_len++;
         out->expunged +=
-            atomic_load(&((struct gr_syncmap_entry *)s->value)->p) == GR_SYNCMAP_EXPUNGED;
+            gr_syncmap_entry_word((struct gr_syncmap_entry *)s->value) == GR_SYNCMAP_EXPUNGED;
     }
     out->amended = gr_syncmap_amended(r);
     out->has_dirty = m->go.dirty != NULL;
@@ -710,5 +694,5 @@ gr_syncmap_mem_bytes(gr_syncmap *m)
     gr_syncmap_shape(m, &sh);
     size_t entries = sh.has_dirty ? sh.dirty_len + sh.expunged : sh.read_len;
     return sizeof *m + sizeof(struct gr_syncmap_read) + sh.table_bytes +
-           entries * (sizeof(struct gr_syncmap_entry) + sizeof(struct gr_syncmap_box));
+           entries * sizeof(struct gr_syncmap_entry);
 }

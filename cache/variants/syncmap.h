@@ -29,15 +29,23 @@
 struct gr_syncmap_read; /* read-only snapshot: immutable map + amended flag */
 
 typedef struct gr_syncmap {
-    struct {
-        pthread_mutex_t mu;                     /* guards dirty and misses */
-        _Atomic(struct gr_syncmap_read *) read; /* NULL reads as an empty snapshot */
-        gr_hashmap *dirty;                      /* gr_ip -> entry*, NULL when not amended */
-        size_t misses;
-    } go;
+    /* Read on every operation, written only by a promotion or a Clear. */
     gr_ebr *ebr;
     uint64_t seed;
+    struct {
+        _Atomic(struct gr_syncmap_read *) read; /* NULL reads as an empty snapshot */
+        /* Keeps the lock's line, which every new key writes, off the line
+         * of `read`, which every operation reads (whatever the alignment of
+         * the enclosing allocation). */
+        char gap[64];
+        pthread_mutex_t mu; /* guards dirty and misses */
+        gr_hashmap *dirty;  /* gr_ip -> entry*, NULL when not amended */
+        size_t misses;
+    } go;
 } gr_syncmap;
+
+/* Values are words up to this (the entry keeps its state in one more bit). */
+#define GR_SYNCMAP_VALUE_MAX (UINTPTR_MAX >> 1)
 
 typedef bool (*gr_syncmap_range_fn)(const gr_ip *key, uintptr_t value, void *ctx);
 

@@ -437,6 +437,34 @@ test_syncmap_compare_and_swap_and_delete_results(void)
     gr_syncmap_destroy(&m);
 }
 
+/* Values live in the entry's word (one bit is the entry's state): 0 and the
+ * largest allowed value come back unchanged through every operation, and a
+ * stored 0 is a value, not a deleted entry. */
+static void
+test_syncmap_values_round_trip_from_zero_to_the_largest_word(void)
+{
+    gr_syncmap m;
+    gr_ip a;
+    uintptr_t v = 1, big = GR_SYNCMAP_VALUE_MAX;
+    key_of(3, &a);
+    CU_ASSERT_EQUAL_FATAL(gr_syncmap_init(&m), 0);
+    gr_syncmap_store(&m, &a, 0);
+    CU_ASSERT(gr_syncmap_load(&m, &a, &v) && v == 0);
+    CU_ASSERT(gr_syncmap_compare_and_swap(&m, &a, 0, big));
+    CU_ASSERT(gr_syncmap_load(&m, &a, &v) && v == big);
+    size_t n = 0;
+    gr_syncmap_range(&m, count_fn, &n); /* promote: the snapshot's path too */
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT(gr_syncmap_swap(&m, &a, big - 1, &v) && v == big);
+    CU_ASSERT(gr_syncmap_load_or_store(&m, &a, 5, &v) && v == big - 1);
+    CU_ASSERT(!gr_syncmap_compare_and_delete(&m, &a, big));
+    CU_ASSERT(gr_syncmap_compare_and_delete(&m, &a, big - 1));
+    CU_ASSERT(!gr_syncmap_load_or_store(&m, &a, 0, &v) && v == 0);
+    CU_ASSERT(gr_syncmap_load_and_delete(&m, &a, &v) && v == 0);
+    CU_ASSERT(!gr_syncmap_load(&m, &a, &v));
+    gr_syncmap_destroy(&m);
+}
+
 /* Stores keys from..to-1 over and over: at least 20 rounds, and on until
  * told to stop, so that it is still storing during every Range the test
  * makes after it has started. */
@@ -554,6 +582,36 @@ test_ebr_frees_after_two_epochs(void)
     gr_ebr_exit(r);
     gr_ebr_destroy(d); /* frees what is still pending */
     CU_ASSERT_EQUAL(ebr_freed, 11);
+}
+
+/* Two domains used by one thread have a record each: what one thread
+ * retires in one is pending there only, and a domain created after another
+ * was destroyed (maybe at the same address) starts with a fresh record. */
+static void
+test_ebr_domains_keep_separate_records(void)
+{
+    gr_ebr *a, *b, *c;
+    CU_ASSERT_EQUAL_FATAL(gr_ebr_create(&a), 0);
+    CU_ASSERT_EQUAL_FATAL(gr_ebr_create(&b), 0);
+    ebr_freed = 0;
+    gr_ebr_rec *ra = gr_ebr_enter(a), *rb = gr_ebr_enter(b);
+    CU_ASSERT_PTR_NOT_EQUAL(ra, rb);
+    gr_ebr_retire(ra, malloc(sizeof(gr_ebr_node)), ebr_count_free);
+    CU_ASSERT_EQUAL(gr_ebr_pending(ra), 1);
+    CU_ASSERT_EQUAL(gr_ebr_pending(rb), 0);
+    gr_ebr_exit(rb);
+    gr_ebr_exit(ra);
+    gr_ebr_destroy(a);
+    CU_ASSERT_EQUAL(ebr_freed, 1);
+    CU_ASSERT_EQUAL_FATAL(gr_ebr_create(&c), 0);
+    gr_ebr_rec *rc = gr_ebr_enter(c), *rb2 = gr_ebr_enter(b);
+    CU_ASSERT_PTR_EQUAL(rb2, rb); /* the thread's record in b, found again */
+    CU_ASSERT_PTR_NOT_EQUAL(rc, rb);
+    CU_ASSERT_EQUAL(gr_ebr_pending(rc), 0);
+    gr_ebr_exit(rb2);
+    gr_ebr_exit(rc);
+    gr_ebr_destroy(c);
+    gr_ebr_destroy(b);
 }
 
 /* A thread dies inside a critical section (pthread_exit): the record it
@@ -904,6 +962,8 @@ static CU_TestInfo tests[] = {
     GR_TEST(test_syncmap_expunges_on_dirty_rebuild_and_load_or_store_revives),
     GR_TEST(test_syncmap_compare_and_swap_and_delete_results),
     GR_TEST(test_syncmap_range_while_another_thread_stores),
+    GR_TEST(test_syncmap_values_round_trip_from_zero_to_the_largest_word),
+    GR_TEST(test_ebr_domains_keep_separate_records),
     GR_TEST(test_ebr_frees_after_two_epochs),
     GR_TEST(test_ebr_thread_dying_inside_a_critical_section_leaves_no_active_record),
     GR_TEST(test_ebr_longjmp_out_of_range_then_thread_end_does_not_freeze_the_epoch),
