@@ -46,6 +46,7 @@ int gr_cmd_sim(int argc, char **argv);
 int gr_cmd_load(int argc, char **argv);
 int gr_cmd_stress(int argc, char **argv);
 int gr_cmd_stress_model(int argc, char **argv);
+int gr_cmd_stress_gomodel(int argc, char **argv);
 int gr_cmd_stress_compare(int argc, char **argv);
 int gr_cmd_repro(int argc, char **argv);
 int gr_cmd_report(int argc, char **argv);

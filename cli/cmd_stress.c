@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "georace/cache.h"
 #include "georace/campaign.h"
+#include "georace/burner.h"
 #include "georace/gosubject.h"
 #include "georace/jsonl.h"
 #include "georace/sim.h"
@@ -52,6 +53,12 @@ stress_usage(FILE *f)
             "  --go-race           with --subject: the peer's -race build (or\n"
             "                      $GEORACE_GOPEER_RACE), stopped at its first report;\n"
             "                      Go's 'WARNING: DATA RACE' is a race finding\n"
+            "  --gomaxprocs N      with --subject: the peer's GOMAXPROCS (default: the\n"
+            "                      runtime's, the CPU count)\n"
+            "  --background-load N keep N cores busy (N spinning child processes) for\n"
+            "                      the whole job: free parallelism as a controlled\n"
+            "                      variable; every trial records it with the load\n"
+            "                      average and the free cores it measured\n"
             "%s"
             "  --duration D        keep running trials until D has passed (e.g. 40m)\n"
             "  --trials N          run N trials (default 10 when --duration is not given)\n"
@@ -213,6 +220,8 @@ parse_stress_options(int argc, char **argv, struct stress_opts *o)
                                          {"csv", required_argument, 0, 'C'},
                                          {"subject", required_argument, 0, 'G'},
                                          {"go-race", no_argument, 0, 'R'},
+                                         {"gomaxprocs", required_argument, 0, 'P'},
+                                         {"background-load", required_argument, 0, 'L'},
                                          {"cache-capacity", required_argument, 0, 'K'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -244,6 +253,16 @@ parse_stress_options(int argc, char **argv, struct stress_opts *o)
             break;
         case 'R':
             o->go_race = true;
+            break;
+        case 'P':
+            if (gr_cli_parse_u64(optarg, &u) || !u || u > 1024)
+                goto bad;
+            o->c.gomaxprocs = (unsigned)u;
+            break;
+        case 'L':
+            if (gr_cli_parse_u64(optarg, &u) || u > GR_BURNER_MAX)
+                goto bad;
+            o->c.background_load = (unsigned)u;
             break;
         case 'p':
             o->c.profile = optarg;
@@ -371,6 +390,10 @@ parse_stress_options(int argc, char **argv, struct stress_opts *o)
     }
     if (o->subject || o->go_race)
         return stress_go_options(o);
+    if (o->c.gomaxprocs) {
+        gr_cli_error("stress", "--gomaxprocs applies to --subject go-* only");
+        return GR_EXIT_USAGE;
+    }
     if (!stress_variant_known(o->c.variant)) {
         gr_cli_error("stress", "unknown variant '%s'", o->c.variant);
         return GR_EXIT_USAGE;
@@ -422,7 +445,7 @@ stress_prepare(const struct stress_opts *o, gr_campaign *c, gr_addrpool **pool)
                          o->go_race ? "GEORACE_GOPEER_RACE" : "GEORACE_GOPEER");
             return GR_EXIT_UNAVAIL;
         }
-        gr_gosubject_config gc = {peer, o->go_race};
+        gr_gosubject_config gc = {peer, o->go_race, c->gomaxprocs};
         gr_gosubject_use(&gc);
         c->workload = gr_gosubject_run;
         c->sim.csv_paths = o->db.csv_paths;
@@ -478,7 +501,16 @@ run_stress(const struct stress_opts *o)
     c.on_status = gr_campaign_display_status;
     c.ctx = &disp;
     gr_campaign_summary sum;
+    gr_burner burn;
+    if (gr_burner_start(&burn, c.background_load)) {
+        if (out)
+            fclose(out);
+        gr_addrpool_free(pool);
+        gr_cli_error("stress", "cannot start %u background burners", c.background_load);
+        return GR_EXIT_SOFTWARE;
+    }
     rc = gr_campaign_run(&c, &sum);
+    gr_burner_stop(&burn);
     gr_campaign_display_end(&disp);
     gr_addrpool_free(pool);
     if (rc) {

@@ -56,6 +56,8 @@ model_usage(FILE *f)
             "likelihood, checks it on held-out points and predicts the median time-to-failure of\n"
             "the zoraxy-home profile at home-lab rates with the real 15-minute clear and\n"
             "the real miss cost. 'measure' only measures (and writes --out).\n"
+            "'stress model --subject go-map' is the model calibrated on the real Go\n"
+            "runtime instead (see 'stress model --subject go-map --help').\n"
             "\n"
             "  --measure          measure now (default when no --in is given)\n"
             "  --in FILE          use 'measure' records of a results file (repeatable)\n"
@@ -474,6 +476,9 @@ run_stress_model(const struct model_opts *o)
 int
 gr_cmd_stress_model(int argc, char **argv)
 {
+    for (int i = 1; i < argc && strcmp(argv[0], "measure"); i++)
+        if (!strcmp(argv[i], "--subject") || !strncmp(argv[i], "--subject=", 10))
+            return gr_cmd_stress_gomodel(argc, argv);
     struct model_opts o;
     int rc = parse_stress_model_options(argc, argv, &o);
     return rc == GR_CLI_RUN ? run_stress_model(&o) : rc;

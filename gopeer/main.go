@@ -210,7 +210,7 @@ func lookupMode(o *options) {
 			status = exitMismatch
 			continue
 		}
-		answer, _ := p.resolve(a)
+		answer, _, _ := p.resolve(a)
 		if answer == "" {
 			answer = "- (not in database)"
 		}

@@ -29,6 +29,7 @@ import (
 
 type counters struct {
 	requests, hits, misses, zones, unknown, mismatches, clears atomic.Uint64
+	pairs                                                      atomic.Uint64 // same-burst cache writers, ordered pairs
 	inflight                                                   atomic.Int64
 	lateNs                                                     atomic.Int64 // worst start delay
 }
@@ -50,20 +51,21 @@ func spin(d time.Duration) {
 }
 
 // resolve answers one address string: a zone name, a country code, or ""
-// (not in the database). hit tells whether the cache answered.
-func (p *peer) resolve(addr string) (answer string, hit bool) {
+// (not in the database). hit tells whether the cache answered, stored
+// whether this request wrote the cache.
+func (p *peer) resolve(addr string) (answer string, hit, stored bool) {
 	ip := net.ParseIP(addr)
 	if ip == nil {
-		return "", false
+		return "", false, false
 	}
 	if z := zoneOf(ip); z != zoneNone {
 		p.c.zones.Add(1)
-		return zoneNames[z], false
+		return zoneNames[z], false, false
 	}
 	v6 := ip.To4() == nil
 	if cc, ok := p.cache.get(v6, addr); ok {
 		p.c.hits.Add(1)
-		return cc, true
+		return cc, true, false
 	}
 	p.c.misses.Add(1)
 	if p.missCost > 0 {
@@ -75,22 +77,24 @@ func (p *peer) resolve(addr string) (answer string, hit bool) {
 	} else {
 		p.c.unknown.Add(1)
 	}
-	return cc, false
+	return cc, false, cc != ""
 }
 
-func (p *peer) serve(r *record) {
+// serve answers one request; true when it wrote the cache.
+func (p *peer) serve(r *record) bool {
 	addr := r.ip().String()
-	got, _ := p.resolve(addr)
+	got, _, stored := p.resolve(addr)
 	want := r.expected()
 	p.c.requests.Add(1) // answered
 	if got == want {
-		return
+		return stored
 	}
 	p.c.mismatches.Add(1)
 	if p.printed.Add(1) <= mismatchesPrinted {
 		fmt.Fprintf(os.Stderr, "gopeer: mismatch: client %s (%s): answer '%s', truth '%s'\n",
 			addr, kindNames[r.kind], got, want)
 	}
+	return stored
 }
 
 // ---- the engine -------------------------------------------------------------
@@ -167,9 +171,12 @@ func (e *engine) waitUntil(at uint64) bool {
 // launch starts the requests of recs together: each takes an in-flight
 // token and waits on one barrier, opened when all have their token (or as
 // soon as a token is not free at once, so a burst larger than the limit
-// still runs). False if stopped before all were started.
+// still runs). False if stopped before all were started. The requests of
+// one burst that write the cache are counted: the k-th writer adds 2(k-1)
+// ordered pairs of same-key writers (the time-to-failure model's P).
 func (e *engine) launch(recs []record) bool {
 	barrier := make(chan struct{})
+	writers := new(atomic.Int32)
 	open := false
 	openBarrier := func() {
 		if !open {
@@ -201,7 +208,11 @@ func (e *engine) launch(recs []record) bool {
 				e.wg.Done()
 			}()
 			<-barrier
-			e.p.serve(&r)
+			if e.p.serve(&r) {
+				if k := writers.Add(1); k > 1 {
+					e.p.c.pairs.Add(uint64(2 * (k - 1)))
+				}
+			}
 		}(recs[i])
 	}
 	return true

@@ -52,6 +52,7 @@ type countLine struct {
 	Unknown    uint64  `json:"unknown"`
 	Mismatches uint64  `json:"mismatches"`
 	Clears     uint64  `json:"clears"`
+	WritePairs uint64  `json:"write_pairs"` // ordered pairs of same-burst cache writers
 	Inflight   int64   `json:"inflight"`
 	LateMaxS   float64 `json:"late_max_s"`
 	ReqPerS    float64 `json:"req_per_s"`
@@ -103,6 +104,7 @@ func (p *peer) counts(event string, elapsed time.Duration) countLine {
 		Unknown:    c.unknown.Load(),
 		Mismatches: c.mismatches.Load(),
 		Clears:     c.clears.Load(),
+		WritePairs: c.pairs.Load(),
 		Inflight:   c.inflight.Load(),
 		LateMaxS:   time.Duration(c.lateNs.Load()).Seconds(),
 	}

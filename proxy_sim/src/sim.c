@@ -662,7 +662,7 @@ gr_sim_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t errca
             gr_resolver_stats st;
             gr_resolver_stats_get(s.resolver, &st);
             gr_sim_progress p = {now,        sum.requests, sum.hits, sum.misses, sum.mismatches,
-                                 sum.errors, st.clears,    len,      rss};
+                                 sum.errors, st.clears,    len,      rss,        0};
             cfg->progress(&p, cfg->progress_ctx);
             next_progress += cfg->progress_interval_ns;
             if (next_progress <= now)

@@ -83,11 +83,12 @@ gr_campaign_now(void)
 }
 
 /* The machine a trial ran on: free parallelism decides how often a race
- * can fire, so every trial carries the 1-minute load average at its start
- * and the CPU count (a Go subject's own start-line figures are kept), and
+ * can fire, so every trial carries the 1-minute load average at its start,
+ * the CPU count, the cores left to it by other work while it ran (measured,
+ * hostload.h), the controlled background load (busy burner processes), and
  * a C trial its worker threads (a Go trial has GOMAXPROCS instead). */
 static void
-gr_campaign_record_host(const gr_campaign *c, json_t *o, double load_at_start)
+gr_campaign_record_host(const gr_campaign *c, json_t *o, double load_at_start, double free_cores)
 {
     if (!json_object_get(o, "loadavg1"))
         json_object_set_new(o, "loadavg1",
@@ -96,6 +97,8 @@ gr_campaign_record_host(const gr_campaign *c, json_t *o, double load_at_start)
         int cpus = gr_hostload_cpus();
         json_object_set_new(o, "numcpu", cpus < 0 ? json_null() : json_integer(cpus));
     }
+    json_object_set_new(o, "free_cores", free_cores < 0 ? json_null() : json_real(free_cores));
+    json_object_set_new(o, "background_load", json_integer((json_int_t)c->background_load));
     if (!c->subject)
         json_object_set_new(o, "threads", json_integer((json_int_t)c->sim.threads));
 }
@@ -139,6 +142,9 @@ gr_campaign_job_json(const gr_campaign *c)
     json_object_set_new(o, "rate", json_real(c->sim.rate));
     if (c->subject)
         json_object_set_new(o, "subject", json_string(c->subject));
+    if (c->subject && c->gomaxprocs)
+        json_object_set_new(o, "gomaxprocs", json_integer((json_int_t)c->gomaxprocs));
+    json_object_set_new(o, "background_load", json_integer((json_int_t)c->background_load));
     json_object_set_new(o, "build", json_string(GR_CAMPAIGN_BUILD));
     time_t now = time(NULL);
     struct tm tm;
@@ -372,8 +378,12 @@ gr_campaign_run(const gr_campaign *c, gr_campaign_summary *sum)
         s.prev_t = 0;
         s.st.trial_index = k;
         double load_at_start = gr_hostload_avg1();
+        gr_hostload_snap before, after;
+        gr_hostload_snapshot(&before);
         gr_trial_result r;
-        if (gr_trial_run(&spec, &r)) {
+        int trc = gr_trial_run(&spec, &r);
+        gr_hostload_snapshot(&after);
+        if (trc) {
             if (!started)
                 return -1;
             break;
@@ -385,7 +395,8 @@ gr_campaign_run(const gr_campaign *c, gr_campaign_summary *sum)
         if (c->out) {
             gr_jsonl_trial_id id = {c->variant, c->profile, c->via, s.seed, k, c->subject};
             json_t *o = gr_jsonl_trial(&id, &r);
-            gr_campaign_record_host(c, o, load_at_start);
+            gr_campaign_record_host(c, o, load_at_start,
+                                    gr_hostload_free_cores(&before, &after, gr_hostload_cpus()));
             gr_jsonl_write(c->out, o);
             json_decref(o);
         }

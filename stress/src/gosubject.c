@@ -135,7 +135,7 @@ gr_gosubject_build_argv(const gr_sim_config *cfg, const char *store, struct gr_g
 /* Fork and exec the peer: its stdin and stdout on new pipes (our ends in
  * *in_fd and *out_fd), its stderr ours. The pid, or -1. */
 static pid_t
-gr_gosubject_spawn(char *const *argv, bool race, int *in_fd, int *out_fd)
+gr_gosubject_spawn(char *const *argv, const gr_gosubject_config *gc, int *in_fd, int *out_fd)
 {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC))
@@ -151,8 +151,13 @@ gr_gosubject_spawn(char *const *argv, bool race, int *in_fd, int *out_fd)
         dup2(in[0], STDIN_FILENO);
         dup2(out[1], STDOUT_FILENO);
         /* the race detector's first report ends the run: time to first report */
-        if (race && !getenv("GORACE"))
+        if (gc->race && !getenv("GORACE"))
             setenv("GORACE", "halt_on_error=1", 1);
+        if (gc->gomaxprocs) {
+            char procs[16];
+            snprintf(procs, sizeof procs, "%u", gc->gomaxprocs);
+            setenv("GOMAXPROCS", procs, 1);
+        }
         execv(argv[0], argv);
         fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -232,6 +237,7 @@ gr_gosubject_counts(json_t *o, gr_sim_progress *p)
     p->misses = gr_gosubject_u64(o, "misses");
     p->mismatches = gr_gosubject_u64(o, "mismatches");
     p->clears = gr_gosubject_u64(o, "clears");
+    p->write_pairs = gr_gosubject_u64(o, "write_pairs");
 }
 
 static void
@@ -252,6 +258,7 @@ gr_gosubject_on_line(struct gr_gosubject_read *r, const char *text)
         gr_sim_result *s = r->out;
         s->requests = p.requests, s->hits = p.hits, s->misses = p.misses;
         s->mismatches = p.mismatches, s->clears = p.clears;
+        s->write_pairs = p.write_pairs;
         if (!strcmp(ev, "summary")) {
             r->have_summary = true;
             json_t *rps = json_object_get(o, "req_per_s");
@@ -359,7 +366,7 @@ gr_gosubject_run(const gr_sim_config *cfg, gr_sim_result *out, char *err, size_t
     struct gr_gosubject_argv argv;
     gr_gosubject_build_argv(cfg, store, &argv);
     int out_fd = -1;
-    pid_t pid = gr_gosubject_spawn(argv.v, gr_gosubject_cfg.race, &feed.fd, &out_fd);
+    pid_t pid = gr_gosubject_spawn(argv.v, &gr_gosubject_cfg, &feed.fd, &out_fd);
     pthread_t feeder;
     bool fed = pid > 0 && pthread_create(&feeder, NULL, gr_gosubject_feed_main, &feed) == 0;
     if (!fed) {

@@ -404,7 +404,7 @@ gr_repro_go_prepare(struct gr_repro_ctx *c, gr_repro_row *r, bool race, gr_repro
 {
     const char *peer = gr_gosubject_default_peer(race);
     if (peer) {
-        gr_gosubject_config gc = {peer, race};
+        gr_gosubject_config gc = {peer, race, 0};
         gr_gosubject_use(&gc);
         *go = *c->o;
         go->workload = gr_gosubject_run;

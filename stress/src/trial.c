@@ -222,6 +222,7 @@ gr_trial_on_record(struct gr_trial_watch *w, const struct gr_trial_rec *rec)
             r->sim.mismatches = p->mismatches;
             r->sim.errors = p->errors;
             r->sim.clears = p->clears;
+            r->sim.write_pairs = p->write_pairs;
             r->sim.elapsed_ns = p->elapsed_ns;
             if (p->cache_len > r->sim.cache_len_max)
                 r->sim.cache_len_max = p->cache_len;

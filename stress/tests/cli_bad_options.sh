@@ -48,6 +48,22 @@ expect stress "--go-race needs --subject" stress --go-race
 expect stress "give --variant or --subject, not both" stress --subject go-map --variant gomap
 expect stress "--via does not apply to --subject" stress --subject go-map --via proxy
 expect stress "the Go peer walks CSV ranges" stress --subject go-map --backend mmdb
+expect stress "bad value for --background-load: '65'" stress --background-load 65
+expect stress "--gomaxprocs applies to --subject go-\\* only" stress --gomaxprocs 2
+expect stress "bad value for --subject: 'go-rwmutex'" stress model --subject go-rwmutex
+expect stress "bad value for --free-cores: 'x'" stress model --subject go-map --free-cores x
+expect stress "unexpected argument 'extra'" stress model --subject go-map extra
+"$georace" stress model --subject go-map --help >"$out/help" 2>&1 &&
+  grep -q "georace stress model --subject go-map" "$out/help" ||
+  { echo "FAIL: stress model --subject go-map --help shows no usage"; failed=1; }
+# the Go-calibrated model with nothing to fit and no Go peer to measure: 69
+GEORACE_GOPEER=$out/no-such-peer "$georace" stress model --subject go-map --no-c \
+  >"$out/stdout" 2>"$out/stderr"
+rc=$?
+if [ $rc -ne 69 ] || ! grep -q "^georace stress: --subject go-map needs the Go peer" "$out/stderr"; then
+  echo "FAIL: stress model --subject go-map with no Go peer exited $rc: $(cat "$out/stderr")"
+  failed=1
+fi
 # a Go subject without a Go peer to run: status 69 (unavailable), said why
 GEORACE_GOPEER=$out/no-such-peer "$georace" stress --subject go-map --trials 1 \
   >"$out/stdout" 2>"$out/stderr"

@@ -37,6 +37,7 @@ typedef struct gr_sim_progress {
     uint64_t requests, hits, misses, mismatches, errors, clears;
     size_t cache_len; /* 0 for the buggy variants (reading it would race) */
     size_t rss_kb;
+    uint64_t write_pairs; /* Go subject: ordered pairs of same-burst cache writers; else 0 */
 } gr_sim_progress;
 
 typedef void (*gr_sim_progress_fn)(const gr_sim_progress *p, void *ctx);
@@ -90,6 +91,7 @@ typedef struct gr_sim_result {
     uint64_t errors;               /* backend errors */
     uint64_t shared; /* burst requests served by another thread than the one that drew them */
     uint64_t clears;
+    uint64_t write_pairs; /* Go subject: ordered pairs of same-burst cache writers; else 0 */
     uint64_t elapsed_ns;
     double req_per_s;
     size_t cache_len_max; /* buggy variants: the length at the end */

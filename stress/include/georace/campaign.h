@@ -80,7 +80,9 @@ typedef struct gr_campaign {
     unsigned shard_index, shard_count;
     uint64_t sample_interval_ns; /* progress records (0: 250 ms) */
     bool write_samples;
-    FILE *out; /* JSONL or NULL */
+    unsigned background_load; /* busy burner processes the caller runs beside it (burner.h) */
+    unsigned gomaxprocs;      /* Go subject: GOMAXPROCS asked for (0: the runtime's default) */
+    FILE *out;                /* JSONL or NULL */
     gr_campaign_status_fn on_status;
     gr_campaign_trial_fn on_trial;
     void *ctx;

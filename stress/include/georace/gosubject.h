@@ -22,8 +22,9 @@
 #include "georace/sim.h"
 
 typedef struct gr_gosubject_config {
-    const char *peer; /* path of georace-gopeer (or its -race build) */
-    bool race;        /* the -race build: stop at its first report */
+    const char *peer;    /* path of georace-gopeer (or its -race build) */
+    bool race;           /* the -race build: stop at its first report */
+    unsigned gomaxprocs; /* GOMAXPROCS of the peer; 0: the runtime's default (CPU count) */
 } gr_gosubject_config;
 
 /* The store a subject name runs ("go-map" -> "map"), or NULL if the name

@@ -1,0 +1,650 @@
+/*
+ * cmd_stress_gomodel.c - 'georace stress model --subject go-map': the
+ * time-to-failure model calibrated on the real Go runtime (stress/gomodel.h,
+ * measured by stress/gomeasure.h), beside the C gomap fit (ttfmodel.h), and
+ * both predictions for Zoraxy in the field. This file parses options,
+ * gathers points, and prints tables, JSON lines and JSON.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "georace/gomeasure.h"
+#include "georace/gomodel.h"
+#include "georace/gosubject.h"
+#include "georace/hostload.h"
+#include "georace/jsonl.h"
+#include "georace/measure.h"
+#include "georace/sim.h"
+#include "georace/traffic.h"
+#include "georace/ttfmodel.h"
+
+#define CMD "stress"
+#define GOM_MAX_INPUTS 16
+#define GOM_MAX_RATES 16
+
+struct gom_opts {
+    bool measure, no_c, json;
+    const char *inputs[GOM_MAX_INPUTS];
+    int n_in;
+    const char *out_path;
+    double budget_s, trial_max_s, c_budget_s;
+    uint64_t seed;
+    double miss_cost_s, clear_s, go_window_ns, free_cores;
+    unsigned gomaxprocs, resamples;
+    int cpus;
+    uint64_t rates[GOM_MAX_RATES];
+    int n_rates;
+};
+
+struct gom_data {
+    gr_gom_point *go;
+    gr_gom_trial **owned; /* trial arrays of go[i] */
+    size_t n_go, cap_go;
+    gr_ttf_point *c;
+    size_t n_c, cap_c;
+};
+
+static void
+gom_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: georace stress model --subject go-map [--measure | --in FILE...] [OPTIONS]\n"
+            "\n"
+            "The time-to-failure model calibrated on the real Go runtime: measures how often\n"
+            "the Go peer's map (Zoraxy v3.1.4's) dies of Go's own fatal error over a grid of\n"
+            "accelerated conditions (request rate, burst size, miss cost, GOMAXPROCS, and\n"
+            "0 or 1 cores kept busy by background burners), records each trial's free\n"
+            "cores, fits\n"
+            "  h = q^alpha (a W A + b P / (1 + rho c)) + k W (1 - q)\n"
+            "(q: probability that two Go threads truly run at once, from the free cores)\n"
+            "by maximum likelihood, checks it on held-out points, and predicts the median\n"
+            "time to failure of zoraxy-home at home-lab rates, with bootstrap intervals\n"
+            "(trials resampled), beside the C gomap fit's prediction (ttfmodel).\n"
+            "\n"
+            "  --subject go-map     the Go-calibrated model (required here)\n"
+            "  --measure            measure now (default when no --in gives Go points)\n"
+            "  --in FILE            'gomeasure' (Go) and 'measure' (C) records (repeatable)\n"
+            "  --budget D           time per Go point (default 25s)\n"
+            "  --trial-max D        longest Go trial (default 10s)\n"
+            "  --c-budget D         time per C point when C points are measured (default 4s)\n"
+            "  --no-c               no C fit unless --in gives C points\n"
+            "  --seed S             first trial seed (default 1)\n"
+            "  --out FILE           append gomeasure, measure and model records (JSON lines)\n"
+            "  --miss-cost D        cost of one slow-scan miss in the field (default 45ms:\n"
+            "                       the Go peer's scan of the embedded database, measured)\n"
+            "  --cache-clear D      the field's clear interval (default 15m)\n"
+            "  --free-cores F       free cores of the field host (default: all CPUs, idle)\n"
+            "  --gomaxprocs N       GOMAXPROCS in the field (default: the CPU count)\n"
+            "  --cpus N             CPUs of the field host (default: this machine's)\n"
+            "  --go-window-ns N     Go write window assumed by the C fit (default 50)\n"
+            "  --rates LIST         field request rates, req/s (default 1,2,3,5,10,20,50)\n"
+            "  --bootstrap N        resamples for the intervals (default 200; 0: none)\n"
+            "  --json               print model, points and predictions as JSON\n"
+            "\nexit status: 0 ok, 1 measurement or fit failed, 64 usage, 65/66 bad input,\n"
+            "69 no Go peer to measure.\n");
+}
+
+static int
+parse_gom_options(int argc, char **argv, struct gom_opts *o)
+{
+    static const struct option opts[] = {{"subject", required_argument, 0, 'S'},
+                                         {"measure", no_argument, 0, 'M'},
+                                         {"in", required_argument, 0, 'I'},
+                                         {"budget", required_argument, 0, 'b'},
+                                         {"trial-max", required_argument, 0, 'T'},
+                                         {"c-budget", required_argument, 0, 'B'},
+                                         {"no-c", no_argument, 0, 'n'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"miss-cost", required_argument, 0, 'm'},
+                                         {"cache-clear", required_argument, 0, 'c'},
+                                         {"free-cores", required_argument, 0, 'f'},
+                                         {"gomaxprocs", required_argument, 0, 'g'},
+                                         {"cpus", required_argument, 0, 'C'},
+                                         {"go-window-ns", required_argument, 0, 'w'},
+                                         {"rates", required_argument, 0, 'r'},
+                                         {"bootstrap", required_argument, 0, 'R'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    static const uint64_t default_rates[] = {1, 2, 3, 5, 10, 20, 50};
+    memset(o, 0, sizeof *o);
+    o->budget_s = 25;
+    o->trial_max_s = 10;
+    o->c_budget_s = 4;
+    o->seed = 1;
+    o->miss_cost_s = 0.045;
+    o->clear_s = 900;
+    o->go_window_ns = 50;
+    o->cpus = gr_hostload_cpus();
+    o->free_cores = -1;
+    o->resamples = 200;
+    memcpy(o->rates, default_rates, sizeof default_rates);
+    o->n_rates = (int)(sizeof default_rates / sizeof default_rates[0]);
+    bool subject = false;
+    uint64_t ns, u;
+    int ch, idx;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
+        char *end;
+        switch (ch) {
+        case 'S':
+            if (strcmp(optarg, "go-map"))
+                goto bad;
+            subject = true;
+            break;
+        case 'M':
+            o->measure = true;
+            break;
+        case 'I':
+            if (o->n_in == GOM_MAX_INPUTS)
+                goto bad;
+            o->inputs[o->n_in++] = optarg;
+            break;
+        case 'b':
+        case 'T':
+        case 'B':
+            if (gr_cli_parse_duration(optarg, &ns) || !ns)
+                goto bad;
+            *(ch == 'b' ? &o->budget_s : ch == 'T' ? &o->trial_max_s : &o->c_budget_s) =
+                (double)ns / 1e9;
+            break;
+        case 'n':
+            o->no_c = true;
+            break;
+        case 's':
+            if (gr_cli_parse_u64(optarg, &o->seed))
+                goto bad;
+            break;
+        case 'o':
+            o->out_path = optarg;
+            break;
+        case 'm':
+        case 'c':
+            if (gr_cli_parse_duration(optarg, &ns))
+                goto bad;
+            *(ch == 'm' ? &o->miss_cost_s : &o->clear_s) = (double)ns / 1e9;
+            break;
+        case 'f':
+            o->free_cores = strtod(optarg, &end);
+            if (*end || !(o->free_cores >= 0) || o->free_cores > 4096)
+                goto bad;
+            break;
+        case 'g':
+        case 'C':
+            if (gr_cli_parse_u64(optarg, &u) || !u || u > 4096)
+                goto bad;
+            if (ch == 'g')
+                o->gomaxprocs = (unsigned)u;
+            else
+                o->cpus = (int)u;
+            break;
+        case 'w':
+            if (gr_cli_parse_u64(optarg, &u) || !u)
+                goto bad;
+            o->go_window_ns = (double)u;
+            break;
+        case 'r':
+            o->n_rates = gr_cli_parse_u64_list(optarg, o->rates, GOM_MAX_RATES);
+            if (o->n_rates < 1)
+                goto bad;
+            break;
+        case 'R':
+            if (gr_cli_parse_u64(optarg, &u) || u > 100000)
+                goto bad;
+            o->resamples = (unsigned)u;
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        case 'h':
+            gom_usage(stdout);
+            return GR_EXIT_OK;
+        default:
+            gr_cli_bad_option(CMD, ch, argv);
+            return GR_EXIT_USAGE;
+        }
+        continue;
+    bad:
+        gr_cli_error(CMD, "bad value for --%s: '%s'", opts[idx].name, optarg);
+        return GR_EXIT_USAGE;
+    }
+    if (gr_cli_no_operands(CMD, argc, argv))
+        return GR_EXIT_USAGE;
+    if (!subject) {
+        gr_cli_error(CMD, "this form needs --subject go-map");
+        return GR_EXIT_USAGE;
+    }
+    if (o->cpus < 1)
+        o->cpus = 2;
+    if (!o->gomaxprocs)
+        o->gomaxprocs = (unsigned)o->cpus;
+    if (o->free_cores < 0 || o->free_cores > o->cpus)
+        o->free_cores = o->cpus;
+    return GR_CLI_RUN;
+}
+
+/* ---- points --------------------------------------------------------------- */
+
+static int
+gom_push_go(struct gom_data *d, const gr_gom_point *p, gr_gom_trial *trials)
+{
+    if (d->n_go == d->cap_go) {
+        size_t cap = d->cap_go ? d->cap_go * 2 : 32;
+        gr_gom_point *g = realloc(d->go, cap * sizeof *g);
+        if (!g)
+            return -1;
+        d->go = g;
+        gr_gom_trial **t = realloc(d->owned, cap * sizeof *t);
+        if (!t)
+            return -1;
+        d->owned = t;
+        d->cap_go = cap;
+    }
+    d->owned[d->n_go] = trials;
+    d->go[d->n_go++] = *p;
+    return 0;
+}
+
+static int
+gom_push_c(struct gom_data *d, const gr_ttf_point *p)
+{
+    if (d->n_c == d->cap_c) {
+        size_t cap = d->cap_c ? d->cap_c * 2 : 32;
+        gr_ttf_point *g = realloc(d->c, cap * sizeof *g);
+        if (!g)
+            return -1;
+        d->c = g;
+        d->cap_c = cap;
+    }
+    d->c[d->n_c++] = *p;
+    return 0;
+}
+
+static void
+gom_free(struct gom_data *d)
+{
+    for (size_t i = 0; i < d->n_go; i++)
+        free(d->owned[i]);
+    free(d->owned);
+    free(d->go);
+    free(d->c);
+}
+
+static int
+gom_load(const char *path, struct gom_data *d)
+{
+    json_t *arr = json_array();
+    char err[512];
+    int rc = gr_jsonl_load(path, arr, err, sizeof err);
+    if (rc && rc != GR_JSONL_TORN) {
+        gr_cli_error(CMD, "%s", err);
+        json_decref(arr);
+        return rc == -1 ? GR_EXIT_NOINPUT : GR_EXIT_DATAERR;
+    }
+    if (rc == GR_JSONL_TORN)
+        gr_cli_error(CMD, "%s", err);
+    size_t i;
+    json_t *v;
+    int status = GR_EXIT_OK;
+    json_array_foreach(arr, i, v)
+    {
+        gr_gom_point gp;
+        gr_gom_trial *tr;
+        gr_ttf_point cp;
+        if (gr_gomeasure_point_from_json(v, &gp, &tr) == 0) {
+            if (gom_push_go(d, &gp, tr)) {
+                free(tr);
+                status = GR_EXIT_SOFTWARE;
+                break;
+            }
+        } else if (gr_measure_point_from_json(v, &cp) == 0 && gom_push_c(d, &cp)) {
+            status = GR_EXIT_SOFTWARE;
+            break;
+        }
+    }
+    json_decref(arr);
+    return status;
+}
+
+static int
+gom_measure_go(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE *out)
+{
+    const char *peer = gr_gosubject_default_peer(false);
+    if (!peer) {
+        gr_cli_error(CMD,
+                     "--subject go-map needs the Go peer (georace-gopeer), which this build does "
+                     "not have: no Go toolchain 1.19 or later was found when it was configured "
+                     "(Debian: golang-go); or set GEORACE_GOPEER");
+        return GR_EXIT_UNAVAIL;
+    }
+    char err[512];
+    gr_addrpool *pool = NULL;
+    if (gr_addrpool_default(&pool, err, sizeof err))
+        pool = NULL; /* each trial builds its own */
+    gr_gomeasure_run run = {peer, pool, o->budget_s, o->trial_max_s, o->seed};
+    const gr_gomeasure_cond *grid = gr_gomeasure_default_grid();
+    size_t ng = 0;
+    while (grid[ng].burst)
+        ng++;
+    fprintf(con, "measuring %zu Go points, %.0f s each (the Go peer's map, GOMAXPROCS and "
+                 "background load as given)\n",
+            ng, o->budget_s);
+    for (size_t i = 0; i < ng; i++) {
+        gr_gom_point p;
+        gr_gom_trial *tr;
+        run.seed = o->seed + 1000 * i;
+        if (gr_gomeasure_point(&run, &grid[i], &p, &tr, err, sizeof err)) {
+            gr_cli_error(CMD, "Go point %zu failed: %s", i, err);
+            continue;
+        }
+        fprintf(con,
+                "  burst %2.0f %6.0f req/s miss %6.3f ms GOMAXPROCS %u background %u: free %.2f "
+                "cores, load %.2f: %3" PRIu64 " failures in %zu trials, %6.2f s\n",
+                p.burst, p.rate, (double)p.miss_cost_ns / 1e6, p.gomaxprocs, p.background,
+                p.free_cores, p.loadavg1, p.failures, p.n_trials, p.exposure_s);
+        if (out) {
+            json_t *j = gr_gomeasure_point_json(&p, NULL);
+            gr_jsonl_write(out, j);
+            json_decref(j);
+            fflush(out);
+        }
+        if (gom_push_go(d, &p, tr)) {
+            free(tr);
+            gr_addrpool_free(pool);
+            return GR_EXIT_SOFTWARE;
+        }
+    }
+    gr_addrpool_free(pool);
+    return GR_EXIT_OK;
+}
+
+static int
+gom_measure_c(const struct gom_opts *o, double w0_ns, struct gom_data *d, FILE *con, FILE *out)
+{
+    const gr_measure_cond *grid = gr_measure_default_grid();
+    size_t ng = 0;
+    while (grid[ng].profile)
+        ng++;
+    fprintf(con, "measuring %zu C gomap points, %.1f s each\n", ng, o->c_budget_s);
+    for (size_t i = 0; i < ng; i++) {
+        gr_ttf_point p;
+        char err[256] = "";
+        if (gr_measure_point(&grid[i], gr_sim_run, o->c_budget_s, 2.0, o->seed + 1000 * i, w0_ns,
+                             &p, err, sizeof err)) {
+            gr_cli_error(CMD, "C point %zu failed: %s", i, err);
+            continue;
+        }
+        if (out) {
+            json_t *j = gr_measure_point_json(&p, NULL);
+            gr_jsonl_write(out, j);
+            json_decref(j);
+        }
+        if (gom_push_c(d, &p))
+            return GR_EXIT_SOFTWARE;
+    }
+    return GR_EXIT_OK;
+}
+
+/* ---- printing ------------------------------------------------------------- */
+
+static void
+gom_fmt_time(char *buf, size_t cap, double s)
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(buf, cap, "never");
+    else if (s < 120)
+        snprintf(buf, cap, "%.1f s", s);
+    else if (s < 7200)
+        snprintf(buf, cap, "%.1f min", s / 60);
+    else if (s < 48 * 3600)
+        snprintf(buf, cap, "%.1f h", s / 3600);
+    else
+        snprintf(buf, cap, "%.1f d", s / 86400);
+}
+
+static json_t *
+gom_print_points(const struct gom_data *d, const gr_gom_model *m, FILE *con)
+{
+    json_t *arr = json_array();
+    fprintf(con, "\nGo points, measured vs predicted hazard (failures/s):\n");
+    fprintf(con, "  %5s %6s %7s %2s %2s %5s %5s %5s %9s %9s %9s %9s %7s %s\n", "burst", "req/s",
+            "miss_ms", "G", "bg", "free", "load", "q", "fail/n", "exposure", "measured",
+            "predicted", "factor", "set");
+    for (size_t i = 0; i < d->n_go; i++) {
+        const gr_gom_point *p = &d->go[i];
+        double meas = gr_gom_measured(p), pred = gr_gom_point_hazard(m, p);
+        char factor[32] = "-", fn[32];
+        if (meas > 0 && pred > 0)
+            snprintf(factor, sizeof factor, "x%.2f", pred / meas);
+        snprintf(fn, sizeof fn, "%" PRIu64 "/%zu", p->failures, p->n_trials);
+        fprintf(con, "  %5.0f %6.0f %7.3f %2u %2u %5.2f %5.2f %5.2f %9s %8.1fs %9.4g %9.4g %7s %s\n",
+                p->burst, p->rate, (double)p->miss_cost_ns / 1e6, p->gomaxprocs, p->background,
+                p->free_cores, p->loadavg1, gr_gom_concurrency(p->free_cores, p->gomaxprocs, p->cpus),
+                fn, p->exposure_s, meas, pred, factor, p->holdout ? "held-out" : "fit");
+        json_array_append_new(arr, gr_gomeasure_point_json(p, m));
+    }
+    return arr;
+}
+
+/* The field conditions of the prediction table: per rate, the idle host
+ * as asked (--free-cores), and the same host with one core busy. */
+struct gom_fields {
+    gr_gom_field *f;
+    size_t n;
+};
+
+static void
+gom_field_of(const struct gom_opts *o, const gr_profile *prof, double req_s, double free_cores,
+             gr_gom_field *f)
+{
+    memset(f, 0, sizeof *f);
+    gr_ttf_traffic_of_profile(prof, req_s, &f->traffic);
+    f->traffic.clear_s = o->clear_s;
+    f->traffic.miss_cost_s = o->miss_cost_s;
+    f->traffic.arrival_s = 0; /* the peer releases a burst together; a real scan >> network */
+    f->burst_max = prof->burst_max;
+    f->gomaxprocs = o->gomaxprocs;
+    f->cpus = o->cpus;
+    f->free_cores = free_cores;
+}
+
+static void
+gom_boot_fn(const gr_gom_model *m, double *medians, void *ctx)
+{
+    const struct gom_fields *fs = ctx;
+    for (size_t i = 0; i < fs->n; i++) {
+        gr_gom_prediction pr;
+        gr_gom_predict(m, &fs->f[i], &pr);
+        medians[i] = pr.median_s;
+    }
+}
+
+static json_t *
+gom_print_predictions(const struct gom_opts *o, const struct gom_data *d, const gr_gom_model *gm,
+                      const gr_ttf_model *cm, bool have_c, const gr_profile *prof, FILE *con)
+{
+    struct gom_fields fs = {calloc(2 * (size_t)o->n_rates, sizeof(gr_gom_field)),
+                            2 * (size_t)o->n_rates};
+    double *lo = calloc(fs.n, sizeof *lo), *hi = calloc(fs.n, sizeof *hi);
+    json_t *arr = json_array();
+    if (!fs.f || !lo || !hi) {
+        free(fs.f), free(lo), free(hi);
+        return arr;
+    }
+    double busy_free = o->free_cores - 1 < 0 ? 0 : o->free_cores - 1;
+    for (int i = 0; i < o->n_rates; i++) {
+        gom_field_of(o, prof, (double)o->rates[i], o->free_cores, &fs.f[2 * i]);
+        gom_field_of(o, prof, (double)o->rates[i], busy_free, &fs.f[2 * i + 1]);
+    }
+    bool boot = o->resamples > 0 &&
+                gr_gom_bootstrap(d->go, d->n_go, o->resamples, 0.95, o->seed, gom_boot_fn, &fs,
+                                 fs.n, lo, hi) == 0;
+    fprintf(con,
+            "\nprediction for zoraxy-home (miss cost %.0f ms, clear %.0f min, GOMAXPROCS %u on %d "
+            "CPUs);\nthe original report: crash after 20-30 min. Go: the Go-calibrated model "
+            "(95%% bootstrap\ninterval, %u resamples of the trials); C: the C gomap fit with an "
+            "assumed Go write window of %.0f ns.\n",
+            o->miss_cost_s * 1e3, o->clear_s / 60, o->gomaxprocs, o->cpus,
+            boot ? o->resamples : 0, o->go_window_ns);
+    fprintf(con, "  %6s %8s %8s | %-34s | %-34s | %10s\n", "req/s", "writes/s", "pairs/s",
+            "Go median, idle host [95% CI]", "Go median, one core busy [95% CI]", "C median");
+    for (int i = 0; i < o->n_rates; i++) {
+        gr_gom_prediction p0, p1;
+        gr_gom_predict(gm, &fs.f[2 * i], &p0);
+        gr_gom_predict(gm, &fs.f[2 * i + 1], &p1);
+        char a[32], al[32], ah[32], b[32], bl[32], bh[32], c[32] = "-", s0[80], s1[80];
+        gom_fmt_time(a, sizeof a, p0.median_s);
+        gom_fmt_time(b, sizeof b, p1.median_s);
+        gom_fmt_time(al, sizeof al, lo[2 * i]);
+        gom_fmt_time(ah, sizeof ah, hi[2 * i]);
+        gom_fmt_time(bl, sizeof bl, lo[2 * i + 1]);
+        gom_fmt_time(bh, sizeof bh, hi[2 * i + 1]);
+        snprintf(s0, sizeof s0, boot ? "%s [%s, %s]" : "%s", a, al, ah);
+        snprintf(s1, sizeof s1, boot ? "%s [%s, %s]" : "%s", b, bl, bh);
+        gr_ttf_prediction cp;
+        memset(&cp, 0, sizeof cp);
+        if (have_c) {
+            gr_ttf_traffic t = fs.f[2 * i].traffic;
+            t.arrival_s = 0.002;
+            gr_ttf_predict(cm, &t, o->go_window_ns / 1e9, &cp);
+            gom_fmt_time(c, sizeof c, cp.median_s);
+        }
+        fprintf(con, "  %6" PRIu64 " %8.3f %8.3f | %-34s | %-34s | %10s\n", o->rates[i],
+                p0.write_s, p0.pair_s, s0, s1, c);
+        json_t *j = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "type",
+                              "goprediction", "profile", "zoraxy-home", "req_per_s",
+                              (double)o->rates[i], "miss_cost_s", o->miss_cost_s, "clear_s",
+                              o->clear_s, "free_cores", o->free_cores, "writes_per_s", p0.write_s,
+                              "pairs_per_s", p0.pair_s, "q", p0.q, "gomaxprocs",
+                              (int)o->gomaxprocs, "cpus", o->cpus);
+        json_object_set_new(j, "go_median_s",
+                            isfinite(p0.median_s) ? json_real(p0.median_s) : json_null());
+        if (boot) {
+            json_object_set_new(j, "go_median_lo_s",
+                                isfinite(lo[2 * i]) ? json_real(lo[2 * i]) : json_null());
+            json_object_set_new(j, "go_median_hi_s",
+                                isfinite(hi[2 * i]) ? json_real(hi[2 * i]) : json_null());
+        }
+        json_object_set_new(j, "go_median_one_busy_s",
+                            isfinite(p1.median_s) ? json_real(p1.median_s) : json_null());
+        if (have_c)
+            json_object_set_new(j, "c_median_s",
+                                isfinite(cp.median_s) ? json_real(cp.median_s) : json_null());
+        json_array_append_new(arr, j);
+    }
+    free(fs.f), free(lo), free(hi);
+    return arr;
+}
+
+/* ---- the command ---------------------------------------------------------- */
+
+static int
+gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE *out)
+{
+    gr_gom_model gm;
+    if (gr_gom_fit(d->go, d->n_go, &gm)) {
+        gr_cli_error(CMD, "not enough Go points to fit the model (%zu)", d->n_go);
+        return GR_EXIT_FAIL;
+    }
+    gr_ttf_model cm;
+    memset(&cm, 0, sizeof cm);
+    cm.w0_ns = gr_measure_gomap_put_ns();
+    bool have_c = d->n_c >= 2 && gr_ttf_fit(d->c, d->n_c, &cm) == 0;
+    json_t *doc = json_object();
+    json_object_set_new(doc, "points", gom_print_points(d, &gm, con));
+    int held_n, cheld_n = 0;
+    double held = gr_gom_heldout_error(&gm, d->go, d->n_go, &held_n);
+    double cheld = have_c ? gr_ttf_heldout_error(&cm, d->c, d->n_c, &cheld_n) : 0;
+    fprintf(con,
+            "\nGo fit: a = %.3g, b = %.3g, rho = %.3g /s, k = %.3g, alpha = %.2g;\n"
+            "        log10 rms error on %zu fitting points = %.2f; held-out mean |log10 error| "
+            "= %.2f over %d points (target <= 0.30)\n",
+            gm.a, gm.b, gm.rho, gm.k, gm.alpha, gm.n_fit, gm.rms_log10, held, held_n);
+    if (have_c)
+        fprintf(con,
+                "C fit:  k_bg = %.3g, k_p = %.3g /s, d0 = %.3g us, sigma = %.3g; rms %.2f on %zu "
+                "points, held-out %.2f over %d\n",
+                cm.k_bg, cm.k_p, cm.d0_s * 1e6, cm.sigma, cm.rms_log10, cm.n_fit, cheld, cheld_n);
+    else
+        fprintf(con, "C fit:  none (no C points)\n");
+    json_t *jm = gr_gomeasure_model_json(&gm);
+    json_object_set_new(jm, "heldout_mean_abs_log10", json_real(held));
+    json_object_set_new(jm, "heldout_points", json_integer(held_n));
+    if (out)
+        gr_jsonl_write(out, jm);
+    json_object_set_new(doc, "model", jm);
+    if (have_c) {
+        json_t *cj = gr_measure_model_json(&cm);
+        json_object_set_new(cj, "heldout_mean_abs_log10", json_real(cheld));
+        json_object_set_new(doc, "c_model", cj);
+    }
+    gr_profile prof;
+    char err[256];
+    if (gr_profile_load("zoraxy-home", &prof, err, sizeof err)) {
+        gr_cli_error(CMD, "%s", err);
+        json_decref(doc);
+        return GR_EXIT_SOFTWARE;
+    }
+    json_t *pred = gom_print_predictions(o, d, &gm, &cm, have_c, &prof, con);
+    if (out) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(pred, i, v) gr_jsonl_write(out, v);
+    }
+    json_object_set_new(doc, "predictions", pred);
+    fprintf(con,
+            "\nassumptions: Poisson failures; every page view of a new visitor (and of a returning\n"
+            "one not seen since the last clear) is a burst whose requests all miss and write;\n"
+            "free cores enter through q only; the field host runs nothing else but Zoraxy.\n");
+    if (o->json) {
+        json_dumpf(doc, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+    }
+    json_decref(doc);
+    return GR_EXIT_OK;
+}
+
+int
+gr_cmd_stress_gomodel(int argc, char **argv)
+{
+    struct gom_opts o;
+    int rc = parse_gom_options(argc, argv, &o);
+    if (rc != GR_CLI_RUN)
+        return rc;
+    FILE *out = NULL;
+    if (o.out_path && !(out = fopen(o.out_path, "a"))) {
+        gr_cli_error(CMD, "cannot open %s for writing", o.out_path);
+        return GR_EXIT_NOINPUT;
+    }
+    FILE *con = o.json ? stderr : stdout;
+    struct gom_data d;
+    memset(&d, 0, sizeof d);
+    for (int i = 0; i < o.n_in && rc == GR_CLI_RUN; i++) {
+        int lr = gom_load(o.inputs[i], &d);
+        if (lr != GR_EXIT_OK)
+            rc = lr;
+    }
+    if (rc == GR_CLI_RUN && (o.measure || d.n_go == 0)) {
+        int mr = gom_measure_go(&o, &d, con, out);
+        if (mr != GR_EXIT_OK)
+            rc = mr;
+    }
+    if (rc == GR_CLI_RUN && d.n_c == 0 && !o.no_c) {
+        int mr = gom_measure_c(&o, gr_measure_gomap_put_ns(), &d, con, out);
+        if (mr != GR_EXIT_OK)
+            rc = mr;
+    }
+    if (rc == GR_CLI_RUN)
+        rc = gom_fit_and_print(&o, &d, con, out);
+    if (out)
+        fclose(out);
+    gom_free(&d);
+    return rc;
+}

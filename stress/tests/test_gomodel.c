@@ -1,0 +1,220 @@
+/*
+ * test_gomodel.c - the Go-calibrated time-to-failure model: the concurrency
+ * probability and burst moments match hand-computed values; the fit
+ * recovers known parameters (free cores and GOMAXPROCS among the inputs)
+ * from synthetic points drawn from the model itself; the bootstrap interval
+ * of a predicted median, from synthetic exponential trials, contains the
+ * true median and is reproducible for a seed.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "georace/gomodel.h"
+#include "gr_test.h"
+
+static void
+concurrency_is_one_idle_a_third_with_one_core_busy_zero_with_one_proc(void)
+{
+    CU_ASSERT_DOUBLE_EQUAL(gr_gom_concurrency(2, 2, 2), 1, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(gr_gom_concurrency(1, 2, 2), 1.0 / 3, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(gr_gom_concurrency(0, 2, 2), 1.0 / 6, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(gr_gom_concurrency(2, 1, 2), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(gr_gom_concurrency(1, 2, 1), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(gr_gom_concurrency(-1, 2, 2), 1, 1e-12); /* unknown: idle */
+    /* 4 CPUs, 3 free: B = 1, 4*3/(3*2) > 1: both run */
+    CU_ASSERT_DOUBLE_EQUAL(gr_gom_concurrency(3, 4, 4), 1, 1e-12);
+    /* monotone in the free cores */
+    CU_ASSERT(gr_gom_concurrency(1.5, 2, 2) > gr_gom_concurrency(1.2, 2, 2));
+}
+
+static void
+burst_moments_follow_the_capped_poisson_draw(void)
+{
+    double en, enn1;
+    gr_gom_burst_moments(1, 16, &en, &enn1);
+    CU_ASSERT_DOUBLE_EQUAL(en, 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(enn1, 0, 0);
+    /* n = min(1 + Poisson(1), 2): 1 with e^-1, else 2 */
+    gr_gom_burst_moments(2, 2, &en, &enn1);
+    CU_ASSERT_DOUBLE_EQUAL(en, exp(-1) + 2 * (1 - exp(-1)), 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(enn1, 2 * (1 - exp(-1)), 1e-12);
+    /* no cap in reach: E[(K+1)K] = lambda^2 + 2 lambda */
+    gr_gom_burst_moments(6, 60, &en, &enn1);
+    CU_ASSERT_DOUBLE_EQUAL(en, 6, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(enn1, 35, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(gr_gom_burst_pairs(6, 60), 35, 1e-9);
+}
+
+static gr_gom_point
+synth(const gr_gom_model *truth, double w, double a, double p, double c, unsigned g, double f,
+      bool holdout)
+{
+    gr_gom_point pt;
+    memset(&pt, 0, sizeof pt);
+    pt.write_s = w;
+    pt.access_s = a;
+    pt.pair_s = p;
+    pt.miss_cost_ns = (uint64_t)(c * 1e9);
+    pt.gomaxprocs = g;
+    pt.cpus = 2;
+    pt.free_cores = f;
+    pt.exposure_s = 1e4;
+    pt.failures = (uint64_t)llround(gr_gom_point_hazard(truth, &pt) * pt.exposure_s);
+    pt.holdout = holdout;
+    return pt;
+}
+
+/* rho and alpha on the fit's grids (10^(8/8) = 10 per second, alpha 2) */
+static const gr_gom_model truth = {.a = 2e-5, .b = 3e-3, .rho = 10, .k = 4e-3, .alpha = 2};
+
+static size_t
+synth_points(gr_gom_point *pts)
+{
+    size_t n = 0;
+    /* idle: background and burst terms, over rate and miss cost */
+    pts[n++] = synth(&truth, 100, 600, 0, 1e-4, 2, 2, false);
+    pts[n++] = synth(&truth, 500, 3000, 0, 1e-4, 2, 2, false);
+    pts[n++] = synth(&truth, 100, 600, 2000, 1e-4, 2, 2, false);
+    pts[n++] = synth(&truth, 100, 600, 2000, 1e-2, 2, 2, false);
+    pts[n++] = synth(&truth, 20, 120, 400, 5e-2, 2, 2, false);
+    pts[n++] = synth(&truth, 100, 600, 2000, 1e-3, 2, 2, true);
+    /* busy cores: the concurrency exponent and the preemption term */
+    pts[n++] = synth(&truth, 100, 600, 2000, 1e-4, 2, 1, false);
+    pts[n++] = synth(&truth, 500, 3000, 0, 1e-4, 2, 0.5, false);
+    pts[n++] = synth(&truth, 100, 600, 2000, 1e-3, 2, 0.2, false);
+    pts[n++] = synth(&truth, 300, 1800, 6000, 1e-3, 2, 1, true);
+    /* one P: no failure at all, whatever the load */
+    pts[n++] = synth(&truth, 100, 600, 2000, 1e-4, 1, 2, false);
+    return n;
+}
+
+static void
+fit_recovers_parameters_of_synthetic_go_data(void)
+{
+    gr_gom_point pts[16];
+    size_t n = synth_points(pts);
+    CU_ASSERT_EQUAL(pts[n - 1].failures, 0);
+    gr_gom_model m;
+    CU_ASSERT_EQUAL_FATAL(gr_gom_fit(pts, n, &m), 0);
+    CU_ASSERT_EQUAL(m.n_fit, 9);
+    CU_ASSERT(fabs(log10(m.a / truth.a)) < 0.05);
+    CU_ASSERT(fabs(log10(m.b / truth.b)) < 0.05);
+    CU_ASSERT(fabs(log10(m.k / truth.k)) < 0.05);
+    CU_ASSERT(fabs(log10(m.rho / truth.rho)) < 0.01);
+    CU_ASSERT_DOUBLE_EQUAL(m.alpha, truth.alpha, 0);
+    CU_ASSERT(m.rms_log10 < 0.02);
+    int held_n;
+    double held = gr_gom_heldout_error(&m, pts, n, &held_n);
+    CU_ASSERT_EQUAL(held_n, 2);
+    CU_ASSERT(held < 0.02);
+}
+
+static void
+fit_needs_two_points_and_one_proc_never_fails(void)
+{
+    gr_gom_point p;
+    memset(&p, 0, sizeof p);
+    p.exposure_s = 1;
+    gr_gom_model m;
+    CU_ASSERT_EQUAL(gr_gom_fit(&p, 1, &m), -1);
+    CU_ASSERT_DOUBLE_EQUAL(gr_gom_hazard(&truth, 100, 600, 2000, 1e-3, 0, 1), 0, 0);
+    gr_gom_field f;
+    memset(&f, 0, sizeof f);
+    f.traffic.req_s = 20;
+    f.traffic.requests_per_event = 5;
+    f.traffic.pageview_share = 1;
+    f.traffic.new_share = 1;
+    f.traffic.burst = 6;
+    f.burst_max = 6;
+    f.traffic.miss_cost_s = 0.03;
+    f.cpus = 2;
+    f.free_cores = 2;
+    f.gomaxprocs = 1;
+    gr_gom_prediction pr;
+    gr_gom_predict(&truth, &f, &pr);
+    CU_ASSERT(pr.write_s > 0);
+    CU_ASSERT(isinf(pr.median_s));
+    f.gomaxprocs = 2;
+    gr_gom_predict(&truth, &f, &pr);
+    /* 4 new-visitor page views/s of min(1+Poisson(5), 6) requests */
+    CU_ASSERT_DOUBLE_EQUAL(pr.pair_s, 4 * gr_gom_burst_pairs(6, 6), 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(pr.median_s, log(2) / pr.hazard, 1e-9);
+    CU_ASSERT(isfinite(pr.median_s));
+}
+
+/* splitmix64 for the synthetic trials */
+static uint64_t
+next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Exponential trials at the point's true hazard, censored at cap_s. */
+static void
+draw_trials(gr_gom_point *p, gr_gom_trial *tr, size_t n, double cap_s, uint64_t *rng)
+{
+    double h = gr_gom_point_hazard(&truth, p);
+    p->failures = 0;
+    p->exposure_s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double u = ((double)(next(rng) >> 11) + 0.5) / 9007199254740992.0;
+        double t = -log(u) / h;
+        tr[i].failed = t < cap_s;
+        tr[i].t_s = t < cap_s ? t : cap_s;
+        p->failures += tr[i].failed;
+        p->exposure_s += tr[i].t_s;
+    }
+    p->trials = tr;
+    p->n_trials = n;
+}
+
+static void
+median_at(const gr_gom_model *m, double *medians, void *ctx)
+{
+    const gr_gom_point *field = ctx;
+    medians[0] = log(2) / gr_gom_point_hazard(m, field);
+}
+
+static void
+bootstrap_interval_contains_the_true_median_and_is_reproducible(void)
+{
+    enum { TRIALS = 60 };
+    static gr_gom_trial tr[16][TRIALS];
+    gr_gom_point pts[16];
+    size_t n = synth_points(pts);
+    uint64_t rng = 42;
+    for (size_t i = 0; i < n; i++)
+        if (pts[i].gomaxprocs >= 2)
+            draw_trials(&pts[i], tr[i], TRIALS, 5.0, &rng);
+    /* a field condition off the grid: low rate, long miss cost, idle */
+    gr_gom_point field = synth(&truth, 2, 8, 20, 0.03, 2, 2, false);
+    double true_median = log(2) / gr_gom_point_hazard(&truth, &field);
+    gr_gom_model m;
+    CU_ASSERT_EQUAL_FATAL(gr_gom_fit(pts, n, &m), 0);
+    double est = log(2) / gr_gom_point_hazard(&m, &field);
+    double lo, hi, lo2, hi2;
+    CU_ASSERT_EQUAL_FATAL(gr_gom_bootstrap(pts, n, 40, 0.95, 7, median_at, &field, 1, &lo, &hi),
+                          0);
+    CU_ASSERT(lo < hi);
+    CU_ASSERT(lo <= est && est <= hi);
+    CU_ASSERT(lo <= true_median && true_median <= hi);
+    /* not a trivially wide interval: within a factor of 3 of the truth */
+    CU_ASSERT(hi / lo < 3);
+    CU_ASSERT_EQUAL(gr_gom_bootstrap(pts, n, 40, 0.95, 7, median_at, &field, 1, &lo2, &hi2), 0);
+    CU_ASSERT_DOUBLE_EQUAL(lo2, lo, 0);
+    CU_ASSERT_DOUBLE_EQUAL(hi2, hi, 0);
+    CU_ASSERT_EQUAL(gr_gom_bootstrap(pts, n, 0, 0.95, 7, median_at, &field, 1, &lo, &hi), -1);
+}
+
+static CU_TestInfo tests[] = {
+    GR_TEST(concurrency_is_one_idle_a_third_with_one_core_busy_zero_with_one_proc),
+    GR_TEST(burst_moments_follow_the_capped_poisson_draw),
+    GR_TEST(fit_recovers_parameters_of_synthetic_go_data),
+    GR_TEST(fit_needs_two_points_and_one_proc_never_fails),
+    GR_TEST(bootstrap_interval_contains_the_true_median_and_is_reproducible),
+    GR_TEST_END};
+
+GR_TEST_MAIN("gomodel", tests, NULL, NULL)
