@@ -19,7 +19,9 @@
 #                  with the same options runs the same trials
 #   -s SEED        first seed when no -S is given (default 1)
 #   -n SHARDS      shards per variant (default 2)
-#   -v "V1 V2"     variants (default: gomap syncmap mutex rwlock sharded bounded)
+#   -v "V1 V2"     variants (default: gomap syncmap mutex rwlock sharded bounded);
+#                  go-map, go-syncmap-reset and go-rwmutex run the Go peer
+#                  (--subject; -V and -t do not apply to them)
 #   -p PROFILE     traffic profile (default zoraxy-home)
 #   -V VIA         sim or proxy (default sim)
 #   -t THREADS     threads per job (default 4)
@@ -27,6 +29,12 @@
 #   -T DURATION    length of one trial (default: the job's duration)
 #   -L SECONDS     time limit of one job; a job still running then is
 #                  stopped and recorded as timed out (default: none)
+#   -X "ARGS"      more options for every 'georace stress' job, e.g.
+#                  "--backend scan --miss-cost 0 --cache-clear 15m" (part of
+#                  the campaign's identity)
+#   -j JOBS        'run': cells run at once (default 1). Worth it when the
+#                  trials are mostly idle (home-lab rates): every trial
+#                  records the free cores it saw, which counts the others.
 #
 # Every cell leaves two files: VARIANT-shardI.jsonl (the results) and
 # VARIANT-shardI.status ("running" while the job runs, then its exit status,
@@ -56,6 +64,8 @@ THREADS=${THREADS:-4}
 RATE=${RATE:-}
 TRIAL_DURATION=${TRIAL_DURATION:-}
 LIMIT=${LIMIT:-}
+EXTRA=${EXTRA:-}
+JOBS=${JOBS:-1}
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 die_usage() { echo "stress-campaign: $*" >&2; exit 64; }
@@ -71,12 +81,13 @@ case "$mode" in
     job_variant=$1; job_shard=$2; shift 2 ;;
   *) echo "stress-campaign: unknown mode '$mode'" >&2; usage >&2; exit 64 ;;
 esac
-while getopts "b:o:d:N:S:s:n:v:p:V:t:r:T:L:h" opt; do
+while getopts "b:o:d:N:S:s:n:v:p:V:t:r:T:L:X:j:h" opt; do
   case "$opt" in
     b) GEORACE=$OPTARG ;; o) OUT=$OPTARG ;; d) DURATION=$OPTARG ;; N) TRIALS=$OPTARG ;;
     S) SEED_RANGE=$OPTARG ;; s) SEED=$OPTARG ;; n) SHARDS=$OPTARG ;; v) VARIANTS=$OPTARG ;;
     p) PROFILE=$OPTARG ;; V) VIA=$OPTARG ;; t) THREADS=$OPTARG ;; r) RATE=$OPTARG ;;
-    T) TRIAL_DURATION=$OPTARG ;; L) LIMIT=$OPTARG ;; h) usage; exit 0 ;;
+    T) TRIAL_DURATION=$OPTARG ;; L) LIMIT=$OPTARG ;; X) EXTRA=$OPTARG ;; j) JOBS=$OPTARG ;;
+    h) usage; exit 0 ;;
     *) usage >&2; exit 64 ;;
   esac
 done
@@ -86,6 +97,7 @@ shift $((OPTIND - 1))
 [ -z "$TRIALS" ] || [[ $TRIALS =~ ^[1-9][0-9]*$ ]] || die_usage "-N TRIALS must be a positive integer"
 [ -z "$SEED_RANGE" ] || [[ $SEED_RANGE =~ ^[0-9]+-[0-9]+$ ]] || die_usage "-S wants A-B, not '$SEED_RANGE'"
 [ -z "$LIMIT" ] || [[ $LIMIT =~ ^[1-9][0-9]*$ ]] || die_usage "-L wants whole seconds, not '$LIMIT'"
+[[ $JOBS =~ ^[1-9][0-9]*$ ]] || die_usage "-j JOBS must be a positive integer, not '$JOBS'"
 if [ "$mode" = job ]; then
   [[ $job_shard =~ ^[0-9]+$ ]] && [ "$job_shard" -lt "$SHARDS" ] ||
     die_usage "shard '$job_shard' is not in 0..$((SHARDS - 1))"
@@ -101,6 +113,7 @@ elif [ -n "$SEED_RANGE" ]; then span="every-seed"
 else span="duration=$DURATION"; fi
 if [ -n "$SEED_RANGE" ]; then seeds="seed-range=$SEED_RANGE"; else seeds="seed=$SEED"; fi
 campaign="profile=$PROFILE via=$VIA $span $seeds shards=$SHARDS threads=$THREADS rate=${RATE:-profile} trial=${TRIAL_DURATION:-job}"
+[ -z "$EXTRA" ] || campaign="$campaign extra=$EXTRA"
 
 cell_name() { echo "${1//+/_}-shard$2"; }
 
@@ -112,8 +125,14 @@ run_job() {
   base="$OUT/$(cell_name "$v" "$i")"
   rm -f "$base.jsonl" "$base.status"
   printf 'running\n%s\n' "$campaign" >"$base.status"
-  local args=(stress --variant "$v" --profile "$PROFILE" --via "$VIA" --threads "$THREADS"
-              --shard "$i/$SHARDS" --out "$base.jsonl")
+  local args=(stress --profile "$PROFILE" --shard "$i/$SHARDS" --out "$base.jsonl")
+  case "$v" in
+    go-*) args+=(--subject "$v") ;;
+    *) args+=(--variant "$v" --via "$VIA" --threads "$THREADS") ;;
+  esac
+  local extra=()
+  [ -z "$EXTRA" ] || read -ra extra <<<"$EXTRA"
+  args+=("${extra[@]}")
   case "$span" in
     trials=*) args+=(--trials "$TRIALS") ;;
     duration=*) args+=(--duration "$DURATION") ;;
@@ -194,7 +213,16 @@ case "$mode" in
   run)
     rm -f "$OUT"/*-shard*.jsonl "$OUT"/*-shard*.status "$OUT/all.jsonl"
     for v in $VARIANTS; do
-      for ((i = 0; i < SHARDS; i++)); do run_job "$v" "$i"; done
+      for ((i = 0; i < SHARDS; i++)); do
+        if [ "$JOBS" -gt 1 ]; then
+          # at most JOBS cells at once, each in a subshell of its own
+          while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+          (run_job "$v" "$i" >"$OUT/$(cell_name "$v" "$i").log" 2>&1) &
+        else
+          run_job "$v" "$i"
+        fi
+      done
     done
+    wait
     merge; exit $? ;;
 esac

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "georace/bootstrap.h"
 #include "georace/gomeasure.h"
 #include "georace/gomodel.h"
 #include "georace/gosubject.h"
@@ -20,12 +21,14 @@
 #include "georace/jsonl.h"
 #include "georace/measure.h"
 #include "georace/sim.h"
+#include "georace/survival.h"
 #include "georace/traffic.h"
 #include "georace/ttfmodel.h"
 
 #define CMD "stress"
 #define GOM_MAX_INPUTS 16
 #define GOM_MAX_RATES 16
+#define GOM_MAX_FIELDS 8
 
 struct gom_opts {
     bool measure, no_c, json;
@@ -39,6 +42,8 @@ struct gom_opts {
     int cpus;
     uint64_t rates[GOM_MAX_RATES];
     int n_rates;
+    const char *fields[GOM_MAX_FIELDS]; /* --field: wall-clock runs to check against */
+    int n_fields;
 };
 
 struct gom_data {
@@ -52,41 +57,45 @@ struct gom_data {
 static void
 gom_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: georace stress model --subject go-map [--measure | --in FILE...] [OPTIONS]\n"
-            "\n"
-            "The time-to-failure model calibrated on the real Go runtime: measures how often\n"
-            "the Go peer's map (Zoraxy v3.1.4's) dies of Go's own fatal error over a grid of\n"
-            "accelerated conditions (request rate, burst size, miss cost, GOMAXPROCS, and\n"
-            "0 or 1 cores kept busy by background burners), records each trial's free\n"
-            "cores, fits\n"
-            "  h = q^alpha (a W A + b P / (1 + rho c)) + k W (1 - q)\n"
-            "(q: probability that two Go threads truly run at once, from the free cores)\n"
-            "by maximum likelihood, checks it on held-out points, and predicts the median\n"
-            "time to failure of zoraxy-home at home-lab rates, with bootstrap intervals\n"
-            "(trials resampled), beside the C gomap fit's prediction (ttfmodel).\n"
-            "\n"
-            "  --subject go-map     the Go-calibrated model (required here)\n"
-            "  --measure            measure now (default when no --in gives Go points)\n"
-            "  --in FILE            'gomeasure' (Go) and 'measure' (C) records (repeatable)\n"
-            "  --budget D           time per Go point (default 25s)\n"
-            "  --trial-max D        longest Go trial (default 10s)\n"
-            "  --c-budget D         time per C point when C points are measured (default 4s)\n"
-            "  --no-c               no C fit unless --in gives C points\n"
-            "  --seed S             first trial seed (default 1)\n"
-            "  --out FILE           append gomeasure, measure and model records (JSON lines)\n"
-            "  --miss-cost D        cost of one slow-scan miss in the field (default 45ms:\n"
-            "                       the Go peer's scan of the embedded database, measured)\n"
-            "  --cache-clear D      the field's clear interval (default 15m)\n"
-            "  --free-cores F       free cores of the field host (default: all CPUs, idle)\n"
-            "  --gomaxprocs N       GOMAXPROCS in the field (default: the CPU count)\n"
-            "  --cpus N             CPUs of the field host (default: this machine's)\n"
-            "  --go-window-ns N     Go write window assumed by the C fit (default 50)\n"
-            "  --rates LIST         field request rates, req/s (default 1,2,3,5,10,20,50)\n"
-            "  --bootstrap N        resamples for the intervals (default 200; 0: none)\n"
-            "  --json               print model, points and predictions as JSON\n"
-            "\nexit status: 0 ok, 1 measurement or fit failed, 64 usage, 65/66 bad input,\n"
-            "69 no Go peer to measure.\n");
+    fprintf(f, "usage: georace stress model --subject go-map [--measure | --in FILE...] [OPTIONS]\n"
+               "\n"
+               "The time-to-failure model calibrated on the real Go runtime: measures how often\n"
+               "the Go peer's map (Zoraxy v3.1.4's) dies of Go's own fatal error over a grid of\n"
+               "accelerated conditions (request rate, burst size, miss cost, GOMAXPROCS, and\n"
+               "0 or 1 cores kept busy by background burners), records each trial's free\n"
+               "cores, fits\n"
+               "  h = q^alpha (a W A + b P / (1 + rho c)) + k W (1 - q)\n"
+               "(q: probability that two Go threads truly run at once, from the free cores)\n"
+               "by maximum likelihood, checks it on held-out points, and predicts the median\n"
+               "time to failure of zoraxy-home at home-lab rates, with bootstrap intervals\n"
+               "(trials resampled), beside the C gomap fit's prediction (ttfmodel).\n"
+               "\n"
+               "  --subject go-map     the Go-calibrated model (required here)\n"
+               "  --measure            measure now (default when no --in gives Go points)\n"
+               "  --in FILE            'gomeasure' (Go) and 'measure' (C) records (repeatable)\n"
+               "  --budget D           time per Go point (default 25s)\n"
+               "  --trial-max D        longest Go trial (default 10s)\n"
+               "  --c-budget D         time per C point when C points are measured (default 4s)\n"
+               "  --no-c               no C fit unless --in gives C points\n"
+               "  --seed S             first trial seed (default 1)\n"
+               "  --out FILE           append gomeasure, measure and model records (JSON lines)\n"
+               "  --miss-cost D        cost of one slow-scan miss in the field (default 45ms:\n"
+               "                       the Go peer's scan of the embedded database, measured)\n"
+               "  --cache-clear D      the field's clear interval (default 15m)\n"
+               "  --free-cores F       free cores of the field host (default: all CPUs, idle)\n"
+               "  --gomaxprocs N       GOMAXPROCS in the field (default: the CPU count)\n"
+               "  --cpus N             CPUs of the field host (default: this machine's)\n"
+               "  --go-window-ns N     Go write window assumed by the C fit (default 50)\n"
+               "  --rates LIST         field request rates, req/s (default 1,2,3,5,10,20,50)\n"
+               "  --bootstrap N        resamples for the intervals (default 200; 0: none)\n"
+               "  --field FILE         results of a wall-clock run of 'stress --subject go-map'\n"
+               "                       (one rate; merged shards allowed): its Kaplan-Meier median\n"
+               "                       and survivors beside the model's prediction at its rate,\n"
+               "                       clear, miss cost (--miss-cost + the run's), GOMAXPROCS\n"
+               "                       and measured free cores, both with intervals (repeatable)\n"
+               "  --json               print model, points and predictions as JSON\n"
+               "\nexit status: 0 ok, 1 measurement or fit failed, 64 usage, 65/66 bad input,\n"
+               "69 no Go peer to measure.\n");
 }
 
 static int
@@ -110,6 +119,7 @@ parse_gom_options(int argc, char **argv, struct gom_opts *o)
                                          {"rates", required_argument, 0, 'r'},
                                          {"bootstrap", required_argument, 0, 'R'},
                                          {"json", no_argument, 0, 'j'},
+                                         {"field", required_argument, 0, 'F'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     static const uint64_t default_rates[] = {1, 2, 3, 5, 10, 20, 50};
@@ -152,8 +162,9 @@ parse_gom_options(int argc, char **argv, struct gom_opts *o)
         case 'B':
             if (gr_cli_parse_duration(optarg, &ns) || !ns)
                 goto bad;
-            *(ch == 'b' ? &o->budget_s : ch == 'T' ? &o->trial_max_s : &o->c_budget_s) =
-                (double)ns / 1e9;
+            *(ch == 'b'   ? &o->budget_s
+              : ch == 'T' ? &o->trial_max_s
+                          : &o->c_budget_s) = (double)ns / 1e9;
             break;
         case 'n':
             o->no_c = true;
@@ -202,6 +213,11 @@ parse_gom_options(int argc, char **argv, struct gom_opts *o)
             break;
         case 'j':
             o->json = true;
+            break;
+        case 'F':
+            if (o->n_fields == GOM_MAX_FIELDS)
+                goto bad;
+            o->fields[o->n_fields++] = optarg;
             break;
         case 'h':
             gom_usage(stdout);
@@ -333,8 +349,9 @@ gom_measure_go(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE *ou
     size_t ng = 0;
     while (grid[ng].burst)
         ng++;
-    fprintf(con, "measuring %zu Go points, %.0f s each (the Go peer's map, GOMAXPROCS and "
-                 "background load as given)\n",
+    fprintf(con,
+            "measuring %zu Go points, %.0f s each (the Go peer's map, GOMAXPROCS and "
+            "background load as given)\n",
             ng, o->budget_s);
     for (size_t i = 0; i < ng; i++) {
         gr_gom_point p;
@@ -424,10 +441,11 @@ gom_print_points(const struct gom_data *d, const gr_gom_model *m, FILE *con)
         if (meas > 0 && pred > 0)
             snprintf(factor, sizeof factor, "x%.2f", pred / meas);
         snprintf(fn, sizeof fn, "%" PRIu64 "/%zu", p->failures, p->n_trials);
-        fprintf(con, "  %5.0f %6.0f %7.3f %2u %2u %5.2f %5.2f %5.2f %9s %8.1fs %9.4g %9.4g %7s %s\n",
-                p->burst, p->rate, (double)p->miss_cost_ns / 1e6, p->gomaxprocs, p->background,
-                p->free_cores, p->loadavg1, gr_gom_concurrency(p->free_cores, p->gomaxprocs, p->cpus),
-                fn, p->exposure_s, meas, pred, factor, p->holdout ? "held-out" : "fit");
+        fprintf(
+            con, "  %5.0f %6.0f %7.3f %2u %2u %5.2f %5.2f %5.2f %9s %8.1fs %9.4g %9.4g %7s %s\n",
+            p->burst, p->rate, (double)p->miss_cost_ns / 1e6, p->gomaxprocs, p->background,
+            p->free_cores, p->loadavg1, gr_gom_concurrency(p->free_cores, p->gomaxprocs, p->cpus),
+            fn, p->exposure_s, meas, pred, factor, p->holdout ? "held-out" : "fit");
         json_array_append_new(arr, gr_gomeasure_point_json(p, m));
     }
     return arr;
@@ -483,16 +501,15 @@ gom_print_predictions(const struct gom_opts *o, const struct gom_data *d, const 
         gom_field_of(o, prof, (double)o->rates[i], o->free_cores, &fs.f[2 * i]);
         gom_field_of(o, prof, (double)o->rates[i], busy_free, &fs.f[2 * i + 1]);
     }
-    bool boot = o->resamples > 0 &&
-                gr_gom_bootstrap(d->go, d->n_go, o->resamples, 0.95, o->seed, gom_boot_fn, &fs,
-                                 fs.n, lo, hi) == 0;
+    bool boot = o->resamples > 0 && gr_gom_bootstrap(d->go, d->n_go, o->resamples, 0.95, o->seed,
+                                                     gom_boot_fn, &fs, fs.n, lo, hi) == 0;
     fprintf(con,
             "\nprediction for zoraxy-home (miss cost %.0f ms, clear %.0f min, GOMAXPROCS %u on %d "
             "CPUs);\nthe original report: crash after 20-30 min. Go: the Go-calibrated model "
             "(95%% bootstrap\ninterval, %u resamples of the trials); C: the C gomap fit with an "
             "assumed Go write window of %.0f ns.\n",
-            o->miss_cost_s * 1e3, o->clear_s / 60, o->gomaxprocs, o->cpus,
-            boot ? o->resamples : 0, o->go_window_ns);
+            o->miss_cost_s * 1e3, o->clear_s / 60, o->gomaxprocs, o->cpus, boot ? o->resamples : 0,
+            o->go_window_ns);
     fprintf(con, "  %6s %8s %8s | %-34s | %-34s | %10s\n", "req/s", "writes/s", "pairs/s",
             "Go median, idle host [95% CI]", "Go median, one core busy [95% CI]", "C median");
     for (int i = 0; i < o->n_rates; i++) {
@@ -516,14 +533,14 @@ gom_print_predictions(const struct gom_opts *o, const struct gom_data *d, const 
             gr_ttf_predict(cm, &t, o->go_window_ns / 1e9, &cp);
             gom_fmt_time(c, sizeof c, cp.median_s);
         }
-        fprintf(con, "  %6" PRIu64 " %8.3f %8.3f | %-34s | %-34s | %10s\n", o->rates[i],
-                p0.write_s, p0.pair_s, s0, s1, c);
-        json_t *j = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "type",
-                              "goprediction", "profile", "zoraxy-home", "req_per_s",
-                              (double)o->rates[i], "miss_cost_s", o->miss_cost_s, "clear_s",
-                              o->clear_s, "free_cores", o->free_cores, "writes_per_s", p0.write_s,
-                              "pairs_per_s", p0.pair_s, "q", p0.q, "gomaxprocs",
-                              (int)o->gomaxprocs, "cpus", o->cpus);
+        fprintf(con, "  %6" PRIu64 " %8.3f %8.3f | %-34s | %-34s | %10s\n", o->rates[i], p0.write_s,
+                p0.pair_s, s0, s1, c);
+        json_t *j =
+            json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "type",
+                      "goprediction", "profile", "zoraxy-home", "req_per_s", (double)o->rates[i],
+                      "miss_cost_s", o->miss_cost_s, "clear_s", o->clear_s, "free_cores",
+                      o->free_cores, "writes_per_s", p0.write_s, "pairs_per_s", p0.pair_s, "q",
+                      p0.q, "gomaxprocs", (int)o->gomaxprocs, "cpus", o->cpus);
         json_object_set_new(j, "go_median_s",
                             isfinite(p0.median_s) ? json_real(p0.median_s) : json_null());
         if (boot) {
@@ -541,6 +558,204 @@ gom_print_predictions(const struct gom_opts *o, const struct gom_data *d, const 
     }
     free(fs.f), free(lo), free(hi);
     return arr;
+}
+
+/* ---- the field check: a wall-clock run against the prediction ------------- */
+
+struct gom_run {
+    char profile[64];
+    double rate, clear_s, miss_s, free_sum, load_sum, t_max;
+    size_t n_free, n_load, failed;
+    int gomaxprocs, cpus;
+    gr_km_obs *obs;
+    size_t n;
+};
+
+static double
+gom_num(json_t *o, const char *k, double dflt)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+/* The job's conditions (all jobs must agree on the rate); 0 or -1. */
+static int
+gom_run_job(json_t *v, struct gom_run *r, const char *path)
+{
+    const char *prof = gr_jsonl_str(v, "profile", "");
+    double rate = gom_num(v, "rate", -1);
+    if (r->rate >= 0 && (rate != r->rate || strcmp(prof, r->profile))) {
+        gr_cli_error(CMD, "%s: jobs of different rates or profiles (one field run per file)", path);
+        return -1;
+    }
+    snprintf(r->profile, sizeof r->profile, "%s", prof);
+    r->rate = rate;
+    r->clear_s = gom_num(v, "cache_clear_s", 0);
+    r->miss_s = gom_num(v, "miss_cost_ns", 0) / 1e9;
+    return 0;
+}
+
+static int
+gom_run_trial(json_t *v, struct gom_run *r)
+{
+    gr_km_obs *g = realloc(r->obs, (r->n + 1) * sizeof *g);
+    if (!g)
+        return -1;
+    r->obs = g;
+    bool failed = json_is_true(json_object_get(v, "failed"));
+    double t = gom_num(v, failed ? "ttf_s" : "duration_s", 0);
+    r->obs[r->n++] = (gr_km_obs){t, failed};
+    r->failed += failed;
+    if (t > r->t_max)
+        r->t_max = t;
+    double f = gom_num(v, "free_cores", -1), la = gom_num(v, "loadavg1", -1);
+    if (f >= 0)
+        r->free_sum += f, r->n_free++;
+    if (la >= 0)
+        r->load_sum += la, r->n_load++;
+    r->gomaxprocs = (int)gom_num(v, "gomaxprocs", r->gomaxprocs);
+    r->cpus = (int)gom_num(v, "numcpu", r->cpus);
+    return 0;
+}
+
+/* The go-map trials and job conditions of a field run; 0 or an exit status. */
+static int
+gom_load_run(const char *path, struct gom_run *r)
+{
+    memset(r, 0, sizeof *r);
+    r->rate = -1;
+    json_t *arr = json_array();
+    char err[512];
+    int rc = gr_jsonl_load(path, arr, err, sizeof err);
+    if (rc && rc != GR_JSONL_TORN) {
+        gr_cli_error(CMD, "%s", err);
+        json_decref(arr);
+        return rc == -1 ? GR_EXIT_NOINPUT : GR_EXIT_DATAERR;
+    }
+    size_t i;
+    json_t *v;
+    int status = GR_EXIT_OK;
+    json_array_foreach(arr, i, v)
+    {
+        if (strcmp(gr_jsonl_str(v, "variant", ""), "go-map"))
+            continue;
+        if (gr_jsonl_is(v, "job") && gom_run_job(v, r, path))
+            status = GR_EXIT_DATAERR;
+        else if (gr_jsonl_is(v, "trial") && gom_run_trial(v, r))
+            status = GR_EXIT_SOFTWARE;
+        if (status != GR_EXIT_OK)
+            break;
+    }
+    json_decref(arr);
+    if (status == GR_EXIT_OK && (r->rate < 0 || r->n == 0)) {
+        gr_cli_error(CMD, "%s: no go-map job with trials in it", path);
+        status = GR_EXIT_DATAERR;
+    }
+    return status;
+}
+
+/* Wilson 95% interval of a proportion k/n. */
+static void
+gom_wilson(size_t k, size_t n, double *lo, double *hi)
+{
+    double z = 1.96, p = (double)k / (double)n, d = 1 + z * z / (double)n;
+    double c = (p + z * z / (2.0 * (double)n)) / d;
+    double h = z * sqrt(p * (1 - p) / (double)n + z * z / (4.0 * (double)n * (double)n)) / d;
+    *lo = c - h < 0 ? 0 : c - h;
+    *hi = c + h > 1 ? 1 : c + h;
+}
+
+static json_t *
+gom_check_run(const struct gom_opts *o, const struct gom_data *d, const gr_gom_model *gm,
+              const char *path, FILE *con, int *status)
+{
+    struct gom_run r;
+    *status = gom_load_run(path, &r);
+    if (*status != GR_EXIT_OK) {
+        free(r.obs);
+        return NULL;
+    }
+    gr_profile prof;
+    char err[256];
+    if (gr_profile_load(r.profile, &prof, err, sizeof err)) {
+        gr_cli_error(CMD, "%s: %s", path, err);
+        free(r.obs);
+        *status = GR_EXIT_DATAERR;
+        return NULL;
+    }
+    struct gom_opts fo = *o;
+    fo.clear_s = r.clear_s;
+    fo.miss_cost_s = o->miss_cost_s + r.miss_s;
+    fo.gomaxprocs = r.gomaxprocs > 0 ? (unsigned)r.gomaxprocs : o->gomaxprocs;
+    fo.cpus = r.cpus > 0 ? r.cpus : o->cpus;
+    double free_mean = r.n_free ? r.free_sum / (double)r.n_free : fo.cpus;
+    gr_gom_field f;
+    gom_field_of(&fo, &prof, r.rate, free_mean, &f);
+    struct gom_fields fs = {&f, 1};
+    gr_gom_prediction pr;
+    gr_gom_predict(gm, &f, &pr);
+    double plo = pr.median_s, phi = pr.median_s;
+    bool boot = o->resamples > 0 && gr_gom_bootstrap(d->go, d->n_go, o->resamples, 0.95, o->seed,
+                                                     gom_boot_fn, &fs, 1, &plo, &phi) == 0;
+    double omed, olo, ohi;
+    gr_boot_km_median_interval(r.obs, r.n, o->resamples ? o->resamples : 200, 0.95, o->seed, &omed,
+                               &olo, &ohi);
+    /* survival to the longest trial: predicted 2^(-T/median), observed k/n */
+    double T = r.t_max, s_pred = isfinite(pr.median_s) ? pow(2, -T / pr.median_s) : 1;
+    double s_lo = isfinite(plo) ? pow(2, -T / plo) : 1, s_hi = isfinite(phi) ? pow(2, -T / phi) : 1;
+    size_t surv = r.n - r.failed;
+    double w_lo, w_hi;
+    gom_wilson(surv, r.n, &w_lo, &w_hi);
+    bool agree = !(s_hi < w_lo || s_lo > w_hi);
+    char a[32], al[32], ah[32], b[32], bl[32], bh[32];
+    gom_fmt_time(a, sizeof a, pr.median_s);
+    gom_fmt_time(al, sizeof al, plo);
+    gom_fmt_time(ah, sizeof ah, phi);
+    gom_fmt_time(b, sizeof b, omed);
+    gom_fmt_time(bl, sizeof bl, olo);
+    gom_fmt_time(bh, sizeof bh, ohi);
+    fprintf(con,
+            "\nfield run %s: %s at %.1f req/s, clear %.0f min, miss cost %.1f ms, GOMAXPROCS %u "
+            "on %d CPUs,\n  free cores %.2f (mean over trials), load %.2f\n",
+            path, r.profile, r.rate, r.clear_s / 60, fo.miss_cost_s * 1e3, fo.gomaxprocs, fo.cpus,
+            free_mean, r.n_load ? r.load_sum / (double)r.n_load : -1);
+    fprintf(con,
+            "  observed:  %zu trials, %zu died, %zu censored (longest %.1f min); died at:", r.n,
+            r.failed, surv, T / 60);
+    for (size_t i = 0; i < r.n; i++)
+        if (r.obs[i].event)
+            fprintf(con, " %.1f", r.obs[i].t / 60);
+    char obs[160];
+    if (omed < 0)
+        snprintf(obs, sizeof obs, "not reached (> %.1f min)", T / 60);
+    else
+        snprintf(obs, sizeof obs, "%s [95%% bootstrap %s, %s]", b, bl, isfinite(ohi) ? bh : "open");
+    fprintf(con,
+            " min\n  observed:  Kaplan-Meier median %s; survived %.1f min: %zu/%zu [Wilson "
+            "%.2f, %.2f]\n",
+            obs, T / 60, surv, r.n, w_lo, w_hi);
+    fprintf(con, "  predicted: Go model median %s [%s, %s]; survive %.1f min: %.2f [%.2f, %.2f]\n",
+            a, boot ? al : "-", boot ? ah : "-", T / 60, s_pred, s_lo, s_hi);
+    fprintf(con, "  %s: the predicted survival interval %s the observed one\n",
+            agree ? "consistent" : "DISAGREE", agree ? "overlaps" : "misses");
+    json_t *j = json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:i, s:f, s:I, s:I, s:f}", "type",
+                          "fieldcheck", "file", path, "profile", r.profile, "req_per_s", r.rate,
+                          "clear_s", r.clear_s, "miss_cost_s", fo.miss_cost_s, "gomaxprocs",
+                          (int)fo.gomaxprocs, "free_cores", free_mean, "trials", (json_int_t)r.n,
+                          "died", (json_int_t)r.failed, "longest_s", T);
+    json_object_set_new(j, "observed_median_s", omed < 0 ? json_null() : json_real(omed));
+    json_object_set_new(j, "observed_median_lo_s", olo < 0 ? json_null() : json_real(olo));
+    json_object_set_new(j, "observed_median_hi_s",
+                        ohi < 0 || !isfinite(ohi) ? json_null() : json_real(ohi));
+    json_object_set_new(j, "predicted_median_s",
+                        isfinite(pr.median_s) ? json_real(pr.median_s) : json_null());
+    json_object_set_new(j, "predicted_median_lo_s", isfinite(plo) ? json_real(plo) : json_null());
+    json_object_set_new(j, "predicted_median_hi_s", isfinite(phi) ? json_real(phi) : json_null());
+    json_object_set_new(j, "predicted_survival", json_real(s_pred));
+    json_object_set_new(j, "observed_survival", json_real((double)surv / (double)r.n));
+    json_object_set_new(j, "consistent", json_boolean(agree));
+    free(r.obs);
+    return j;
 }
 
 /* ---- the command ---------------------------------------------------------- */
@@ -599,16 +814,27 @@ gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE 
         json_array_foreach(pred, i, v) gr_jsonl_write(out, v);
     }
     json_object_set_new(doc, "predictions", pred);
-    fprintf(con,
-            "\nassumptions: Poisson failures; every page view of a new visitor (and of a returning\n"
-            "one not seen since the last clear) is a burst whose requests all miss and write;\n"
-            "free cores enter through q only; the field host runs nothing else but Zoraxy.\n");
+    json_t *checks = json_array();
+    int status = GR_EXIT_OK;
+    for (int i = 0; i < o->n_fields && status == GR_EXIT_OK; i++) {
+        json_t *j = gom_check_run(o, d, &gm, o->fields[i], con, &status);
+        if (j && out)
+            gr_jsonl_write(out, j);
+        if (j)
+            json_array_append_new(checks, j);
+    }
+    json_object_set_new(doc, "field_checks", checks);
+    fprintf(
+        con,
+        "\nassumptions: Poisson failures; every page view of a new visitor (and of a returning\n"
+        "one not seen since the last clear) is a burst whose requests all miss and write;\n"
+        "free cores enter through q only; the field host runs nothing else but Zoraxy.\n");
     if (o->json) {
         json_dumpf(doc, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
     }
     json_decref(doc);
-    return GR_EXIT_OK;
+    return status;
 }
 
 int

@@ -128,3 +128,33 @@ gr_boot_median_ratio(const gr_km_obs *a, size_t na, const gr_km_obs *b, size_t n
     free(ratios);
     return rc;
 }
+
+int
+gr_boot_km_median_interval(const gr_km_obs *obs, size_t n, unsigned resamples, double level,
+                           uint64_t seed, double *median, double *lo, double *hi)
+{
+    *median = *lo = *hi = -1;
+    if (!n || !resamples)
+        return -1;
+    gr_km_obs *r = malloc(n * sizeof *r);
+    gr_km_point *pts = malloc((n + 1) * sizeof *pts);
+    double *meds = malloc(resamples * sizeof *meds);
+    int rc = -1;
+    if (r && pts && meds) {
+        *median = gr_boot_km_median(obs, n);
+        uint64_t state = seed;
+        for (unsigned i = 0; i < resamples; i++) {
+            gr_boot_draw(obs, n, r, &state);
+            double m = gr_boot_median_inplace(r, n, pts);
+            meds[i] = m < 0 ? INFINITY : m; /* not reached: longer than any */
+        }
+        qsort(meds, resamples, sizeof *meds, gr_boot_cmp);
+        *lo = gr_boot_quantile(meds, resamples, (1 - level) / 2);
+        *hi = gr_boot_quantile(meds, resamples, (1 + level) / 2);
+        rc = 0;
+    }
+    free(r);
+    free(pts);
+    free(meds);
+    return rc;
+}

@@ -23,21 +23,11 @@
  * addresses; GOMAXPROCS 2 unless said; background 0 or 1 busy core. */
 static const gr_gomeasure_cond gr_gomeasure_grid[] = {
     /* burst, req/s, miss cost ns, GOMAXPROCS, background, held out */
-    {6, 600, 100000, 2, 0, false},
-    {6, 3000, 100000, 2, 0, false},
-    {6, 1500, 100000, 2, 0, true},
-    {6, 300, 1000000, 2, 0, false},
-    {6, 600, 1000000, 2, 0, false},
-    {3, 600, 1000000, 2, 0, false},
-    {12, 600, 1000000, 2, 0, true},
-    {6, 120, 5000000, 2, 0, false},
-    {6, 24, 20000000, 2, 0, false},
-    {6, 12, 45000000, 2, 0, false},
-    {6, 600, 1000000, 1, 0, false},
-    {6, 600, 100000, 2, 1, false},
-    {6, 600, 1000000, 2, 1, true},
-    {6, 3000, 100000, 2, 1, false},
-    {6, 120, 5000000, 2, 1, false},
+    {6, 600, 100000, 2, 0, false},  {6, 3000, 100000, 2, 0, false}, {6, 1500, 100000, 2, 0, true},
+    {6, 300, 1000000, 2, 0, false}, {6, 600, 1000000, 2, 0, false}, {3, 600, 1000000, 2, 0, false},
+    {12, 600, 1000000, 2, 0, true}, {6, 120, 5000000, 2, 0, false}, {6, 24, 20000000, 2, 0, false},
+    {6, 12, 45000000, 2, 0, false}, {6, 600, 1000000, 1, 0, false}, {6, 600, 100000, 2, 1, false},
+    {6, 600, 1000000, 2, 1, true},  {6, 3000, 100000, 2, 1, false}, {6, 120, 5000000, 2, 1, false},
     {0, 0, 0, 0, 0, false}};
 
 const gr_gomeasure_cond *
@@ -291,8 +281,7 @@ gr_gomeasure_point_from_json(json_t *o, gr_gom_point *p, gr_gom_trial **trials)
 json_t *
 gr_gomeasure_model_json(const gr_gom_model *m)
 {
-    return json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "type", "gomodel",
-                     "variant", "go-map", "a", m->a, "b", m->b, "rho", m->rho, "k", m->k,
-                     "alpha", m->alpha, "rms_log10", m->rms_log10, "n_fit",
-                     (json_int_t)m->n_fit);
+    return json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "type", "gomodel", "variant",
+                     "go-map", "a", m->a, "b", m->b, "rho", m->rho, "k", m->k, "alpha", m->alpha,
+                     "rms_log10", m->rms_log10, "n_fit", (json_int_t)m->n_fit);
 }

@@ -240,8 +240,8 @@ gr_gom_predict(const gr_gom_model *m, const gr_gom_field *f, gr_gom_prediction *
     double bursts_s = per > 0 ? pair_mean_s / per : 0;
     out->pair_s = bursts_s * gr_gom_burst_pairs(m_mean, f->burst_max ? f->burst_max : 1);
     out->q = gr_gom_concurrency(f->free_cores, f->gomaxprocs, f->cpus);
-    out->hazard = gr_gom_hazard(m, out->write_s, out->access_s, out->pair_s, t->miss_cost_s,
-                                out->q, f->gomaxprocs);
+    out->hazard = gr_gom_hazard(m, out->write_s, out->access_s, out->pair_s, t->miss_cost_s, out->q,
+                                f->gomaxprocs);
     out->median_s = out->hazard > 0 ? log(2.0) / out->hazard : INFINITY;
 }
 
@@ -279,9 +279,8 @@ gr_gom_cmp(const void *x, const void *y)
 }
 
 int
-gr_gom_bootstrap(const gr_gom_point *pts, size_t n, unsigned resamples, double level,
-                 uint64_t seed, gr_gom_predict_fn fn, void *ctx, size_t n_out, double *lo,
-                 double *hi)
+gr_gom_bootstrap(const gr_gom_point *pts, size_t n, unsigned resamples, double level, uint64_t seed,
+                 gr_gom_predict_fn fn, void *ctx, size_t n_out, double *lo, double *hi)
 {
     if (resamples == 0 || n_out == 0 || !(level > 0 && level < 1))
         return -1;

@@ -87,7 +87,31 @@ an_empty_side_is_refused(void)
     CU_ASSERT_EQUAL(gr_boot_median_ratio(a, 1, a, 0, 10, 0.95, 1, &r), -1);
 }
 
+/* 40 exponential times of mean 10 (median 6.93) drawn by inversion on a
+ * fixed grid: the interval of the KM median holds it; with most trials
+ * censored early the median is not reached and the interval is open. */
+static void
+km_median_interval_holds_the_median_and_opens_when_not_reached(void)
+{
+    gr_km_obs obs[40];
+    for (int i = 0; i < 40; i++)
+        obs[i] = (gr_km_obs){-10 * log(1 - (i + 0.5) / 40), true};
+    double med, lo, hi;
+    CU_ASSERT_EQUAL_FATAL(gr_boot_km_median_interval(obs, 40, 500, 0.95, 3, &med, &lo, &hi), 0);
+    CU_ASSERT(fabs(med - 10 * log(2)) < 0.5);
+    CU_ASSERT(lo < med && med < hi);
+    CU_ASSERT(lo > 3 && hi < 15);
+    /* three failures early, the rest censored at 1: S never reaches 1/2 */
+    for (int i = 3; i < 40; i++)
+        obs[i] = (gr_km_obs){1, false};
+    CU_ASSERT_EQUAL(gr_boot_km_median_interval(obs, 40, 200, 0.95, 3, &med, &lo, &hi), 0);
+    CU_ASSERT_DOUBLE_EQUAL(med, -1, 0);
+    CU_ASSERT(isinf(hi));
+    CU_ASSERT_EQUAL(gr_boot_km_median_interval(obs, 0, 200, 0.95, 3, &med, &lo, &hi), -1);
+}
+
 static CU_TestInfo tests[] = {
+    GR_TEST(km_median_interval_holds_the_median_and_opens_when_not_reached),
     GR_TEST(median_ratio_of_a_sample_and_its_double_is_two),
     GR_TEST(identical_constant_samples_give_a_degenerate_interval_at_one),
     GR_TEST(separated_samples_exclude_one_from_the_interval),

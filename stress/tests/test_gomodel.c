@@ -196,8 +196,7 @@ bootstrap_interval_contains_the_true_median_and_is_reproducible(void)
     CU_ASSERT_EQUAL_FATAL(gr_gom_fit(pts, n, &m), 0);
     double est = log(2) / gr_gom_point_hazard(&m, &field);
     double lo, hi, lo2, hi2;
-    CU_ASSERT_EQUAL_FATAL(gr_gom_bootstrap(pts, n, 40, 0.95, 7, median_at, &field, 1, &lo, &hi),
-                          0);
+    CU_ASSERT_EQUAL_FATAL(gr_gom_bootstrap(pts, n, 40, 0.95, 7, median_at, &field, 1, &lo, &hi), 0);
     CU_ASSERT(lo < hi);
     CU_ASSERT(lo <= est && est <= hi);
     CU_ASSERT(lo <= true_median && true_median <= hi);

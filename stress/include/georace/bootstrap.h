@@ -27,6 +27,12 @@ typedef struct gr_boot_ratio {
  * a group is empty or memory ran out. */
 int gr_boot_median_ratio(const gr_km_obs *a, size_t na, const gr_km_obs *b, size_t nb,
                          unsigned resamples, double level, uint64_t seed, gr_boot_ratio *out);
+/* The KM median of obs (-1 when not reached) and its percentile-bootstrap
+ * interval at level (trials resampled; a resample whose median is not
+ * reached counts as +inf, so hi may be INFINITY). 0, or -1 when n or
+ * resamples is 0 or memory ran out. Deterministic for a seed. */
+int gr_boot_km_median_interval(const gr_km_obs *obs, size_t n, unsigned resamples, double level,
+                               uint64_t seed, double *median, double *lo, double *hi);
 /* The KM median of obs (copied, not changed); -1 when not reached or n == 0. */
 double gr_boot_km_median(const gr_km_obs *obs, size_t n);
 

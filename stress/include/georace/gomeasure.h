@@ -33,16 +33,16 @@ typedef struct gr_gomeasure_cond {
 const gr_gomeasure_cond *gr_gomeasure_default_grid(void);
 
 typedef struct gr_gomeasure_run {
-    const char *peer;                /* the Go peer binary */
-    const struct gr_addrpool *pool;  /* the embedded database's pool, or NULL */
-    double budget_s, trial_max_s;    /* per point; longest trial */
+    const char *peer;               /* the Go peer binary */
+    const struct gr_addrpool *pool; /* the embedded database's pool, or NULL */
+    double budget_s, trial_max_s;   /* per point; longest trial */
     uint64_t seed;
 } gr_gomeasure_run;
 
 /* Run one point. *trials (malloc'd, the caller frees) keeps every trial;
  * out->trials points at it. 0, or -1 with a message. */
-int gr_gomeasure_point(const gr_gomeasure_run *run, const gr_gomeasure_cond *c,
-                       gr_gom_point *out, gr_gom_trial **trials, char *err, size_t errcap);
+int gr_gomeasure_point(const gr_gomeasure_run *run, const gr_gomeasure_cond *c, gr_gom_point *out,
+                       gr_gom_trial **trials, char *err, size_t errcap);
 
 /* A "gomeasure" record (with its trials); predicted hazard when m. */
 json_t *gr_gomeasure_point_json(const gr_gom_point *p, const gr_gom_model *m);
