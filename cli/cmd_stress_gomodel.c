@@ -31,7 +31,7 @@
 #define GOM_MAX_FIELDS 8
 
 struct gom_opts {
-    bool measure, no_c, json;
+    bool measure, no_c, json, miss_cost_set;
     const char *inputs[GOM_MAX_INPUTS];
     int n_in;
     const char *out_path;
@@ -73,7 +73,7 @@ gom_usage(FILE *f)
                "  --subject go-map     the Go-calibrated model (required here)\n"
                "  --measure            measure now (default when no --in gives Go points)\n"
                "  --in FILE            'gomeasure' (Go) and 'measure' (C) records (repeatable)\n"
-               "  --budget D           time per Go point (default 25s)\n"
+               "  --budget D           time per Go point, x0.75 to x2.5 by point (default 20s)\n"
                "  --trial-max D        longest Go trial (default 10s)\n"
                "  --c-budget D         time per C point when C points are measured (default 4s)\n"
                "  --no-c               no C fit unless --in gives C points\n"
@@ -124,7 +124,7 @@ parse_gom_options(int argc, char **argv, struct gom_opts *o)
                                          {0, 0, 0, 0}};
     static const uint64_t default_rates[] = {1, 2, 3, 5, 10, 20, 50};
     memset(o, 0, sizeof *o);
-    o->budget_s = 25;
+    o->budget_s = 20;
     o->trial_max_s = 10;
     o->c_budget_s = 4;
     o->seed = 1;
@@ -181,6 +181,7 @@ parse_gom_options(int argc, char **argv, struct gom_opts *o)
             if (gr_cli_parse_duration(optarg, &ns))
                 goto bad;
             *(ch == 'm' ? &o->miss_cost_s : &o->clear_s) = (double)ns / 1e9;
+            o->miss_cost_set = o->miss_cost_set || ch == 'm';
             break;
         case 'f':
             o->free_cores = strtod(optarg, &end);
@@ -565,6 +566,7 @@ gom_print_predictions(const struct gom_opts *o, const struct gom_data *d, const 
 struct gom_run {
     char profile[64];
     double rate, clear_s, miss_s, free_sum, load_sum, t_max;
+    double cpu_s, misses; /* trials that recorded their CPU time */
     size_t n_free, n_load, failed;
     int gomaxprocs, cpus;
     gr_km_obs *obs;
@@ -613,6 +615,9 @@ gom_run_trial(json_t *v, struct gom_run *r)
         r->free_sum += f, r->n_free++;
     if (la >= 0)
         r->load_sum += la, r->n_load++;
+    double cpu = gom_num(v, "cpu_s", -1), misses = gom_num(v, "misses", -1);
+    if (cpu > 0 && misses > 0)
+        r->cpu_s += cpu, r->misses += misses;
     r->gomaxprocs = (int)gom_num(v, "gomaxprocs", r->gomaxprocs);
     r->cpus = (int)gom_num(v, "numcpu", r->cpus);
     return 0;
@@ -685,7 +690,11 @@ gom_check_run(const struct gom_opts *o, const struct gom_data *d, const gr_gom_m
     }
     struct gom_opts fo = *o;
     fo.clear_s = r.clear_s;
-    fo.miss_cost_s = o->miss_cost_s + r.miss_s;
+    /* the miss cost: what a miss cost the run's own peers (CPU time over
+     * misses: the scan, and the little else a request does), unless given */
+    double measured_miss = r.misses > 0 ? r.cpu_s / r.misses : -1;
+    fo.miss_cost_s =
+        o->miss_cost_set || measured_miss <= 0 ? o->miss_cost_s + r.miss_s : measured_miss;
     fo.gomaxprocs = r.gomaxprocs > 0 ? (unsigned)r.gomaxprocs : o->gomaxprocs;
     fo.cpus = r.cpus > 0 ? r.cpus : o->cpus;
     double free_mean = r.n_free ? r.free_sum / (double)r.n_free : fo.cpus;
@@ -715,10 +724,11 @@ gom_check_run(const struct gom_opts *o, const struct gom_data *d, const gr_gom_m
     gom_fmt_time(bl, sizeof bl, olo);
     gom_fmt_time(bh, sizeof bh, ohi);
     fprintf(con,
-            "\nfield run %s: %s at %.1f req/s, clear %.0f min, miss cost %.1f ms, GOMAXPROCS %u "
-            "on %d CPUs,\n  free cores %.2f (mean over trials), load %.2f\n",
-            path, r.profile, r.rate, r.clear_s / 60, fo.miss_cost_s * 1e3, fo.gomaxprocs, fo.cpus,
-            free_mean, r.n_load ? r.load_sum / (double)r.n_load : -1);
+            "\nfield run %s: %s at %.1f req/s, clear %.0f min, miss cost %.1f ms (%s), "
+            "GOMAXPROCS %u on %d CPUs,\n  free cores %.2f (mean over trials), load %.2f\n",
+            path, r.profile, r.rate, r.clear_s / 60, fo.miss_cost_s * 1e3,
+            o->miss_cost_set || measured_miss <= 0 ? "given" : "measured: CPU per miss",
+            fo.gomaxprocs, fo.cpus, free_mean, r.n_load ? r.load_sum / (double)r.n_load : -1);
     fprintf(con,
             "  observed:  %zu trials, %zu died, %zu censored (longest %.1f min); died at:", r.n,
             r.failed, surv, T / 60);

@@ -85,11 +85,17 @@ gr_campaign_now(void)
 /* The machine a trial ran on: free parallelism decides how often a race
  * can fire, so every trial carries the 1-minute load average at its start,
  * the CPU count, the cores left to it by other work while it ran (measured,
- * hostload.h), the controlled background load (busy burner processes), and
+ * hostload.h), its own CPU time, the controlled background load (busy
+ * burner processes), and
  * a C trial its worker threads (a Go trial has GOMAXPROCS instead). */
 static void
-gr_campaign_record_host(const gr_campaign *c, json_t *o, double load_at_start, double free_cores)
+gr_campaign_record_host(const gr_campaign *c, json_t *o, double load_at_start,
+                        const gr_hostload_snap *before, const gr_hostload_snap *after)
 {
+    double free_cores = gr_hostload_free_cores(before, after, gr_hostload_cpus());
+    /* the trial's own CPU time (its process tree, reaped): with the misses,
+     * what one miss cost */
+    json_object_set_new(o, "cpu_s", json_real(after->children_s - before->children_s));
     if (!json_object_get(o, "loadavg1"))
         json_object_set_new(o, "loadavg1",
                             load_at_start < 0 ? json_null() : json_real(load_at_start));
@@ -395,8 +401,7 @@ gr_campaign_run(const gr_campaign *c, gr_campaign_summary *sum)
         if (c->out) {
             gr_jsonl_trial_id id = {c->variant, c->profile, c->via, s.seed, k, c->subject};
             json_t *o = gr_jsonl_trial(&id, &r);
-            gr_campaign_record_host(c, o, load_at_start,
-                                    gr_hostload_free_cores(&before, &after, gr_hostload_cpus()));
+            gr_campaign_record_host(c, o, load_at_start, &before, &after);
             gr_jsonl_write(c->out, o);
             json_decref(o);
         }

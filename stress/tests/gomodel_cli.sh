@@ -10,7 +10,7 @@
 #       fitted to anything but zero: no finite median.
 #   gomodel_cli.sh GEORACE load   'stress --background-load 1' records the
 #       background load in the job and in every trial, with the measured
-#       free cores, the load average and the CPU count.
+#       free cores, the load average, the CPU count and the trial's CPU time.
 set -u
 georace=$1
 mode=$2
@@ -102,8 +102,9 @@ if not ok:
 for t in trials:
     f = t.get("free_cores")
     if not (t.get("background_load") == 1 and isinstance(f, (int, float)) and 0 <= f <= t["numcpu"]
-            and isinstance(t.get("loadavg1"), (int, float))):
-        print("a trial lacks background_load, free_cores, numcpu or loadavg1:", t); ok = False
+            and isinstance(t.get("loadavg1"), (int, float)) and t.get("cpu_s", -1) >= 0):
+        print("a trial lacks background_load, free_cores, numcpu, loadavg1 or cpu_s:", t)
+        ok = False
 if len(trials) != 2:
     print("expected 2 trials, found", len(trials)); ok = False
 sys.exit(0 if ok else 1)

@@ -27,6 +27,7 @@ typedef struct gr_gomeasure_cond {
     unsigned gomaxprocs;
     unsigned background; /* burner processes */
     bool holdout;
+    double budget_share; /* of the run's budget per point (rare failures get more) */
 } gr_gomeasure_cond;
 
 /* The built-in grid (burst 0 terminates). */
