@@ -58,9 +58,14 @@
  * Collection is opportunistic: a thread tries to advance and free its own
  * expired lists every 64 critical sections or when it holds 256 nodes or
  * more. What a thread retired just before going idle (a clear ticker
- * between two resets) stays until its next call, or until destroy.
+ * between two resets) would stay until its next call: gr_ebr_drain lets
+ * such a thread wait, outside any section, for the two advances that free
+ * it. Readers that are not inside a section never hold an advance up, so
+ * on an idle map the drain ends at once; busy readers leave their sections
+ * within an operation. The wait is bounded all the same.
  */
 #include <pthread.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -284,6 +289,26 @@ gr_ebr_retire(gr_ebr_rec *r, gr_ebr_node *n, void (*free_fn)(gr_ebr_node *n))
     n->next = l->head;
     l->head = n;
     l->n++;
+}
+
+size_t
+gr_ebr_drain(gr_ebr *d, uint64_t max_ns)
+{
+    struct gr_ebr_rec *r = gr_ebr_mine(d);
+    if (r->nest) /* inside a section: our own announcement would block it */
+        return gr_ebr_pending(r);
+    struct timespec now, pause = {0, 20000}; /* 20 us between tries */
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    uint64_t t0 = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec, t = t0;
+    for (;;) {
+        gr_ebr_collect(r);
+        if (!gr_ebr_pending(r) || t - t0 >= max_ns)
+            break;
+        nanosleep(&pause, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        t = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    }
+    return gr_ebr_pending(r);
 }
 
 size_t

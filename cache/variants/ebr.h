@@ -35,6 +35,12 @@ void gr_ebr_exit(gr_ebr_rec *r);
 void gr_ebr_retire(gr_ebr_rec *r, gr_ebr_node *n, void (*free_fn)(gr_ebr_node *n));
 /* Try to advance the epoch and free what expired (tests, idle threads). */
 void gr_ebr_collect(gr_ebr_rec *r);
+/* Outside any critical section of d: try to advance the epoch and free
+ * what this thread retired, pausing briefly between tries, until nothing
+ * of it is pending or max_ns have passed. For a thread that retires much
+ * and then idles (a cache's clear ticker): what it retired is freed now,
+ * not at its next call. Returns what is still pending. */
+size_t gr_ebr_drain(gr_ebr *d, uint64_t max_ns);
 /* Nodes retired by this thread and not yet freed. */
 size_t gr_ebr_pending(const gr_ebr_rec *r);
 uint64_t gr_ebr_epoch(gr_ebr *d);

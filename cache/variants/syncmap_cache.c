@@ -4,11 +4,22 @@
  * get = Load, put = Store, clear = Clear, all safe from any thread. This is
  * the fix Zoraxy's shipped code meant: a sync.Map whose reset is the map's
  * own Clear (Go 1.23) rather than an overwrite of the map value.
+ *
+ * A cache's clear comes from a ticker that then sleeps for the interval:
+ * left alone, the map it retired would wait in that thread's EBR lists
+ * until the next clear, so two generations of the cache would be resident
+ * at once (Go's GC frees the old map at its next cycle). The clear
+ * therefore drains EBR before returning, waiting at most
+ * GR_SYNCMAP_CACHE_DRAIN_NS for readers to leave their sections. (Not in
+ * the scheduler's build: a timed wait has no place among explored steps,
+ * and what it frees is plain EBR, explored elsewhere.)
  */
 #include <stdlib.h>
 
 #include "syncmap.h"
 #include "variants.h"
+
+#define GR_SYNCMAP_CACHE_DRAIN_NS 100000000u /* 100 ms */
 
 struct gr_syncmap_cache {
     gr_cache base;
@@ -36,7 +47,11 @@ gr_syncmap_cache_put(gr_cache *c, const gr_ip *key, gr_country value)
 static void
 gr_syncmap_cache_clear(gr_cache *c)
 {
-    gr_syncmap_clear(&GR_SYNCMAP_CACHE(c)->map);
+    gr_syncmap *m = &GR_SYNCMAP_CACHE(c)->map;
+    gr_syncmap_clear(m);
+#ifndef GEORACE_SCHED
+    (void)gr_ebr_drain(m->ebr, GR_SYNCMAP_CACHE_DRAIN_NS);
+#endif
 }
 
 static size_t

@@ -614,6 +614,59 @@ test_ebr_domains_keep_separate_records(void)
     gr_ebr_destroy(b);
 }
 
+/* gr_ebr_drain frees what the calling thread retired once no reader can
+ * hold it: at once when nobody is inside; not while a reader that entered
+ * before the retirement is still inside (it gives up after its bound and
+ * says what is pending); at once again after that reader left. */
+struct ebr_reader {
+    gr_ebr *d;
+    pthread_barrier_t inside, leave;
+};
+
+static void *
+ebr_reader_main(void *arg)
+{
+    struct ebr_reader *rd = arg;
+    gr_ebr_rec *r = gr_ebr_enter(rd->d);
+    pthread_barrier_wait(&rd->inside);
+    pthread_barrier_wait(&rd->leave);
+    gr_ebr_exit(r);
+    return NULL;
+}
+
+static void
+test_ebr_drain_waits_for_readers_inside_and_only_for_them(void)
+{
+    struct ebr_reader rd;
+    pthread_t t;
+    CU_ASSERT_EQUAL_FATAL(gr_ebr_create(&rd.d), 0);
+    ebr_freed = 0;
+    gr_ebr_rec *r = gr_ebr_enter(rd.d);
+    for (int i = 0; i < 3; i++)
+        gr_ebr_retire(r, malloc(sizeof(gr_ebr_node)), ebr_count_free);
+    gr_ebr_exit(r);
+    CU_ASSERT_EQUAL(gr_ebr_drain(rd.d, 1000000000u), 0);
+    CU_ASSERT_EQUAL(ebr_freed, 3);
+
+    pthread_barrier_init(&rd.inside, NULL, 2);
+    pthread_barrier_init(&rd.leave, NULL, 2);
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, ebr_reader_main, &rd), 0);
+    pthread_barrier_wait(&rd.inside);
+    r = gr_ebr_enter(rd.d);
+    gr_ebr_retire(r, malloc(sizeof(gr_ebr_node)), ebr_count_free);
+    CU_ASSERT_EQUAL(gr_ebr_drain(rd.d, 1000000000u), 1); /* inside: returns at once */
+    gr_ebr_exit(r);
+    CU_ASSERT_EQUAL(gr_ebr_drain(rd.d, 2000000u), 1); /* the reader holds it */
+    CU_ASSERT_EQUAL(ebr_freed, 3);
+    pthread_barrier_wait(&rd.leave);
+    pthread_join(t, NULL);
+    CU_ASSERT_EQUAL(gr_ebr_drain(rd.d, 1000000000u), 0);
+    CU_ASSERT_EQUAL(ebr_freed, 4);
+    pthread_barrier_destroy(&rd.inside);
+    pthread_barrier_destroy(&rd.leave);
+    gr_ebr_destroy(rd.d);
+}
+
 /* A thread dies inside a critical section (pthread_exit): the record it
  * leaves must not stay active. The next thread takes that record (the only
  * one); nodes it retires must be freed after a few collections, which an
@@ -964,6 +1017,7 @@ static CU_TestInfo tests[] = {
     GR_TEST(test_syncmap_range_while_another_thread_stores),
     GR_TEST(test_syncmap_values_round_trip_from_zero_to_the_largest_word),
     GR_TEST(test_ebr_domains_keep_separate_records),
+    GR_TEST(test_ebr_drain_waits_for_readers_inside_and_only_for_them),
     GR_TEST(test_ebr_frees_after_two_epochs),
     GR_TEST(test_ebr_thread_dying_inside_a_critical_section_leaves_no_active_record),
     GR_TEST(test_ebr_longjmp_out_of_range_then_thread_end_does_not_freeze_the_epoch),
