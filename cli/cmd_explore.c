@@ -23,7 +23,8 @@ explore_usage(FILE *f)
             "                       [--shrink] [--json]\n"
             "       georace explore [--variant V] --replay SCHEDULE [--shrink] [--json]\n"
             "\n"
-            "Runs small concurrent scenarios (2-3 threads, a few get/put/clear each) against\n"
+            "Runs small concurrent scenarios (2-3 threads, a few get/put/clear each; for\n"
+            "syncmap also scenarios over sync.Map's whole API) against\n"
             "a copy of the variant compiled with scheduling points at every atomic, lock,\n"
             "and plain shared access of the buggy variants (gomap's flags and buckets, the\n"
             "naive reset's memset). Threads run one at a time; at each point the strategy\n"
@@ -32,7 +33,10 @@ explore_usage(FILE *f)
             "these oracles: go-detector (Go's 'fatal error: concurrent map ...'), crash\n"
             "(signal or sanitizer), hang, deadlock (every live thread waits for a lock),\n"
             "livelock (more than 4096 points), linearizability (the run's history against\n"
-            "a map, per key, clear acting on every key), race (a happens-before detector:\n"
+            "a map, per key, clear acting on every key; each sync.Map method has its own\n"
+            "sequential specification, and Range is judged over its whole call as Go\n"
+            "documents it: no key twice, a visited value current at some point of the\n"
+            "call, a key present and untouched throughout must be visited), race (a happens-before detector:\n"
             "vector clocks over locks, atomics by their memory order and thread start,\n"
             "never over the scheduler's own hand-offs; two accesses of the same bytes, one\n"
             "a write, not both atomic, unordered). A run's race counts only when the run\n"
@@ -44,11 +48,17 @@ explore_usage(FILE *f)
             "                       points, PCT's guarantee); dfs (every schedule with at most\n"
             "                       k preemptions, CHESS-style; no partial-order reduction, so\n"
             "                       the counts are of all schedules within the bound)\n"
-            "  --scenario NAME      one scenario: writers, put-clear, overwrite, promote-store,\n"
-            "                       clear-promote, reset-resurrect, or r<seed> (a random\n"
-            "                       one); default: all\n"
-            "                       hand-written ones\n"
-            "  --random-scenarios N N seeded random scenarios instead\n"
+            "  --scenario NAME      one scenario (default: every hand-written one the variant\n"
+            "                       runs). Cache interface, every variant: writers,\n"
+            "                       put-clear, overwrite, promote-store, clear-promote,\n"
+            "                       reset-resurrect, clear-stripe-walk, r<seed> (random).\n"
+            "                       sync.Map API (Load, Store, LoadOrStore, LoadAndDelete,\n"
+            "                       Delete, Swap, CompareAndSwap, CompareAndDelete, Range,\n"
+            "                       Clear), syncmap only: promote-expunge,\n"
+            "                       clear-during-promote, range-nested-store, ebr-advance,\n"
+            "                       cas-race, los-race, cad-swap, a<seed> (random)\n"
+            "  --random-scenarios N N seeded random scenarios instead (syncmap: over the\n"
+            "                       sync.Map API, a<seed>; others: get/put/clear, r<seed>)\n"
             "  --budget D           stop after D (\"60s\", \"2m\"); dfs reports whether every\n"
             "                       scenario was exhausted\n"
             "  --schedules N        stop after N schedules (random/pct default: 1000)\n"
@@ -353,7 +363,7 @@ print_summary(const struct explore_opts *o, const gr_explore_result *r)
     if (c->strategy == GR_EXPLORE_DFS) {
         printf("  dfs, at most %u preemptions, no reduction:\n", c->preemptions);
         for (size_t i = 0; i < r->nscn; i++)
-            printf("  %-16s %8" PRIu64 " schedules  %-13s  longest %u points\n", r->scn[i].name,
+            printf("  %-20s %8" PRIu64 " schedules  %-13s  longest %u points\n", r->scn[i].name,
                    r->scn[i].schedules,
                    r->scn[i].exhausted   ? "exhausted"
                    : r->scn[i].schedules ? "NOT exhausted"

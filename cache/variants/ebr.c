@@ -56,13 +56,13 @@
  * caller's bug.)
  *
  * Collection is opportunistic: a thread tries to advance and free its own
- * expired lists every 64 critical sections or when it holds 256 nodes or
- * more. What a thread retired just before going idle (a clear ticker
- * between two resets) would stay until its next call: gr_ebr_drain lets
- * such a thread wait, outside any section, for the two advances that free
- * it. Readers that are not inside a section never hold an advance up, so
- * on an idle map the drain ends at once; busy readers leave their sections
- * within an operation. The wait is bounded all the same.
+ * expired lists every 64 critical sections (gr_ebr_set_collect_every: the
+ * explorer uses 1, so that an advance and a free are a few operations
+ * away) or when it holds 256 nodes or more. What a thread retired just before going idle (a clear
+ * ticker between two resets) would stay until its next call: gr_ebr_drain lets such a thread wait,
+ * outside any section, for the two advances that free it. Readers that are not inside a section
+ * never hold an advance up, so on an idle map the drain ends at once; busy readers leave their
+ * sections within an operation. The wait is bounded all the same.
  */
 #include <pthread.h>
 #include <time.h>
@@ -103,7 +103,8 @@ struct gr_ebr {
     _Alignas(GR_EBR_LINE) _Atomic uint64_t epoch;
     _Alignas(GR_EBR_LINE) _Atomic(struct gr_ebr_rec *) recs;
     pthread_key_t key;
-    uint64_t id; /* unique per domain, never reused */
+    uint64_t id;    /* unique per domain, never reused */
+    unsigned every; /* collect every this many critical sections */
 };
 
 static _Atomic uint64_t gr_ebr_next_id = 1;
@@ -138,6 +139,7 @@ gr_ebr_create(gr_ebr **out)
     }
     d->id = atomic_fetch_add_explicit(&gr_ebr_next_id, 1, memory_order_relaxed);
     atomic_init(&d->epoch, 3); /* start where every limbo tag (0) is already expired */
+    d->every = GR_EBR_COLLECT_EVERY;
     atomic_init(&d->recs, NULL);
     *out = d;
     return 0;
@@ -266,7 +268,7 @@ gr_ebr_exit(gr_ebr_rec *r)
     GR_SCHED_ATOMIC("store r->state", GR_SCHED_STORE, memory_order_release, &r->state,
                     atomic_store_explicit(&r->state, s & ~(uint64_t)1, memory_order_release));
     size_t pending = gr_ebr_pending(r);
-    if ((++r->ops >= GR_EBR_COLLECT_EVERY && pending) || pending >= GR_EBR_COLLECT_PENDING) {
+    if ((++r->ops >= r->dom->every && pending) || pending >= GR_EBR_COLLECT_PENDING) {
         r->ops = 0;
         gr_ebr_collect(r);
     }
@@ -289,6 +291,12 @@ gr_ebr_retire(gr_ebr_rec *r, gr_ebr_node *n, void (*free_fn)(gr_ebr_node *n))
     n->next = l->head;
     l->head = n;
     l->n++;
+}
+
+void
+gr_ebr_set_collect_every(gr_ebr *d, unsigned n)
+{
+    d->every = n ? n : 1;
 }
 
 size_t

@@ -41,6 +41,10 @@ void gr_ebr_collect(gr_ebr_rec *r);
  * and then idles (a cache's clear ticker): what it retired is freed now,
  * not at its next call. Returns what is still pending. */
 size_t gr_ebr_drain(gr_ebr *d, uint64_t max_ns);
+/* Collect (try to advance, free what expired) at the exit of every n-th
+ * critical section that leaves something pending (default 64; not while
+ * threads use the domain). */
+void gr_ebr_set_collect_every(gr_ebr *d, unsigned n);
 /* Nodes retired by this thread and not yet freed. */
 size_t gr_ebr_pending(const gr_ebr_rec *r);
 uint64_t gr_ebr_epoch(gr_ebr *d);

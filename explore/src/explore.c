@@ -39,6 +39,56 @@ gr_explore_oracle_name(enum gr_explore_oracle o)
     return o < GR_ORACLE_COUNT ? names[o] : "?";
 }
 
+/* ---- variants of API scenarios only (tests), and syncmap's API ---- */
+
+#define GR_X_MAPS 8
+
+static struct {
+    char name[48];
+    const gr_explore_map_ops *ops;
+} gr_x_maps[GR_X_MAPS];
+
+int
+gr_explore_register_map(const char *name, const gr_explore_map_ops *ops)
+{
+    for (unsigned i = 0; i < GR_X_MAPS; i++)
+        if (!gr_x_maps[i].ops || !strcmp(gr_x_maps[i].name, name)) {
+            snprintf(gr_x_maps[i].name, sizeof gr_x_maps[i].name, "%s", name);
+            gr_x_maps[i].ops = ops;
+            return 0;
+        }
+    return -1;
+}
+
+/* The map that `variant`'s API scenarios drive; NULL: it has none. */
+static const gr_explore_map_ops *
+gr_x_map_ops(const char *variant)
+{
+    for (unsigned i = 0; i < GR_X_MAPS && gr_x_maps[i].ops; i++)
+        if (!strcmp(gr_x_maps[i].name, variant))
+            return gr_x_maps[i].ops;
+    return strcmp(variant, "syncmap") ? NULL : gr_explore_syncmap_ops();
+}
+
+/* Whether variant (with factory) runs cache scenarios / API scenarios. */
+static bool
+gr_x_runs_cache(const char *variant, gr_explore_factory factory)
+{
+    return factory || gr_cache_variant_exists(variant);
+}
+
+static bool
+gr_x_runs(const char *variant, gr_explore_factory factory, const struct gr_scenario *scn)
+{
+    return scn->api ? gr_x_map_ops(variant) != NULL : gr_x_runs_cache(variant, factory);
+}
+
+static bool
+gr_x_known(const char *variant, gr_explore_factory factory)
+{
+    return variant && (gr_x_runs_cache(variant, factory) || gr_x_map_ops(variant));
+}
+
 void
 gr_explore_config_default(gr_explore_config *cfg)
 {
@@ -83,26 +133,55 @@ gr_x_preemptions(const struct gr_x_run *x)
     return n;
 }
 
+static const uint8_t gr_x_lin_kind[GR_SCN_KINDS] = {[GR_SCN_GET] = GR_LIN_GET,
+                                                    [GR_SCN_PUT] = GR_LIN_PUT,
+                                                    [GR_SCN_CLEAR] = GR_LIN_CLEAR,
+                                                    [GR_SCN_LOAD_OR_STORE] = GR_LIN_LOAD_OR_STORE,
+                                                    [GR_SCN_LOAD_AND_DELETE] =
+                                                        GR_LIN_LOAD_AND_DELETE,
+                                                    [GR_SCN_DELETE] = GR_LIN_DELETE,
+                                                    [GR_SCN_SWAP] = GR_LIN_SWAP,
+                                                    [GR_SCN_CAS] = GR_LIN_CAS,
+                                                    [GR_SCN_CAD] = GR_LIN_CAD,
+                                                    [GR_SCN_RANGE] = GR_LIN_RANGE,
+                                                    [GR_SCN_RANGE_STORE] = GR_LIN_RANGE};
+
+/* The run's history for the checker: a Range becomes one operation per key
+ * (visited with its value, or not visited). A Range that visited a key
+ * twice is wrong by itself (Go: no key is visited more than once). 1: not
+ * linearizable (msg), 0: it is, -1: out of memory. */
 static int
 gr_x_linear(const struct gr_x_run *x, char *msg, size_t cap)
 {
-    gr_lin_op ops[GR_X_MAXOPS];
-    memset(ops, 0, sizeof ops);
+    static gr_lin_op ops[GR_X_MAXOPS * GR_SCN_KEYS];
+    size_t n = 0;
     for (uint32_t i = 0; i < x->nops; i++) {
         const struct gr_x_op *o = &x->ops[i];
-        gr_scn_key(o->key, &ops[i].key);
-        ops[i].thread = o->thread;
-        ops[i].kind = o->kind == GR_SCN_GET   ? GR_LIN_GET
-                      : o->kind == GR_SCN_PUT ? GR_LIN_PUT
-                                              : GR_LIN_CLEAR;
-        ops[i].hit = o->hit;
-        ops[i].value = o->value;
-        ops[i].inv = o->inv;
-        ops[i].resp = o->resp;
-        ops[i].pending = o->resp == 0;
+        bool range = o->kind == GR_SCN_RANGE || o->kind == GR_SCN_RANGE_STORE;
+        if (range && o->dup && o->resp) {
+            snprintf(msg, cap,
+                     "not linearizable: a range by thread %u visited a key twice (or a key the "
+                     "scenario never stored)",
+                     o->thread);
+            return 1;
+        }
+        for (unsigned k = 0; k < (range ? GR_SCN_KEYS : 1u); k++) {
+            gr_lin_op *l = &ops[n++];
+            memset(l, 0, sizeof *l);
+            gr_scn_key(range ? k : o->key, &l->key);
+            l->thread = o->thread;
+            l->kind = gr_x_lin_kind[o->kind < GR_SCN_KINDS ? o->kind : 0];
+            l->hit = range ? (o->visited >> k & 1) : o->hit;
+            l->value = range ? o->seen[k] : o->value;
+            l->old = o->old;
+            l->out = o->out;
+            l->inv = o->inv;
+            l->resp = o->resp;
+            l->pending = o->resp == 0;
+        }
     }
     gr_lin_report rep;
-    if (gr_lin_check(ops, x->nops, &rep))
+    if (gr_lin_check(ops, n, &rep))
         return -1;
     if (!rep.ok)
         snprintf(msg, cap, "not linearizable: %.480s", rep.msg);
@@ -115,10 +194,12 @@ static int gr_x_exec_raw(struct gr_x_run *x, enum gr_explore_oracle *oracle, cha
 static bool
 gr_x_history_whole(const struct gr_x_run *x)
 {
-    unsigned total = 0;
+    unsigned total = x->scn.ninit, top = 0;
     for (unsigned t = 0; t < x->scn.nthreads; t++)
         total += x->scn.nops[t];
-    if (x->nops != total)
+    for (uint32_t i = 0; i < x->nops; i++)
+        top += !x->ops[i].nested;
+    if (top != total)
         return false;
     for (uint32_t i = 0; i < x->nops; i++)
         if (!x->ops[i].resp)
@@ -236,6 +317,7 @@ gr_x_setup(struct gr_x_run *x, const char *variant, gr_explore_factory factory,
     memset(&x->plan, 0, sizeof x->plan);
     snprintf(x->variant, sizeof x->variant, "%s", variant);
     x->factory = factory;
+    x->map_ops = gr_x_map_ops(variant);
     x->scn = *scn;
     x->plan.run_seed = gr_x_name_seed(scn->name);
 }
@@ -470,29 +552,39 @@ static int
 gr_x_scenarios(const gr_explore_config *cfg, struct gr_scenario *out, size_t cap, char *err,
                size_t errcap)
 {
+    unsigned nb;
+    const struct gr_scenario *b = gr_scn_builtin(&nb);
     if (cfg->scenario) {
         if (!gr_scn_by_name(cfg->scenario, &out[0])) {
-            unsigned n;
-            const struct gr_scenario *b = gr_scn_builtin(&n);
             int len = snprintf(err, errcap, "unknown scenario '%s' (", cfg->scenario);
-            for (unsigned i = 0; i < n && len < (int)errcap; i++)
+            for (unsigned i = 0; i < nb && len < (int)errcap; i++)
                 len += snprintf(err + len, errcap - (size_t)len, "%s, ", b[i].name);
             if (len < (int)errcap)
-                snprintf(err + len, errcap - (size_t)len, "or r<seed>)");
+                snprintf(err + len, errcap - (size_t)len, "r<seed> or a<seed>)");
+            return -1;
+        }
+        if (!gr_x_runs(cfg->variant, cfg->factory, &out[0])) {
+            snprintf(err, errcap,
+                     out[0].api
+                         ? "scenario '%s' uses the sync.Map API: only variant syncmap has it"
+                         : "scenario '%s' uses the cache interface, which '%s' does not have",
+                     cfg->scenario, cfg->variant);
             return -1;
         }
         return 1;
     }
     if (cfg->random_scenarios) {
+        /* the sync.Map API where the variant has it, else the cache interface */
+        bool api = gr_x_map_ops(cfg->variant) != NULL;
         size_t n = cfg->random_scenarios < cap ? cfg->random_scenarios : cap;
         for (size_t i = 0; i < n; i++)
-            gr_scn_random(cfg->seed * 1000003u + i, &out[i]);
+            gr_scn_random(cfg->seed * 1000003u + i, api, &out[i]);
         return (int)n;
     }
-    unsigned n;
-    const struct gr_scenario *b = gr_scn_builtin(&n);
-    for (unsigned i = 0; i < n && i < cap; i++)
-        out[i] = b[i];
+    unsigned n = 0;
+    for (unsigned i = 0; i < nb && n < cap; i++)
+        if (gr_x_runs(cfg->variant, cfg->factory, &b[i]))
+            out[n++] = b[i];
     return (int)n;
 }
 
@@ -500,7 +592,7 @@ int
 gr_explore_run(const gr_explore_config *cfg, gr_explore_result *res, char *err, size_t cap)
 {
     memset(res, 0, sizeof *res);
-    if (!cfg->variant || (!cfg->factory && !gr_cache_variant_exists(cfg->variant))) {
+    if (!gr_x_known(cfg->variant, cfg->factory)) {
         snprintf(err, cap, "unknown variant '%s'", cfg->variant ? cfg->variant : "");
         return GR_EXPLORE_EARG;
     }
@@ -556,12 +648,16 @@ gr_x_load(struct gr_x_run *x, const char *schedule, const char *variant, gr_expl
         snprintf(err, cap, "the schedule is for variant '%s', not '%s'", s.variant, variant);
         return GR_EXPLORE_ESCHEDULE;
     }
-    if (!factory && !gr_cache_variant_exists(s.variant)) {
+    if (!gr_x_known(s.variant, factory)) {
         snprintf(err, cap, "the schedule names an unknown variant '%s'", s.variant);
         return GR_EXPLORE_ESCHEDULE;
     }
     if (!gr_scn_by_name(s.scenario, &scn)) {
         snprintf(err, cap, "the schedule names an unknown scenario '%s'", s.scenario);
+        return GR_EXPLORE_ESCHEDULE;
+    }
+    if (!gr_x_runs(s.variant, factory, &scn)) {
+        snprintf(err, cap, "scenario '%s' does not run on variant '%s'", s.scenario, s.variant);
         return GR_EXPLORE_ESCHEDULE;
     }
     gr_x_setup(x, s.variant, factory, &scn);
@@ -738,6 +834,43 @@ gr_x_base(const char *path)
 
 #define GR_X_COL 36
 
+/* An operation's result as the trace shows it: " = US", " = miss", " done",
+ * " = loaded US", " = true", " = {k0:US k2:FR}". */
+static const char *
+gr_x_result_str(const struct gr_x_op *o, char *buf, size_t cap)
+{
+    char v[3] = {(char)(o->value >> 8), (char)(o->value & 0xff), 0};
+    char w[3] = {(char)(o->out >> 8), (char)(o->out & 0xff), 0};
+    switch (o->kind) {
+    case GR_SCN_GET:
+    case GR_SCN_LOAD_AND_DELETE:
+        snprintf(buf, cap, " = %s", o->hit ? v : "miss");
+        break;
+    case GR_SCN_LOAD_OR_STORE:
+    case GR_SCN_SWAP:
+        snprintf(buf, cap, " = %s%s", o->hit ? "loaded " : "absent", o->hit ? w : "");
+        break;
+    case GR_SCN_CAS:
+    case GR_SCN_CAD:
+        snprintf(buf, cap, " = %s", o->hit ? "true" : "false");
+        break;
+    case GR_SCN_RANGE:
+    case GR_SCN_RANGE_STORE: {
+        int len = snprintf(buf, cap, " = {");
+        for (unsigned k = 0; k < GR_SCN_KEYS && len < (int)cap - 8; k++)
+            if (o->visited >> k & 1)
+                len += snprintf(buf + len, cap - (size_t)len, "%sk%u:%c%c", len > 4 ? " " : "", k,
+                                o->seen[k] >> 8, o->seen[k] & 0xff);
+        snprintf(buf + len, cap - (size_t)len, "}%s", o->dup ? " (a key twice!)" : "");
+        break;
+    }
+    default:
+        snprintf(buf, cap, " done");
+        break;
+    }
+    return buf;
+}
+
 static void
 gr_x_row(FILE *f, unsigned nthreads, unsigned t, const char *mark, const char *text)
 {
@@ -766,6 +899,13 @@ gr_explore_trace(FILE *f, const char *schedule, const char *variant, gr_explore_
     }
     unsigned n = x->scn.nthreads;
     char text[128];
+    for (unsigned i = 0; i < x->scn.ninit; i++) {
+        char os[48];
+        fprintf(f, "%s%s", i ? ", " : "setup (before the threads start): ",
+                gr_scn_op_str(&x->scn.init[i], os, sizeof os));
+        if (i + 1 == x->scn.ninit)
+            fputc('\n', f);
+    }
     fprintf(f, "%-2s", "");
     for (unsigned c = 0; c < n; c++) {
         snprintf(text, sizeof text, "T%u", c);
@@ -784,23 +924,19 @@ gr_explore_trace(FILE *f, const char *schedule, const char *variant, gr_explore_
         /* operations that returned / began in the segment that followed step i */
         for (uint32_t k = 0; k < x->nops; k++) {
             const struct gr_x_op *o = &x->ops[k];
-            char os[32];
-            struct gr_scn_op so = {o->kind, o->key, o->value};
-            if (o->resp && o->step_resp == i + 1) {
-                if (o->kind == GR_SCN_GET && o->hit)
-                    snprintf(text, sizeof text, "<- %s = %c%c", gr_scn_op_str(&so, os, sizeof os),
-                             o->value >> 8, o->value & 0xff);
-                else
-                    snprintf(text, sizeof text, "<- %s%s", gr_scn_op_str(&so, os, sizeof os),
-                             o->kind == GR_SCN_GET ? " = miss" : " done");
+            if (o->resp && o->step_resp == i + 1 && o->thread < n) {
+                char os[48], rs[64];
+                struct gr_scn_op so = {o->kind, o->key, o->value, o->old};
+                snprintf(text, sizeof text, "<- %s%s", gr_scn_op_str(&so, os, sizeof os),
+                         gr_x_result_str(o, rs, sizeof rs));
                 gr_x_row(f, n, o->thread, "", text);
             }
         }
         for (uint32_t k = 0; k < x->nops; k++) {
             const struct gr_x_op *o = &x->ops[k];
-            char os[32];
-            struct gr_scn_op so = {o->kind, o->key, o->kind == GR_SCN_PUT ? o->value : 0};
-            if (o->step_inv == i + 1) {
+            char os[48];
+            struct gr_scn_op so = {o->kind, o->key, o->value, o->old};
+            if (o->step_inv == i + 1 && o->thread < n) {
                 snprintf(text, sizeof text, "-> %s", gr_scn_op_str(&so, os, sizeof os));
                 gr_x_row(f, n, o->thread, "", text);
             }

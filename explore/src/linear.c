@@ -25,7 +25,7 @@ struct gr_lin_ev {
 
 struct gr_lin_cfg {
     uint32_t state;
-    uint64_t mask;
+    uint64_t mask, touched;
 };
 
 struct gr_lin_set {
@@ -58,10 +58,10 @@ gr_lin_key_cmp(const void *a, const void *b)
 }
 
 static int
-gr_lin_add(struct gr_lin_set *s, uint32_t state, uint64_t mask)
+gr_lin_add(struct gr_lin_set *s, uint32_t state, uint64_t mask, uint64_t touched)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (s->c[i].state == state && s->c[i].mask == mask)
+        if (s->c[i].state == state && s->c[i].mask == mask && s->c[i].touched == touched)
             return 0;
     if (s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 64;
@@ -72,26 +72,72 @@ gr_lin_add(struct gr_lin_set *s, uint32_t state, uint64_t mask)
         s->cap = cap;
     }
     s->c[s->n].state = state;
+    s->c[s->n].touched = touched;
     s->c[s->n++].mask = mask;
     return 1;
 }
 
-/* Apply op to state: the new state, or -1 if the op's result contradicts it. */
+/* Apply op to state: the new state, or -1 if the op's result contradicts
+ * it (a pending op's result is unknown: only its effect counts). *wrote:
+ * the op stored or deleted the key (a Range running meanwhile may then
+ * skip it). */
 static int64_t
-gr_lin_apply(const gr_lin_op *o, uint32_t state)
+gr_lin_apply(const gr_lin_op *o, uint32_t state, bool *wrote)
 {
+    bool present = state != 0, pend = o->pending;
+    uint32_t cur = state - 1, put = (uint32_t)o->value + 1;
+    *wrote = false;
     switch (o->kind) {
     case GR_LIN_PUT:
-        return (int64_t)o->value + 1;
+        *wrote = true;
+        return put;
     case GR_LIN_CLEAR:
+    case GR_LIN_DELETE:
+        *wrote = true;
         return 0;
-    default:
-        if (o->pending)
-            return state; /* result unknown */
+    case GR_LIN_LOAD_OR_STORE:
+        if (present)
+            return !pend && (!o->hit || o->out != cur) ? -1 : (int64_t)state;
+        if (!pend && (o->hit || o->out != o->value))
+            return -1;
+        *wrote = true;
+        return put;
+    case GR_LIN_LOAD_AND_DELETE:
+        if (!pend && (o->hit != present || (present && o->value != cur)))
+            return -1;
+        *wrote = present;
+        return 0;
+    case GR_LIN_SWAP:
+        if (!pend && (o->hit != present || (present && o->out != cur)))
+            return -1;
+        *wrote = true;
+        return put;
+    case GR_LIN_CAS:
+    case GR_LIN_CAD: {
+        bool ok = present && cur == o->old;
+        if (!pend && o->hit != ok)
+            return -1;
+        *wrote = ok;
+        return !ok ? (int64_t)state : o->kind == GR_LIN_CAS ? (int64_t)put : 0;
+    }
+    case GR_LIN_RANGE:
+        if (pend || !o->hit)
+            return state; /* not visited: judged over the call's interval (gr_lin_close) */
+        return state == put ? (int64_t)state : -1;
+    default: /* get */
+        if (pend)
+            return state;
         if (o->hit)
-            return state == (uint32_t)o->value + 1 ? (int64_t)state : -1;
+            return state == put ? (int64_t)state : -1;
         return state == 0 ? 0 : -1;
     }
+}
+
+/* A Range that returned without visiting the key. */
+static bool
+gr_lin_range_miss(const gr_lin_op *o)
+{
+    return o->kind == GR_LIN_RANGE && !o->pending && !o->hit;
 }
 
 struct gr_lin_ctx {
@@ -114,37 +160,106 @@ gr_lin_close(struct gr_lin_ctx *x, unsigned need)
         for (unsigned k = 0; k < 64; k++) {
             if (!(x->used >> k & 1) || (c.mask >> k & 1))
                 continue;
-            int64_t st = gr_lin_apply(&x->ops[x->slot_op[k]], c.state);
-            if (st >= 0 && gr_lin_add(s, (uint32_t)st, c.mask | (1ull << k)) < 0)
+            bool wrote;
+            int64_t st = gr_lin_apply(&x->ops[x->slot_op[k]], c.state, &wrote);
+            uint64_t touched = c.touched | (wrote || st == 0 ? x->used : 0);
+            if (st >= 0 && gr_lin_add(s, (uint32_t)st, c.mask | (1ull << k), touched) < 0)
                 return -1;
         }
     }
     x->next.n = 0;
-    for (size_t i = 0; i < s->n; i++)
-        if ((s->c[i].mask >> need & 1) &&
-            gr_lin_add(&x->next, s->c[i].state, s->c[i].mask & ~(1ull << need)) < 0)
+    bool miss = gr_lin_range_miss(&x->ops[x->slot_op[need]]);
+    for (size_t i = 0; i < s->n; i++) {
+        const struct gr_lin_cfg *c = &s->c[i];
+        if (!(c->mask >> need & 1) || (miss && !(c->touched >> need & 1)))
+            continue;
+        if (gr_lin_add(&x->next, c->state, c->mask & ~(1ull << need),
+                       c->touched & ~(1ull << need)) < 0)
             return -1;
+    }
     struct gr_lin_set t = x->cur;
     x->cur = x->next;
     x->next = t;
     return 0;
 }
 
+static const char *const gr_lin_kinds[GR_LIN_KINDS] = {
+    "get",    "put",  "clear", "load-or-store", "load-and-delete",
+    "delete", "swap", "cas",   "cad",           "range"};
+
+/* "US" for a country-code value, else its number. */
+static const char *
+gr_lin_val(uint16_t v, char *buf, size_t cap)
+{
+    int a = v >> 8, b = v & 0xff;
+    if (a >= 'A' && a <= 'Z' && b >= 'A' && b <= 'Z')
+        snprintf(buf, cap, "%c%c", a, b);
+    else
+        snprintf(buf, cap, "%u", v);
+    return buf;
+}
+
+/* One operation and its result, e.g. "get=US", "put US", "cas(US->DE)=true",
+ * "load-or-store(FR)=loaded US", "range=not visited". */
+static void
+gr_lin_op_str(const gr_lin_op *o, char *buf, size_t cap)
+{
+    char v[8], w[8];
+    const char *k = gr_lin_kinds[o->kind < GR_LIN_KINDS ? o->kind : 0];
+    const char *r = o->pending ? "?" : o->hit ? "true" : "false";
+    gr_lin_val(o->value, v, sizeof v);
+    switch (o->kind) {
+    case GR_LIN_GET:
+    case GR_LIN_LOAD_AND_DELETE:
+        snprintf(buf, cap, "%s%s%s", k, o->pending ? "?" : "=",
+                 o->pending ? ""
+                 : o->hit   ? v
+                            : "miss");
+        break;
+    case GR_LIN_RANGE:
+        snprintf(buf, cap, "range%s%s%s", o->pending ? "?" : "=",
+                 o->pending ? ""
+                 : o->hit   ? "visited "
+                            : "not visited",
+                 !o->pending && o->hit ? v : "");
+        break;
+    case GR_LIN_PUT:
+        snprintf(buf, cap, "put %s", v);
+        break;
+    case GR_LIN_CLEAR:
+    case GR_LIN_DELETE:
+        snprintf(buf, cap, "%s", k);
+        break;
+    case GR_LIN_LOAD_OR_STORE:
+    case GR_LIN_SWAP:
+        snprintf(buf, cap, "%s(%s)%s%s%s", k, v,
+                 o->pending ? "?"
+                 : o->hit   ? "=loaded "
+                            : "=absent",
+                 o->pending || !o->hit ? "" : gr_lin_val(o->out, w, sizeof w), "");
+        break;
+    default: /* cas, cad */
+        gr_lin_val(o->old, w, sizeof w);
+        if (o->kind == GR_LIN_CAS)
+            snprintf(buf, cap, "cas(%s->%s)=%s", w, v, r);
+        else
+            snprintf(buf, cap, "cad(%s)=%s", w, r);
+        break;
+    }
+}
+
 static void
 gr_lin_describe(const gr_lin_op *ops, const size_t *idx, size_t n, size_t bad, char *buf,
                 size_t cap)
 {
-    char key[64];
+    char key[64], os[48];
     const gr_lin_op *b = &ops[bad];
     gr_ip_format(&b->key, key, sizeof key);
-    int len = snprintf(buf, cap, "key %s: ", key);
-    static const char *const kinds[] = {"get", "put", "clear"};
-    const char *what = b->kind == GR_LIN_GET ? (b->hit ? "hit" : "miss") : "done";
-    len += snprintf(
-        buf + len, cap - (size_t)len,
-        "%s by thread %u [%llu, %llu] (%s %c%c) has no linearization; the operations before it:",
-        kinds[b->kind], b->thread, (unsigned long long)b->inv, (unsigned long long)b->resp, what,
-        b->value >> 8 ? b->value >> 8 : '-', b->value & 0xff ? b->value & 0xff : '-');
+    gr_lin_op_str(b, os, sizeof os);
+    int len = snprintf(buf, cap,
+                       "key %s: %s by thread %u [%llu, %llu] has no linearization; the operations "
+                       "before it:",
+                       key, os, b->thread, (unsigned long long)b->inv, (unsigned long long)b->resp);
     /* the (up to) 6 operations of this key's sub-history invoked last before
      * the bad one returned, in invocation order */
     size_t pick[6], np = 0;
@@ -172,17 +287,10 @@ gr_lin_describe(const gr_lin_op *ops, const size_t *idx, size_t n, size_t bad, c
         }
     for (size_t i = 0; i < np && len < (int)cap - 80; i++) {
         const gr_lin_op *o = &ops[pick[i]];
-        len += snprintf(
-            buf + len, cap - (size_t)len, " | T%u %s%s%c%c [%llu,%s%llu]", o->thread,
-            kinds[o->kind],
-            o->kind == GR_LIN_GET   ? (o->pending ? "?"
-                                       : o->hit   ? "="
-                                                  : "=miss")
-            : o->kind == GR_LIN_PUT ? " "
-                                    : "",
-            o->kind != GR_LIN_CLEAR && (o->kind == GR_LIN_PUT || o->hit) ? o->value >> 8 : ' ',
-            o->kind != GR_LIN_CLEAR && (o->kind == GR_LIN_PUT || o->hit) ? o->value & 0xff : ' ',
-            (unsigned long long)o->inv, o->pending ? "pending " : "", (unsigned long long)o->resp);
+        gr_lin_op_str(o, os, sizeof os);
+        len += snprintf(buf + len, cap - (size_t)len, " | T%u %s [%llu,%s%llu]", o->thread, os,
+                        (unsigned long long)o->inv, o->pending ? "pending " : "",
+                        (unsigned long long)o->resp);
     }
 }
 
@@ -204,7 +312,7 @@ gr_lin_partition(const gr_lin_op *ops, const size_t *idx, size_t n, size_t *bad)
             ev[ne++] = (struct gr_lin_ev){ops[idx[i]].resp, (uint32_t)idx[i], 1};
     }
     qsort(ev, ne, sizeof *ev, gr_lin_ev_cmp);
-    if (gr_lin_add(&x.cur, 0, 0) < 0)
+    if (gr_lin_add(&x.cur, 0, 0, 0) < 0)
         rc = GR_LIN_ENOMEM;
     for (size_t e = 0; rc == 1 && e < ne; e++) {
         if (!ev[e].resp) {
@@ -215,6 +323,9 @@ gr_lin_partition(const gr_lin_op *ops, const size_t *idx, size_t n, size_t *bad)
             unsigned k = (unsigned)__builtin_ctzll(~x.used);
             x.used |= 1ull << k;
             x.slot_op[k] = ev[e].op;
+            for (size_t i = 0; i < x.cur.n; i++) /* touched: absent at the invocation */
+                x.cur.c[i].touched =
+                    (x.cur.c[i].touched & ~(1ull << k)) | (uint64_t)(x.cur.c[i].state == 0) << k;
             continue;
         }
         unsigned k = 0;

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "georace/cache.h"
+#include "georace/explore.h"
 #include "georace/rng.h"
 #include "hb.h"
 #include "sched_hooks.h"
@@ -53,6 +54,7 @@ struct gr_sched_thread {
 
 static struct gr_x_run *gr_x;
 static gr_cache *gr_x_cache;
+static void *gr_x_map; /* API scenarios: the sync.Map under test */
 static struct gr_sched_thread gr_th[GR_SCN_MAXT];
 static sem_t gr_x_done;
 static uint64_t gr_x_rng[4];
@@ -334,6 +336,90 @@ gr_sched_seed(void)
 
 /* ---- the scenario's threads ---- */
 
+static void gr_x_do(unsigned me, const struct gr_scn_op *op);
+
+struct gr_x_range_ctx {
+    unsigned me;
+    struct gr_x_op *h;
+    const struct gr_scn_op *op;
+    bool stored;
+};
+
+/* Range's callback: note each key visited (twice, or one the scenario does
+ * not have, is a `dup`); a RANGE_STORE calls Store back into the map at
+ * its first visit (recorded as an operation of its own, nested inside the
+ * Range's interval). */
+static bool
+gr_x_range_fn(const gr_ip *k, uintptr_t v, void *ctx)
+{
+    struct gr_x_range_ctx *c = ctx;
+    unsigned i = 0;
+    for (gr_ip ki; i < GR_SCN_KEYS; i++) {
+        gr_scn_key(i, &ki);
+        if (!memcmp(&ki, k, sizeof ki))
+            break;
+    }
+    if (i == GR_SCN_KEYS || (c->h->visited >> i & 1)) {
+        c->h->dup = true;
+    } else {
+        c->h->visited |= (uint8_t)(1u << i);
+        c->h->seen[i] = (uint16_t)v;
+    }
+    if (c->op->kind == GR_SCN_RANGE_STORE && !c->stored) {
+        struct gr_scn_op st = {GR_SCN_PUT, c->op->key, c->op->value, 0};
+        c->stored = true;
+        gr_x_do(c->me, &st);
+        gr_x->ops[gr_x->nops - 1].nested = true;
+    }
+    return true;
+}
+
+/* One sync.Map operation of an API scenario on gr_x_map. */
+static void
+gr_x_do_api(unsigned me, const struct gr_scn_op *op, struct gr_x_op *h, const gr_ip *k)
+{
+    const gr_explore_map_ops *m = gr_x->map_ops;
+    uintptr_t v = 0;
+    switch (op->kind) {
+    case GR_SCN_GET:
+        h->hit = m->load(gr_x_map, k, &v);
+        h->value = h->hit ? (uint16_t)v : 0;
+        break;
+    case GR_SCN_PUT:
+        m->store(gr_x_map, k, op->value);
+        break;
+    case GR_SCN_CLEAR:
+        m->clear(gr_x_map);
+        break;
+    case GR_SCN_LOAD_OR_STORE:
+        h->hit = m->load_or_store(gr_x_map, k, op->value, &v);
+        h->out = (uint16_t)v;
+        break;
+    case GR_SCN_LOAD_AND_DELETE:
+        h->hit = m->load_and_delete(gr_x_map, k, &v);
+        h->value = h->hit ? (uint16_t)v : 0;
+        break;
+    case GR_SCN_DELETE:
+        m->delete_(gr_x_map, k);
+        break;
+    case GR_SCN_SWAP:
+        h->hit = m->swap(gr_x_map, k, op->value, &v);
+        h->out = h->hit ? (uint16_t)v : 0;
+        break;
+    case GR_SCN_CAS:
+        h->hit = m->compare_and_swap(gr_x_map, k, op->old, op->value);
+        break;
+    case GR_SCN_CAD:
+        h->hit = m->compare_and_delete(gr_x_map, k, op->old);
+        break;
+    default: { /* range, range-store */
+        struct gr_x_range_ctx c = {me, h, op, false};
+        m->range(gr_x_map, gr_x_range_fn, &c);
+        break;
+    }
+    }
+}
+
 static void
 gr_x_do(unsigned me, const struct gr_scn_op *op)
 {
@@ -343,22 +429,21 @@ gr_x_do(unsigned me, const struct gr_scn_op *op)
     h->kind = op->kind;
     h->key = op->key;
     h->value = op->value;
+    h->old = op->old;
     h->inv = ++gr_x->events;
     h->step_inv = gr_x->nsteps;
     gr_ip k;
     gr_scn_key(op->key, &k);
     gr_country v = 0;
-    switch (op->kind) {
-    case GR_SCN_GET:
+    if (gr_x->scn.api) {
+        gr_x_do_api(me, op, h, &k);
+    } else if (op->kind == GR_SCN_GET) {
         h->hit = gr_cache_get(gr_x_cache, &k, &v);
         h->value = h->hit ? v : 0;
-        break;
-    case GR_SCN_PUT:
+    } else if (op->kind == GR_SCN_PUT) {
         gr_cache_put(gr_x_cache, &k, op->value);
-        break;
-    default:
+    } else {
         gr_cache_clear(gr_x_cache);
-        break;
     }
     h->resp = ++gr_x->events;
     h->step_resp = gr_x->nsteps;
@@ -395,10 +480,19 @@ gr_x_child_run(struct gr_x_run *x)
     for (unsigned t = 0; t < GR_SCN_MAXT; t++)
         gr_x_prio[t] = x->plan.prio[t];
     gr_x_cache = NULL;
+    gr_x_map = NULL;
     gr_hb_reset(x->scn.nthreads);
-    int rc = x->factory ? x->factory(&gr_x_cache) : gr_xcache_create(x->variant, &gr_x_cache);
-    if (rc || !gr_x_cache)
-        gr_x_end(GR_X_EXIT_SETUP, "cannot create the cache");
+    if (x->scn.api) {
+        if (!x->map_ops || !(gr_x_map = x->map_ops->create()))
+            gr_x_end(GR_X_EXIT_SETUP, "cannot create the map");
+    } else {
+        int rc = x->factory ? x->factory(&gr_x_cache) : gr_xcache_create(x->variant, &gr_x_cache);
+        if (rc || !gr_x_cache)
+            gr_x_end(GR_X_EXIT_SETUP, "cannot create the cache");
+    }
+    /* the setup: this thread alone, before the others exist (no points) */
+    for (unsigned i = 0; i < x->scn.ninit; i++)
+        gr_x_do(GR_X_SETUP, &x->scn.init[i]);
     sem_init(&gr_x_done, 0, 0);
     for (unsigned t = 0; t < x->scn.nthreads; t++) {
         memset(&gr_th[t], 0, sizeof gr_th[t]);
@@ -417,8 +511,12 @@ gr_x_child_run(struct gr_x_run *x)
         sem_destroy(&gr_th[t].sem);
     }
     sem_destroy(&gr_x_done);
-    gr_cache_destroy(gr_x_cache);
+    if (gr_x_map)
+        x->map_ops->destroy(gr_x_map);
+    else
+        gr_cache_destroy(gr_x_cache);
     gr_x_cache = NULL;
+    gr_x_map = NULL;
     alarm(0);
 }
 

@@ -19,7 +19,9 @@
 #include "scenario.h"
 
 #define GR_X_MAXSTEPS 4096
-#define GR_X_MAXOPS (GR_SCN_MAXT * GR_SCN_MAXOPS)
+/* each operation, a nested Store per Range, the setup */
+#define GR_X_MAXOPS (2 * GR_SCN_MAXT * GR_SCN_MAXOPS + GR_SCN_MAXINIT)
+#define GR_X_SETUP GR_SCN_MAXT /* thread number of setup operations */
 
 enum gr_x_policy { GR_X_DEFAULT = 0, GR_X_RANDOM, GR_X_PCT };
 
@@ -53,20 +55,27 @@ struct gr_x_step {
 };
 
 struct gr_x_op {
-    uint8_t thread, kind, key;
-    bool hit;                     /* get: found */
-    uint16_t value;               /* put: value; get: value found */
+    uint8_t thread, kind, key;    /* thread GR_X_SETUP: the setup, before the threads */
+    bool hit;                     /* get: found; LOS/LAD/swap: loaded; CAS/CAD: done */
+    bool dup;                     /* range: a key visited twice, or one not in the scenario */
+    bool nested;                  /* a Store called by a Range's callback */
+    uint8_t visited;              /* range: mask of keys visited */
+    uint16_t value;               /* put/LOS/swap/CAS: value; get/LAD: value found */
+    uint16_t old, out;            /* CAS/CAD: compared with; LOS: actual; swap: previous */
+    uint16_t seen[GR_SCN_KEYS];   /* range: value visited per key */
     uint32_t inv, resp;           /* logical times (event counter); resp 0: never returned */
     uint32_t step_inv, step_resp; /* step counter at invocation / response */
 };
 
 struct gr_cache;
 typedef int (*gr_x_factory)(struct gr_cache **out); /* tests: a variant of their own */
+struct gr_explore_map_ops;
 
 struct gr_x_run {
     struct gr_x_plan plan;
     char variant[48];
-    gr_x_factory factory; /* NULL: the variant by name (sched build) */
+    gr_x_factory factory;                     /* NULL: the variant by name (sched build) */
+    const struct gr_explore_map_ops *map_ops; /* API scenarios: the map they drive */
     struct gr_scenario scn;
     char msg[256];  /* fatal message, deadlock description */
     char race[400]; /* the happens-before detector's first race ("" none) */

@@ -27,6 +27,7 @@
 #include <stdio.h>
 
 #include "georace/cache.h"
+#include "georace/ip.h"
 
 enum gr_explore_strategy { GR_EXPLORE_RANDOM = 0, GR_EXPLORE_PCT, GR_EXPLORE_DFS };
 
@@ -45,6 +46,31 @@ enum gr_explore_oracle {
 const char *gr_explore_oracle_name(enum gr_explore_oracle o);
 
 typedef int (*gr_explore_factory)(gr_cache **out);
+
+/* A map with Go's sync.Map API, for the API scenarios (scenario.h). Values
+ * are country codes in uintptr_t. */
+typedef struct gr_explore_map_ops {
+    void *(*create)(void); /* NULL: out of memory */
+    void (*destroy)(void *m);
+    bool (*load)(void *m, const gr_ip *k, uintptr_t *v);
+    void (*store)(void *m, const gr_ip *k, uintptr_t v);
+    bool (*load_or_store)(void *m, const gr_ip *k, uintptr_t v, uintptr_t *actual);
+    bool (*load_and_delete)(void *m, const gr_ip *k, uintptr_t *v);
+    void (*delete_)(void *m, const gr_ip *k);
+    bool (*swap)(void *m, const gr_ip *k, uintptr_t v, uintptr_t *previous);
+    bool (*compare_and_swap)(void *m, const gr_ip *k, uintptr_t old, uintptr_t new_);
+    bool (*compare_and_delete)(void *m, const gr_ip *k, uintptr_t old);
+    void (*range)(void *m, bool (*fn)(const gr_ip *k, uintptr_t v, void *ctx), void *ctx);
+    void (*clear)(void *m);
+} gr_explore_map_ops;
+
+/* gr_syncmap compiled with scheduling points (the "syncmap" variant's API
+ * scenarios drive it), its EBR domain collecting at every critical
+ * section's exit. */
+const gr_explore_map_ops *gr_explore_syncmap_ops(void);
+/* Tests: make `name` a variant of API scenarios only, driving ops (which
+ * must outlive every exploration). 0, or -1 when the table is full. */
+int gr_explore_register_map(const char *name, const gr_explore_map_ops *ops);
 
 typedef struct gr_explore_progress {
     uint64_t schedules, findings, elapsed_ns;

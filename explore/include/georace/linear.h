@@ -33,15 +33,50 @@
 
 #include "georace/ip.h"
 
-enum gr_lin_kind { GR_LIN_GET = 0, GR_LIN_PUT, GR_LIN_CLEAR };
+/* get/put/clear are the cache's (and sync.Map's Load/Store/Clear); the
+ * rest are the other methods of Go's sync.Map. Each one's sequential
+ * specification on a key whose state is "absent" or "value v":
+ *
+ *   LOAD_OR_STORE(value)  present v: hit (loaded), out = v, unchanged;
+ *                         absent: !hit, out = value, stores value
+ *   LOAD_AND_DELETE       present v: hit, value = v; absent: !hit; then absent
+ *   DELETE                absent afterwards
+ *   SWAP(value)           present v: hit, out = v; absent: !hit; stores value
+ *   CAS(old, value)       present old: hit (swapped), stores value; else !hit
+ *   CAD(old)              present old: hit (deleted), absent; else !hit
+ *   RANGE                 one op per key and Range call, not a point but the
+ *                         call's interval (Go documents Range as no
+ *                         snapshot): visited (hit) with value v: the key
+ *                         held v at some point inside the call (v's check is
+ *                         a Load's); not visited: allowed only if the key was
+ *                         absent at some point inside the call or some
+ *                         operation stored or deleted it inside the call - a
+ *                         key present with one value throughout, untouched,
+ *                         must be visited. (A key visited twice is rejected
+ *                         before the history gets here.) */
+enum gr_lin_kind {
+    GR_LIN_GET = 0,
+    GR_LIN_PUT,
+    GR_LIN_CLEAR,
+    GR_LIN_LOAD_OR_STORE,
+    GR_LIN_LOAD_AND_DELETE,
+    GR_LIN_DELETE,
+    GR_LIN_SWAP,
+    GR_LIN_CAS,
+    GR_LIN_CAD,
+    GR_LIN_RANGE,
+    GR_LIN_KINDS
+};
 
 typedef struct gr_lin_op {
     gr_ip key; /* unused for clear */
     uint32_t thread;
     uint8_t kind;   /* gr_lin_kind */
-    bool hit;       /* get: found */
+    bool hit;       /* get, range: found; LOS, LAD, swap: loaded; CAS, CAD: done */
     bool pending;   /* never returned */
-    uint16_t value; /* put: stored value; get: value found (if hit) */
+    uint16_t value; /* put, LOS, swap, CAS: stored value; get, LAD, range: value found */
+    uint16_t old;   /* CAS, CAD: the value compared with */
+    uint16_t out;   /* LOS: actual; swap: previous */
     uint64_t inv, resp;
 } gr_lin_op;
 
