@@ -114,17 +114,73 @@ gr_syncmap_alloc(size_t n)
 }
 
 static void
-gr_syncmap_node_free(gr_ebr_node *n)
-{
-    free(n); /* entries and snapshots start with their node */
-}
-
-static void
 gr_syncmap_map_free(gr_ebr_node *n)
 {
     struct gr_syncmap_hmap *h = GR_SYNCMAP_OF(struct gr_syncmap_hmap, n, node);
     gr_hashmap_free(&h->map);
     free(h);
+}
+
+/* What EBR frees (the retire callbacks below). In explored runs
+ * (GEORACE_SCHED) it is not freed but filled with a pattern and kept until
+ * the map is destroyed: a reader that reaches an object EBR gave up on
+ * follows a wild pointer and crashes, or loads a wrong value (which the
+ * linearizability oracle sees), even without AddressSanitizer - and the
+ * allocator cannot hand the memory to a new object that would hide the
+ * mistake. An explored run uses one map at a time; the scheduler runs one
+ * thread at a time, which orders the list's accesses. */
+#ifdef GEORACE_SCHED
+static gr_ebr_node *gr_syncmap_quarantine;
+
+static void
+gr_syncmap_dispose(gr_ebr_node *n, size_t size)
+{
+    memset(n, 0xa5, size);
+    n->next = gr_syncmap_quarantine;
+    gr_syncmap_quarantine = n;
+}
+
+static void
+gr_syncmap_quarantine_flush(void)
+{
+    while (gr_syncmap_quarantine) {
+        gr_ebr_node *n = gr_syncmap_quarantine;
+        gr_syncmap_quarantine = n->next;
+        free(n);
+    }
+}
+#else
+static void
+gr_syncmap_dispose(gr_ebr_node *n, size_t size)
+{
+    (void)size;
+    free(n);
+}
+
+static void
+gr_syncmap_quarantine_flush(void)
+{
+}
+#endif
+
+static void
+gr_syncmap_entry_retired(gr_ebr_node *n)
+{
+    gr_syncmap_dispose(n, sizeof(struct gr_syncmap_entry)); /* the entry starts with its node */
+}
+
+static void
+gr_syncmap_read_retired(gr_ebr_node *n)
+{
+    gr_syncmap_dispose(n, sizeof(struct gr_syncmap_read)); /* the snapshot starts with its node */
+}
+
+static void
+gr_syncmap_map_retired(gr_ebr_node *n)
+{
+    struct gr_syncmap_hmap *h = GR_SYNCMAP_OF(struct gr_syncmap_hmap, n, node);
+    gr_hashmap_free(&h->map); /* the table (readers reach it only through h) */
+    gr_syncmap_dispose(n, sizeof *h);
 }
 
 static struct gr_syncmap_entry *
@@ -296,7 +352,7 @@ gr_syncmap_publish_locked(gr_syncmap *m, gr_ebr_rec *rec, gr_hashmap *map, bool 
         GR_SCHED_ATOMIC("exchange m->go.read", GR_SCHED_RMW, memory_order_seq_cst, &m->go.read,
                         atomic_exchange(&m->go.read, r));
     if (old)
-        gr_ebr_retire(rec, &old->node, gr_syncmap_node_free);
+        gr_ebr_retire(rec, &old->node, gr_syncmap_read_retired);
 }
 
 /* Retire a map no longer reachable; with all_entries false only its
@@ -308,9 +364,10 @@ gr_syncmap_retire_map(gr_ebr_rec *rec, gr_hashmap *map, bool all_entries)
     for (size_t pos = 0; gr_hashmap_next(map, &pos, &s);) {
         struct gr_syncmap_entry *e = (struct gr_syncmap_entry *)s->value;
         if (all_entries || gr_syncmap_entry_word(e) == GR_SYNCMAP_EXPUNGED)
-            gr_ebr_retire(rec, &e->node, gr_syncmap_node_free);
+            gr_ebr_retire(rec, &e->node, gr_syncmap_entry_retired);
     }
-    gr_ebr_retire(rec, &GR_SYNCMAP_OF(struct gr_syncmap_hmap, map, map)->node, gr_syncmap_map_free);
+    gr_ebr_retire(rec, &GR_SYNCMAP_OF(struct gr_syncmap_hmap, map, map)->node,
+                  gr_syncmap_map_retired);
 }
 
 static void
@@ -381,7 +438,7 @@ gr_syncmap_find(gr_syncmap *m, gr_ebr_rec *rec, const gr_ip *key, uint64_t h, bo
         ok = gr_syncmap_map_find(m->go.dirty, key, h, e);
         if (ok && remove) {
             gr_hashmap_remove(m->go.dirty, key, h, NULL);
-            gr_ebr_retire(rec, &(*e)->node, gr_syncmap_node_free);
+            gr_ebr_retire(rec, &(*e)->node, gr_syncmap_entry_retired);
         }
         gr_syncmap_miss_locked(m, rec);
     }
@@ -445,6 +502,7 @@ gr_syncmap_destroy(gr_syncmap *m)
 {
     gr_syncmap_free_value(atomic_load(&m->go.read), m->go.dirty);
     gr_ebr_destroy(m->ebr);
+    gr_syncmap_quarantine_flush();
     pthread_mutex_destroy(&m->go.mu);
 }
 
