@@ -116,8 +116,8 @@ bsm_range_broken(void *m, bool (*fn)(const gr_ip *k, uintptr_t v, void *ctx), vo
 }
 
 const gr_explore_map_ops bsm_cas_check_then_act = {
-    bsm_create, bsm_destroy,    bsm_load, bsm_store,      bsm_load_or_store, bsm_load_and_delete,
-    bsm_delete, bsm_swap,       bsm_cas_broken, bsm_cad, bsm_range,      bsm_clear};
+    bsm_create, bsm_destroy, bsm_load,       bsm_store, bsm_load_or_store, bsm_load_and_delete,
+    bsm_delete, bsm_swap,    bsm_cas_broken, bsm_cad,   bsm_range,         bsm_clear};
 
 const gr_explore_map_ops bsm_los_stores_twice = {
     bsm_create, bsm_destroy, bsm_load, bsm_store, bsm_los_broken, bsm_load_and_delete,

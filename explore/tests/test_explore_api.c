@@ -202,7 +202,8 @@ check_caught(const char *name, const char *scenario, enum gr_explore_oracle want
     CU_ASSERT_EQUAL(res.first.oracle, want);
     gr_explore_finding f;
     char err[512];
-    CU_ASSERT_EQUAL_FATAL(gr_explore_replay(res.first.schedule, name, NULL, &f, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(gr_explore_replay(res.first.schedule, name, NULL, &f, err, sizeof err),
+                          0);
     CU_ASSERT_EQUAL(f.oracle, want);
     CU_ASSERT_STRING_EQUAL(f.message, res.first.message);
 }
