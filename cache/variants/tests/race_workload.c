@@ -312,6 +312,7 @@ main(int argc, char **argv)
     if (with_api) {
         if (gr_syncmap_init(&api))
             return 2;
+        gr_ebr_set_collect_every(api.ebr, 1); /* frees as close behind readers as EBR allows */
         wl.api = &api;
     }
     wl.deadline_ns = gr_clock_now_ns() + seconds * 1000000000u;
