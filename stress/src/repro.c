@@ -12,6 +12,7 @@
 #include "georace/gosubject.h"
 #include "georace/repro.h"
 #include "georace/traffic.h"
+#include "repro_explore.h"
 
 #ifndef GEORACE_SOURCE_DIR
 #define GEORACE_SOURCE_DIR "."
@@ -500,6 +501,26 @@ gr_repro_row_go_race(struct gr_repro_ctx *c)
     gr_repro_row_done(c, r);
 }
 
+/* 8./9.: controlled scheduling (explore): the buggy variants' shortest
+ * failing interleaving, the fixed ones exhausted at k = 2. */
+static void
+gr_repro_row_explore(struct gr_repro_ctx *c)
+{
+    static const char *const buggy[] = {"gomap", "syncmap+naive-reset"};
+    for (size_t i = 0; i < sizeof buggy / sizeof buggy[0]; i++) {
+        gr_repro_row *r =
+            gr_repro_row_new(c, "8. explore: shortest failing interleaving", buggy[i], "explore");
+        gr_repro_explore_buggy(buggy[i], r);
+        gr_repro_row_done(c, r);
+    }
+    for (size_t i = 0; i < sizeof gr_repro_fixed / sizeof gr_repro_fixed[0]; i++) {
+        gr_repro_row *r = gr_repro_row_new(c, "9. explore: exhausted at k=2, no finding",
+                                           gr_repro_fixed[i], "explore");
+        gr_repro_explore_fixed(gr_repro_fixed[i], 2, r);
+        gr_repro_row_done(c, r);
+    }
+}
+
 size_t
 gr_repro_run(const gr_repro_opts *o, gr_repro_row *rows, bool *all_ok)
 {
@@ -520,6 +541,7 @@ gr_repro_run(const gr_repro_opts *o, gr_repro_row *rows, bool *all_ok)
                        "mmdb lookup, no cache (the workaround); ", 2, true);
     gr_repro_row_go_map(&c);
     gr_repro_row_go_race(&c);
+    gr_repro_row_explore(&c);
     gr_addrpool_free(gr_repro_pool);
     gr_repro_pool = NULL;
     *all_ok = c.ok;

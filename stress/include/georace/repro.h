@@ -18,6 +18,10 @@
  *      miss cost prices a miss): most trials die (median reached), none any
  *      other way; Go's times have a long tail, a survivor is censored
  *   7. the Go peer's -race build reports the shipped fix (sync.Map reset)
+ *   8. georace explore (controlled scheduling) finds gomap's and
+ *      syncmap+naive-reset's failure and prints the shrunk schedule
+ *   9. georace explore exhausts every hand-written scenario of the fixed
+ *      variants up to 2 preemptions with no finding (schedule counts)
  * Go rows are skipped, with a notice, when the build has no Go peer.
  * TSan rows run a separately built binary as a child process and are
  * skipped, with the command to build it, when there is none.
@@ -40,7 +44,7 @@ typedef enum gr_repro_verdict {
 typedef struct gr_repro_row {
     char expectation[96];
     char variant[32];
-    char build[16]; /* "default" or "tsan" */
+    char build[16]; /* "default", "tsan", "go-race", "explore" ... */
     char result[160];
     char figures[320];
     gr_repro_verdict verdict;
@@ -57,7 +61,7 @@ typedef struct gr_repro_opts {
     void *ctx;
 } gr_repro_opts;
 
-#define GR_REPRO_MAX_ROWS 16
+#define GR_REPRO_MAX_ROWS 24
 
 const char *gr_repro_verdict_name(gr_repro_verdict v);
 /* The ThreadSanitizer binary the source tree would have, or NULL. */
