@@ -35,7 +35,8 @@ gr_repro_explore_buggy(const char *variant, gr_repro_row *r)
     }
     if (gr_explore_shrink(res.first.schedule, NULL, NULL, &f, err, sizeof err))
         f = res.first; /* keep the unshrunk one */
-    snprintf(r->result, sizeof r->result, "%s after %llu pct schedules; shrunk: %u steps, %u "
+    snprintf(r->result, sizeof r->result,
+             "%s after %llu pct schedules; shrunk: %u steps, %u "
              "preemptions",
              gr_explore_oracle_name(f.oracle), (unsigned long long)res.first.schedule_no, f.steps,
              f.preemptions);
@@ -70,7 +71,7 @@ gr_repro_explore_fixed(const char *variant, unsigned k, gr_repro_row *r)
         snprintf(r->result, sizeof r->result, "exhaustive up to k=%u preemptions: 0 findings%s", k,
                  res.exhausted ? "" : " (NOT exhausted)");
     snprintf(r->figures, sizeof r->figures,
-             "%llu schedules over %zu scenarios in %.1f s, longest %u points", 
+             "%llu schedules over %zu scenarios in %.1f s, longest %u points",
              (unsigned long long)res.schedules, res.nscn, res.elapsed_ns / 1e9, longest);
     r->verdict = !res.found && res.exhausted ? GR_REPRO_PASS : GR_REPRO_FAIL;
 }
