@@ -2,33 +2,43 @@
  * fuzz_cache_ops.c - differential fuzzing of every cache variant against a
  * reference model, single-threaded.
  *
- * The input decodes to a configuration and an operation sequence that is
- * applied, in lockstep, to one instance of every variant (gr_cache_variant_
- * names) and to the model: a flat table indexed by key id. After every
- * operation each variant must agree with the model: get hits exactly the
- * keys put since the last clear, with the last value put (0, "unknown", is a
- * value like any other, as the resolver caches unknown addresses); len is the
- * number of such keys. The variant "none" (no cache) must always miss and
- * hold nothing. "bounded" runs twice: with a capacity of 256 (more keys
- * than an input can put) it must equal the model exactly; with a
- * small capacity taken from the input (1..64 entries) it may have evicted
- * any key, but a hit must carry the model's value and len never exceeds the
- * capacity. Single-threaded, so the buggy variants must be correct too:
- * gomap runs with its detector on, and a false alarm would exit the process,
- * which libFuzzer reports.
+ * The input decodes to a variant, a configuration and an operation
+ * sequence that is applied, in lockstep, to one fresh instance of that
+ * variant (one of gr_cache_variant_names, or a small bounded cache) and to
+ * the model: a flat table indexed by key id. After every operation the
+ * variant must agree with the model: get hits exactly the keys put since
+ * the last clear, with the last value put (0, "unknown", is a value like
+ * any other, as the resolver caches unknown addresses); len is the number
+ * of such keys. The variant "none" (no cache) must always miss and hold
+ * nothing. "bounded" runs twice: with a capacity of 256 (more keys than an
+ * input can put) it must equal the model exactly; as "bounded (small)",
+ * with a capacity taken from the input (1..64 entries), it may have
+ * evicted any key, but a hit must carry the model's value and len never
+ * exceeds the capacity. Single-threaded, so the buggy variants must be
+ * correct too: gomap runs with its detector on, and a false alarm would
+ * exit the process, which libFuzzer reports.
  *
- * Speed (>= 5,000 exec/s in the fuzz preset): every cache is created and
- * destroyed per input, so each input frees what it allocated (libFuzzer
- * runs a full leak scan after any input that does not, and caches kept
- * across inputs made that scan the main cost); maps stay small: key ids
- * are 8 bits per family, an input puts or probes at most FZ_OPS_BUDGET
- * (128) keys, enough for every map to grow a few times and for the small
- * bounded cache to evict, and bounded's capacity is just above what an
- * input can put.
+ * Speed (>= 5,000 exec/s in the fuzz preset): one variant per input, the
+ * model being the oracle (every variant in lockstep made an input ten times
+ * the work and told no more: each is compared with the model anyway, and
+ * libFuzzer's coverage keeps inputs for each variant's own branches). The
+ * cache is created and destroyed per input, so each input frees what it
+ * allocated (libFuzzer runs a full leak scan after any input that does
+ * not, and caches kept across inputs made that scan the main cost); maps
+ * stay small: key ids are 8 bits per family, an input puts or probes at
+ * most FZ_OPS_BUDGET (128) keys, enough for every map to grow a few times
+ * and for the small bounded cache to evict, and bounded's capacity is just
+ * above what an input can put.
  *
  * Input layout:
- *   byte 0     sharded stripes: 0 default, else 1 << (b % 9) (1..256)
- *   byte 1     small bounded cache's capacity: 1 + b % 64
+ *   byte 0     variant: b % (variants + 1), in gr_cache_variant_names'
+ *              order, the last being the small bounded cache
+ *   byte 1     stripes of sharded and bounded: 0 default (64), else
+ *              1 << (b % 5) (1..16): clear, len and mem_bytes visit every
+ *              stripe under its lock, and with up to 256 stripes those
+ *              sweeps were a third of an input's time; 1..16 still
+ *              covers one stripe, several, and more stripes than keys
+ *   byte 2     small bounded cache's capacity: 1 + b % 64
  *   then ops   [op][key hi][key lo][value], op % 8:
  *                0-2 put, 3-4 get, 5 clear, 6 burst (put `value` % 32 + 1
  *                consecutive keys from key, then get them all), 7 len check;
@@ -45,7 +55,6 @@
 #include "georace/cache.h"
 
 #define FZ_OPS_MAX 4096
-#define FZ_OPS_MAX_VARIANTS 16
 #define FZ_OPS_BUDGET 128   /* keys put or probed per input, bursts included */
 #define FZ_OPS_BURST 32     /* longest burst */
 #define FZ_OPS_ID_MASK 0xff /* key ids per family: small maps */
@@ -143,39 +152,37 @@ fz_ops_check_len(const fz_ops_cache *vc)
         FZ_CHECK(got == want, "%s: len %zu, model %zu", vc->name, got, want);
 }
 
-/* One fresh instance of every variant, plus a small bounded cache. */
-static size_t
-fz_ops_caches(uint8_t stripes_byte, size_t small_cap, fz_ops_cache *out)
+/* One fresh instance of the variant the input picked. */
+static fz_ops_cache
+fz_ops_cache_make(uint8_t variant_byte, uint8_t stripes_byte, size_t small_cap)
 {
+    const char *const *names = gr_cache_variant_names();
+    size_t n = 0;
+    while (names[n])
+        n++;
+    size_t pick = variant_byte % (n + 1);
     gr_cache_config cfg;
     gr_cache_config_default(&cfg);
     if (stripes_byte)
-        cfg.stripes = 1u << (stripes_byte % 9);
-    cfg.capacity = FZ_OPS_CAPACITY; /* bounded: room for every key an input can put */
-    size_t nc = 0;
-    for (const char *const *n = gr_cache_variant_names(); *n && nc < FZ_OPS_MAX_VARIANTS; n++) {
-        gr_cache *c = NULL;
-        int rc = gr_cache_create(*n, &cfg, &c);
-        FZ_CHECK(rc == GR_CACHE_OK && c, "create %s failed: %d", *n, rc);
-        out[nc++] = (fz_ops_cache){*n, c, !strcmp(*n, "none"), 0};
-    }
-    FZ_CHECK(nc >= 2, "fewer than two variants registered");
-    cfg.capacity = small_cap;
-    gr_cache *small = NULL;
-    int rc = gr_cache_create("bounded", &cfg, &small);
-    FZ_CHECK(rc == GR_CACHE_OK && small, "create bounded (capacity %zu) failed: %d", small_cap, rc);
-    out[nc++] = (fz_ops_cache){"bounded (small)", small, false, small_cap};
-    return nc;
+        cfg.stripes = 1u << (stripes_byte % 5);
+    /* bounded: room for every key an input can put, or the small capacity */
+    cfg.capacity = pick < n ? FZ_OPS_CAPACITY : small_cap;
+    const char *name = pick < n ? names[pick] : "bounded";
+    gr_cache *c = NULL;
+    int rc = gr_cache_create(name, &cfg, &c);
+    FZ_CHECK(rc == GR_CACHE_OK && c, "create %s (capacity %zu) failed: %d", name, cfg.capacity, rc);
+    if (pick < n)
+        return (fz_ops_cache){name, c, !strcmp(name, "none"), 0};
+    return (fz_ops_cache){"bounded (small)", c, false, small_cap};
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_in in = fz_in_make(data, size);
-    uint8_t sb = fz_u8(&in);
+    uint8_t vb0 = fz_u8(&in), sb = fz_u8(&in);
     size_t small_cap = (size_t)fz_u8(&in) % 64 + 1;
-    fz_ops_cache caches[FZ_OPS_MAX_VARIANTS + 1];
-    size_t nc = fz_ops_caches(sb, small_cap, caches);
+    fz_ops_cache vc = fz_ops_cache_make(vb0, sb, small_cap);
     fz_ops_model_clear(&fz_ops_m);
 
     long budget = FZ_OPS_BUDGET;
@@ -191,23 +198,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 1:
         case 2:
             fz_ops_model_put(&fz_ops_m, v6, id, fz_ops_value(vb));
-            for (size_t i = 0; i < nc; i++) {
-                gr_cache_put(caches[i].c, &key, fz_ops_value(vb));
-                fz_ops_check_get(&caches[i], v6, id);
-            }
+            gr_cache_put(vc.c, &key, fz_ops_value(vb));
+            fz_ops_check_get(&vc, v6, id);
             break;
         case 3:
         case 4:
-            for (size_t i = 0; i < nc; i++)
-                fz_ops_check_get(&caches[i], v6, id);
+            fz_ops_check_get(&vc, v6, id);
             break;
         case 5:
             fz_ops_model_clear(&fz_ops_m);
-            for (size_t i = 0; i < nc; i++) {
-                gr_cache_clear(caches[i].c);
-                fz_ops_check_len(&caches[i]);
-                fz_ops_check_get(&caches[i], v6, id);
-            }
+            gr_cache_clear(vc.c);
+            fz_ops_check_len(&vc);
+            fz_ops_check_get(&vc, v6, id);
             break;
         case 6: {
             unsigned n = vb % FZ_OPS_BURST + 1u;
@@ -217,19 +219,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 gr_ip kk = fz_ops_key(v6, kid);
                 gr_country v = fz_ops_value((uint8_t)(vb ^ k));
                 fz_ops_model_put(&fz_ops_m, v6, kid, v);
-                for (size_t i = 0; i < nc; i++)
-                    gr_cache_put(caches[i].c, &kk, v);
+                gr_cache_put(vc.c, &kk, v);
             }
             for (unsigned k = 0; k < n; k++)
-                for (size_t i = 0; i < nc; i++)
-                    fz_ops_check_get(&caches[i], v6, (uint16_t)((id + k) & FZ_OPS_ID_MASK));
+                fz_ops_check_get(&vc, v6, (uint16_t)((id + k) & FZ_OPS_ID_MASK));
             break;
         }
         default:
-            for (size_t i = 0; i < nc; i++) {
-                fz_ops_check_len(&caches[i]);
-                (void)gr_cache_mem_bytes(caches[i].c);
-            }
+            fz_ops_check_len(&vc);
+            (void)gr_cache_mem_bytes(vc.c);
             break;
         }
     }
@@ -237,12 +235,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Final sweep: every key the run touched, and the sizes. */
     for (size_t t = 0; t < fz_ops_m.n_touched; t++) {
         uint32_t k = fz_ops_m.touched[t];
-        for (size_t i = 0; i < nc; i++)
-            fz_ops_check_get(&caches[i], (int)(k >> 16), (uint16_t)k);
+        fz_ops_check_get(&vc, (int)(k >> 16), (uint16_t)k);
     }
-    for (size_t i = 0; i < nc; i++) {
-        fz_ops_check_len(&caches[i]);
-        gr_cache_destroy(caches[i].c);
-    }
+    fz_ops_check_len(&vc);
+    gr_cache_destroy(vc.c);
     return 0;
 }
