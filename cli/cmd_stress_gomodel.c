@@ -351,8 +351,8 @@ gom_measure_go(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE *ou
     while (grid[ng].burst)
         ng++;
     fprintf(con,
-            "measuring %zu Go points, %.0f s each (the Go peer's map, GOMAXPROCS and "
-            "background load as given)\n",
+            "measuring %zu Go points, %.0f s each, x0.75 to x2.5 by how rarely they fail (the Go "
+            "peer's map)\n",
             ng, o->budget_s);
     for (size_t i = 0; i < ng; i++) {
         gr_gom_point p;

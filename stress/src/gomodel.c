@@ -138,7 +138,7 @@ gr_gom_em(const gr_gom_point *pts, size_t n, double rho, double alpha, double th
     }
 }
 
-static const double gr_gom_alphas[] = {0.5, 1, 1.5, 2, 3, 4};
+static const double gr_gom_alphas[] = {0, 0.25, 0.5, 1, 1.5, 2, 3, 4};
 
 int
 gr_gom_fit(const gr_gom_point *pts, size_t n, gr_gom_model *m)
