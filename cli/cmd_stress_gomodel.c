@@ -44,6 +44,7 @@ struct gom_opts {
     int n_rates;
     const char *fields[GOM_MAX_FIELDS]; /* --field: wall-clock runs to check against */
     int n_fields;
+    int grid; /* 0 all, 1 spinning misses only, 2 CSV-walk misses only */
 };
 
 struct gom_data {
@@ -76,6 +77,9 @@ gom_usage(FILE *f)
                "  --budget D           time per Go point, x0.75 to x2.5 by point (default 20s)\n"
                "  --trial-max D        longest Go trial (default 10s)\n"
                "  --c-budget D         time per C point when C points are measured (default 4s)\n"
+               "  --grid all|spin|scan which Go points to measure: misses that spin for\n"
+               "                       0.1-45 ms, misses that walk the CSV (Zoraxy's own), or\n"
+               "                       both (default all)\n"
                "  --no-c               no C fit unless --in gives C points\n"
                "  --seed S             first trial seed (default 1)\n"
                "  --out FILE           append gomeasure, measure and model records (JSON lines)\n"
@@ -120,6 +124,7 @@ parse_gom_options(int argc, char **argv, struct gom_opts *o)
                                          {"bootstrap", required_argument, 0, 'R'},
                                          {"json", no_argument, 0, 'j'},
                                          {"field", required_argument, 0, 'F'},
+                                         {"grid", required_argument, 0, 'G'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     static const uint64_t default_rates[] = {1, 2, 3, 5, 10, 20, 50};
@@ -214,6 +219,16 @@ parse_gom_options(int argc, char **argv, struct gom_opts *o)
             break;
         case 'j':
             o->json = true;
+            break;
+        case 'G':
+            if (!strcmp(optarg, "all"))
+                o->grid = 0;
+            else if (!strcmp(optarg, "spin"))
+                o->grid = 1;
+            else if (!strcmp(optarg, "scan"))
+                o->grid = 2;
+            else
+                goto bad;
             break;
         case 'F':
             if (o->n_fields == GOM_MAX_FIELDS)
@@ -346,9 +361,10 @@ gom_measure_go(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE *ou
     if (gr_addrpool_default(&pool, err, sizeof err))
         pool = NULL; /* each trial builds its own */
     gr_gomeasure_run run = {peer, pool, o->budget_s, o->trial_max_s, o->seed};
-    const gr_gomeasure_cond *grid = gr_gomeasure_default_grid();
+    const gr_gomeasure_cond *grid =
+        o->grid == 2 ? gr_gomeasure_scan_grid() : gr_gomeasure_default_grid();
     size_t ng = 0;
-    while (grid[ng].burst)
+    while (grid[ng].burst && !(o->grid == 1 && grid[ng].scan))
         ng++;
     fprintf(con,
             "measuring %zu Go points, %.0f s each, x0.75 to x2.5 by how rarely they fail (the Go "
@@ -363,10 +379,11 @@ gom_measure_go(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE *ou
             continue;
         }
         fprintf(con,
-                "  burst %2.0f %6.0f req/s miss %6.3f ms GOMAXPROCS %u background %u: free %.2f "
+                "  burst %2.0f %6.0f req/s miss %6.3f ms%s GOMAXPROCS %u background %u: free %.2f "
                 "cores, load %.2f: %3" PRIu64 " failures in %zu trials, %6.2f s\n",
-                p.burst, p.rate, (double)p.miss_cost_ns / 1e6, p.gomaxprocs, p.background,
-                p.free_cores, p.loadavg1, p.failures, p.n_trials, p.exposure_s);
+                p.burst, p.rate, (double)p.miss_cost_ns / 1e6, p.scan ? " (scan)" : "",
+                p.gomaxprocs, p.background, p.free_cores, p.loadavg1, p.failures, p.n_trials,
+                p.exposure_s);
         if (out) {
             json_t *j = gr_gomeasure_point_json(&p, NULL);
             gr_jsonl_write(out, j);
@@ -423,8 +440,10 @@ gom_fmt_time(char *buf, size_t cap, double s)
         snprintf(buf, cap, "%.1f min", s / 60);
     else if (s < 48 * 3600)
         snprintf(buf, cap, "%.1f h", s / 3600);
-    else
+    else if (s < 365 * 86400.0)
         snprintf(buf, cap, "%.1f d", s / 86400);
+    else
+        snprintf(buf, cap, "> 1 year");
 }
 
 static json_t *
@@ -472,6 +491,7 @@ gom_field_of(const struct gom_opts *o, const gr_profile *prof, double req_s, dou
     f->gomaxprocs = o->gomaxprocs;
     f->cpus = o->cpus;
     f->free_cores = free_cores;
+    f->scan = true; /* Zoraxy's slow resolve walks the CSV */
 }
 
 static void
@@ -787,11 +807,14 @@ gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE 
     int held_n, cheld_n = 0;
     double held = gr_gom_heldout_error(&gm, d->go, d->n_go, &held_n);
     double cheld = have_c ? gr_ttf_heldout_error(&cm, d->c, d->n_c, &cheld_n) : 0;
-    fprintf(con,
-            "\nGo fit: a = %.3g, b = %.3g, rho = %.3g /s, k = %.3g, alpha = %.2g;\n"
-            "        log10 rms error on %zu fitting points = %.2f; held-out mean |log10 error| "
-            "= %.2f over %d points (target <= 0.30)\n",
-            gm.a, gm.b, gm.rho, gm.k, gm.alpha, gm.n_fit, gm.rms_log10, held, held_n);
+    fprintf(
+        con,
+        "\nGo fit: a = %.3g, b = %.3g, b_scan = %.3g%s, rho = %.3g /s, k = %.3g, alpha = %.2g;\n"
+        "        log10 rms error on %zu fitting points = %.2f; held-out mean |log10 error| "
+        "= %.2f over %d points (target <= 0.30)\n",
+        gm.a, gm.b, gm.scan_fitted ? gm.b_scan : gm.b,
+        gm.scan_fitted ? "" : " (no scan point: as b)", gm.rho, gm.k, gm.alpha, gm.n_fit,
+        gm.rms_log10, held, held_n);
     if (have_c)
         fprintf(con,
                 "C fit:  k_bg = %.3g, k_p = %.3g /s, d0 = %.3g us, sigma = %.3g; rms %.2f on %zu "

@@ -23,28 +23,44 @@
  * addresses; GOMAXPROCS 2 unless said; background 0 or 1 busy core. */
 static const gr_gomeasure_cond gr_gomeasure_grid[] = {
     /* burst, req/s, miss cost ns, GOMAXPROCS, background, held out, budget share */
-    {6, 600, 100000, 2, 0, false, 0.75},
-    {6, 3000, 100000, 2, 0, false, 0.75},
-    {6, 1500, 100000, 2, 0, true, 0.75},
-    {6, 300, 1000000, 2, 0, false, 0.75},
-    {6, 600, 1000000, 2, 0, false, 0.75},
-    {3, 600, 1000000, 2, 0, false, 0.75},
-    {12, 600, 1000000, 2, 0, true, 0.75},
-    {6, 120, 5000000, 2, 0, false, 1},
+    {6, 600, 100000, 2, 0, false, 0.75, false},
+    {6, 3000, 100000, 2, 0, false, 0.75, false},
+    {6, 1500, 100000, 2, 0, true, 0.75, false},
+    {6, 300, 1000000, 2, 0, false, 0.75, false},
+    {6, 600, 1000000, 2, 0, false, 0.75, false},
+    {3, 600, 1000000, 2, 0, false, 0.75, false},
+    {12, 600, 1000000, 2, 0, true, 0.75, false},
+    {6, 120, 5000000, 2, 0, false, 1, false},
     /* slow misses fail rarely: longer budgets */
-    {6, 24, 20000000, 2, 0, false, 2.5},
-    {6, 12, 45000000, 2, 0, false, 2.5},
-    {6, 600, 1000000, 1, 0, false, 0.75},
-    {6, 600, 100000, 2, 1, false, 0.75},
-    {6, 600, 1000000, 2, 1, true, 0.75},
-    {6, 3000, 100000, 2, 1, false, 0.75},
-    {6, 120, 5000000, 2, 1, false, 1},
-    {0, 0, 0, 0, 0, false, 0}};
+    {6, 24, 20000000, 2, 0, false, 2.5, false},
+    {6, 12, 45000000, 2, 0, false, 2.5, false},
+    {6, 600, 1000000, 1, 0, false, 0.75, false},
+    {6, 600, 100000, 2, 1, false, 0.75, false},
+    {6, 600, 1000000, 2, 1, true, 0.75, false},
+    {6, 3000, 100000, 2, 1, false, 0.75, false},
+    {6, 120, 5000000, 2, 1, false, 1, false},
+    /* Zoraxy's own miss: the CSV walk (it allocates: the garbage collector
+     * stops and restarts a burst's goroutines), its cost measured as CPU
+     * time per miss; paced so that the walks use about 0.3-0.6 cores */
+    {6, 6, 0, 2, 0, false, 4, true},
+    {6, 12, 0, 2, 0, false, 4, true},
+    {3, 12, 0, 2, 0, false, 4, true},
+    {6, 9, 0, 2, 0, true, 4, true},
+    {0, 0, 0, 0, 0, false, 0, false}};
 
 const gr_gomeasure_cond *
 gr_gomeasure_default_grid(void)
 {
     return gr_gomeasure_grid;
+}
+
+const gr_gomeasure_cond *
+gr_gomeasure_scan_grid(void)
+{
+    const gr_gomeasure_cond *c = gr_gomeasure_grid;
+    while (c->burst && !c->scan)
+        c++;
+    return c;
 }
 
 /* A flood-burst profile with bursts of n into a temporary file; its path
@@ -102,7 +118,7 @@ gr_gomeasure_spec(const gr_gomeasure_run *run, const gr_gomeasure_cond *c, const
     spec->sim.rate = c->rate;
     spec->sim.miss_cost_ns = c->miss_cost_ns;
     spec->sim.clear_interval_ns = 0;
-    spec->sim.backend = GR_GEODB_SCAN_BSEARCH;
+    spec->sim.backend = c->scan ? GR_GEODB_SCAN : GR_GEODB_SCAN_BSEARCH;
     spec->sim.pool = run->pool;
     spec->sim.seed = seed;
     spec->sim.duration_ns = (uint64_t)(td * 1e9);
@@ -125,7 +141,9 @@ gr_gomeasure_trials(const gr_gomeasure_run *run, const gr_gomeasure_cond *c, con
         gr_hostload_snapshot(&before);
         double budget = run->budget_s * (c->budget_share > 0 ? c->budget_share : 1);
         double left = budget - (before.wall_s - t0.wall_s);
-        double td = left < run->trial_max_s ? left : run->trial_max_s;
+        /* slow points run longer trials: less start-up per miss */
+        double tmax = run->trial_max_s * (c->budget_share > 1 ? c->budget_share : 1);
+        double td = left < tmax ? left : tmax;
         if (td < 0.2 || errors > 3)
             break;
         double la = gr_hostload_avg1();
@@ -149,6 +167,7 @@ gr_gomeasure_trials(const gr_gomeasure_run *run, const gr_gomeasure_cond *c, con
         counts[0] += r.sim.requests;
         counts[1] += r.sim.misses;
         counts[2] += r.sim.write_pairs;
+        counts[3] += (uint64_t)((after.children_s - before.children_s) * 1e9); /* CPU, ns */
         *covered += (double)r.sim.elapsed_ns / 1e9; /* the time those counters cover */
         if (la >= 0)
             load_sum += la, load_n++;
@@ -190,7 +209,7 @@ gr_gomeasure_point(const gr_gomeasure_run *run, const gr_gomeasure_cond *c, gr_g
         return -1;
     }
     size_t cap = 0;
-    uint64_t counts[3] = {0, 0, 0}; /* requests, misses (writes), same-burst writer pairs */
+    uint64_t counts[4] = {0, 0, 0, 0}; /* requests, misses, same-burst writer pairs, CPU ns */
     double free_wsum = 0, free_w = 0, covered = 0;
     gr_gomeasure_trials(run, c, profile, out, trials, &cap, counts, &covered, &free_wsum, &free_w,
                         err, errcap);
@@ -212,6 +231,9 @@ gr_gomeasure_point(const gr_gomeasure_run *run, const gr_gomeasure_cond *c, gr_g
     out->write_s = (double)counts[1] / e;
     out->access_s = out->req_s + out->write_s;
     out->pair_s = (double)counts[2] / e; /* counted by the peer, burst by burst */
+    out->scan = c->scan;
+    if (c->scan && counts[1]) /* the walk's cost: the trials' CPU time per miss */
+        out->miss_cost_ns = counts[3] / counts[1];
     return 0;
 }
 
@@ -228,6 +250,7 @@ gr_gomeasure_point_json(const gr_gom_point *p, const gr_gom_model *m)
         "accesses_per_s", p->access_s, "pairs_per_s", p->pair_s, "failures",
         (json_int_t)p->failures, "exposure_s", p->exposure_s, "hazard_per_s", gr_gom_measured(p),
         "holdout", p->holdout);
+    json_object_set_new(o, "backend", json_string(p->scan ? "scan" : "bsearch+spin"));
     json_object_set_new(o, "concurrency_q",
                         json_real(gr_gom_concurrency(p->free_cores, p->gomaxprocs, p->cpus)));
     json_t *tr = json_array();
@@ -272,6 +295,8 @@ gr_gomeasure_point_from_json(json_t *o, gr_gom_point *p, gr_gom_trial **trials)
     p->failures = (uint64_t)gr_gomeasure_num(o, "failures", 0);
     p->exposure_s = gr_gomeasure_num(o, "exposure_s", 0);
     p->holdout = json_is_true(json_object_get(o, "holdout"));
+    json_t *be = json_object_get(o, "backend");
+    p->scan = json_is_string(be) && !strcmp(json_string_value(be), "scan");
     json_t *tr = json_object_get(o, "trials");
     size_t n = json_is_array(tr) ? json_array_size(tr) : 0;
     if (n) {

@@ -22,17 +22,20 @@ gr_gom_concurrency(double free_cores, unsigned gomaxprocs, int cpus)
     return q > 1 ? 1 : q;
 }
 
-enum { GR_GOM_TERMS = 3 };
+enum { GR_GOM_TERMS = 4 };
 
-/* The three terms' covariates (per unit of coefficient) at (rho, alpha). */
+/* The terms' covariates (per unit of coefficient) at (rho, alpha): a, b
+ * (a spinning miss), k, b_scan (a miss that walks the CSV). */
 static void
 gr_gom_terms(double write_s, double access_s, double pair_s, double miss_cost_s, double q,
-             unsigned gomaxprocs, double rho, double alpha, double x[GR_GOM_TERMS])
+             unsigned gomaxprocs, bool scan, double rho, double alpha, double x[GR_GOM_TERMS])
 {
     double qa = q > 0 ? pow(q, alpha) : 0;
+    double pairs = qa * pair_s / (1 + rho * miss_cost_s);
     x[0] = qa * write_s * access_s;
-    x[1] = qa * pair_s / (1 + rho * miss_cost_s);
+    x[1] = scan ? 0 : pairs;
     x[2] = gomaxprocs >= 2 ? write_s * (1 - q) : 0;
+    x[3] = scan ? pairs : 0;
 }
 
 static double
@@ -45,23 +48,25 @@ static void
 gr_gom_point_terms(const gr_gom_point *p, double rho, double alpha, double x[GR_GOM_TERMS])
 {
     gr_gom_terms(p->write_s, p->access_s, p->pair_s, (double)p->miss_cost_ns / 1e9,
-                 gr_gom_point_q(p), p->gomaxprocs, rho, alpha, x);
+                 gr_gom_point_q(p), p->gomaxprocs, p->scan, rho, alpha, x);
 }
 
 double
 gr_gom_hazard(const gr_gom_model *m, double write_s, double access_s, double pair_s,
-              double miss_cost_s, double q, unsigned gomaxprocs)
+              double miss_cost_s, double q, unsigned gomaxprocs, bool scan)
 {
     double x[GR_GOM_TERMS];
-    gr_gom_terms(write_s, access_s, pair_s, miss_cost_s, q, gomaxprocs, m->rho, m->alpha, x);
-    return m->a * x[0] + m->b * x[1] + m->k * x[2];
+    gr_gom_terms(write_s, access_s, pair_s, miss_cost_s, q, gomaxprocs, scan, m->rho, m->alpha, x);
+    /* no scan point fitted: a scan is priced as a spin of its length */
+    double b_scan = m->scan_fitted ? m->b_scan : m->b;
+    return m->a * x[0] + m->b * x[1] + m->k * x[2] + b_scan * x[3];
 }
 
 double
 gr_gom_point_hazard(const gr_gom_model *m, const gr_gom_point *p)
 {
     return gr_gom_hazard(m, p->write_s, p->access_s, p->pair_s, (double)p->miss_cost_ns / 1e9,
-                         gr_gom_point_q(p), p->gomaxprocs);
+                         gr_gom_point_q(p), p->gomaxprocs, p->scan);
 }
 
 double
@@ -144,8 +149,11 @@ int
 gr_gom_fit(const gr_gom_point *pts, size_t n, gr_gom_model *m)
 {
     size_t usable = 0;
-    for (size_t i = 0; i < n; i++)
+    bool scan = false;
+    for (size_t i = 0; i < n; i++) {
         usable += gr_gom_fits(&pts[i]);
+        scan = scan || (gr_gom_fits(&pts[i]) && pts[i].scan);
+    }
     if (usable < 2)
         return -1;
     double best_ll = -INFINITY;
@@ -157,7 +165,15 @@ gr_gom_fit(const gr_gom_point *pts, size_t n, gr_gom_model *m)
             double rho = r < 0 ? 0 : pow(10, r * 0.125); /* 1 .. 1e5 per second of miss cost */
             double theta[GR_GOM_TERMS];
             gr_gom_em(pts, n, rho, gr_gom_alphas[ai], theta);
-            gr_gom_model cand = {theta[0], theta[1], rho, theta[2], gr_gom_alphas[ai], 0, 0};
+            gr_gom_model cand = {theta[0],
+                                 theta[1],
+                                 rho,
+                                 theta[2],
+                                 gr_gom_alphas[ai],
+                                 theta[3],
+                                 scan && theta[3] > 0,
+                                 0,
+                                 0};
             double ll = gr_gom_loglik(&cand, pts, n);
             if (ll > best_ll + 1e-9) {
                 best_ll = ll;
@@ -241,7 +257,7 @@ gr_gom_predict(const gr_gom_model *m, const gr_gom_field *f, gr_gom_prediction *
     out->pair_s = bursts_s * gr_gom_burst_pairs(m_mean, f->burst_max ? f->burst_max : 1);
     out->q = gr_gom_concurrency(f->free_cores, f->gomaxprocs, f->cpus);
     out->hazard = gr_gom_hazard(m, out->write_s, out->access_s, out->pair_s, t->miss_cost_s, out->q,
-                                f->gomaxprocs);
+                                f->gomaxprocs, f->scan);
     out->median_s = out->hazard > 0 ? log(2.0) / out->hazard : INFINITY;
 }
 

@@ -109,6 +109,37 @@ fit_recovers_parameters_of_synthetic_go_data(void)
     CU_ASSERT(held < 0.02);
 }
 
+/* Points whose miss walks the CSV get their own pair coefficient; without
+ * any, a walk is priced as a spin of the same length. */
+static void
+fit_recovers_the_scan_pair_coefficient_and_falls_back_to_the_spin_one(void)
+{
+    gr_gom_model t2 = truth;
+    t2.b_scan = 4 * truth.b;
+    t2.scan_fitted = true;
+    gr_gom_point pts[20];
+    size_t n = synth_points(pts);
+    gr_gom_model m;
+    CU_ASSERT_EQUAL_FATAL(gr_gom_fit(pts, n, &m), 0);
+    CU_ASSERT(!m.scan_fitted);
+    CU_ASSERT_DOUBLE_EQUAL(gr_gom_hazard(&m, 2, 8, 20, 0.03, 1, 2, true),
+                           gr_gom_hazard(&m, 2, 8, 20, 0.03, 1, 2, false), 1e-15);
+    size_t base = n;
+    double w[] = {2, 4, 1.5};
+    for (int i = 0; i < 3; i++) {
+        pts[n] = synth(&truth, w[i], 6 * w[i], 5 * w[i], 0.045, 2, 2, false);
+        pts[n].scan = true;
+        pts[n].exposure_s = 1e6;
+        pts[n].failures = (uint64_t)llround(gr_gom_point_hazard(&t2, &pts[n]) * 1e6);
+        n++;
+    }
+    CU_ASSERT(pts[base].failures > 100);
+    CU_ASSERT_EQUAL_FATAL(gr_gom_fit(pts, n, &m), 0);
+    CU_ASSERT(m.scan_fitted);
+    CU_ASSERT(fabs(log10(m.b_scan / t2.b_scan)) < 0.05);
+    CU_ASSERT(fabs(log10(m.b / truth.b)) < 0.05);
+}
+
 static void
 fit_needs_two_points_and_one_proc_never_fails(void)
 {
@@ -117,7 +148,7 @@ fit_needs_two_points_and_one_proc_never_fails(void)
     p.exposure_s = 1;
     gr_gom_model m;
     CU_ASSERT_EQUAL(gr_gom_fit(&p, 1, &m), -1);
-    CU_ASSERT_DOUBLE_EQUAL(gr_gom_hazard(&truth, 100, 600, 2000, 1e-3, 0, 1), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(gr_gom_hazard(&truth, 100, 600, 2000, 1e-3, 0, 1, false), 0, 0);
     gr_gom_field f;
     memset(&f, 0, sizeof f);
     f.traffic.req_s = 20;
@@ -130,6 +161,7 @@ fit_needs_two_points_and_one_proc_never_fails(void)
     f.cpus = 2;
     f.free_cores = 2;
     f.gomaxprocs = 1;
+    f.scan = true;
     gr_gom_prediction pr;
     gr_gom_predict(&truth, &f, &pr);
     CU_ASSERT(pr.write_s > 0);
@@ -212,6 +244,7 @@ static CU_TestInfo tests[] = {
     GR_TEST(concurrency_is_one_idle_a_third_with_one_core_busy_zero_with_one_proc),
     GR_TEST(burst_moments_follow_the_capped_poisson_draw),
     GR_TEST(fit_recovers_parameters_of_synthetic_go_data),
+    GR_TEST(fit_recovers_the_scan_pair_coefficient_and_falls_back_to_the_spin_one),
     GR_TEST(fit_needs_two_points_and_one_proc_never_fails),
     GR_TEST(bootstrap_interval_contains_the_true_median_and_is_reproducible),
     GR_TEST_END};

@@ -25,8 +25,13 @@
  *         while another Go thread runs on: grows as free cores shrink
  *   alpha how steeply the concurrency probability acts (1: linearly)
  *
- * a, b, k >= 0 by Poisson maximum likelihood (EM, as ttfmodel.c); rho and
- * alpha on grids. With GOMAXPROCS 1 the hazard is 0: Go never preempts a
+ * A miss that walks the CSV (Zoraxy's own slow resolve: it allocates, so
+ * the garbage collector stops and restarts the burst's goroutines) is not a
+ * spin of the same length: points measured with the walk get their own pair
+ * coefficient b_scan, and a prediction for the walk uses it.
+ *
+ * a, b, k, b_scan >= 0 by Poisson maximum likelihood (EM, as ttfmodel.c);
+ * rho and alpha on grids. With GOMAXPROCS 1 the hazard is 0: Go never preempts a
  * goroutine inside the runtime's map code, and the one P stays with the
  * thread the OS deschedules.
  *
@@ -65,12 +70,15 @@ typedef struct gr_gom_point {
     uint64_t failures;
     double exposure_s;
     bool holdout;
+    bool scan; /* the miss was Zoraxy's CSV walk (miss_cost_ns: its CPU per miss), not a spin */
     const gr_gom_trial *trials; /* for the bootstrap; may be NULL (then fixed) */
     size_t n_trials;
 } gr_gom_point;
 
 typedef struct gr_gom_model {
     double a, b, rho, k, alpha;
+    double b_scan;    /* the pair coefficient when the miss is the CSV walk itself */
+    bool scan_fitted; /* some fitting point walked the CSV (else b_scan is b) */
     double rms_log10; /* log10 error over fitting points with failures */
     size_t n_fit;
 } gr_gom_model;
@@ -78,7 +86,7 @@ typedef struct gr_gom_model {
 /* q(f, g, N) above; f < 0 (unknown) is taken as N (idle). */
 double gr_gom_concurrency(double free_cores, unsigned gomaxprocs, int cpus);
 double gr_gom_hazard(const gr_gom_model *m, double write_s, double access_s, double pair_s,
-                     double miss_cost_s, double q, unsigned gomaxprocs);
+                     double miss_cost_s, double q, unsigned gomaxprocs, bool scan);
 double gr_gom_point_hazard(const gr_gom_model *m, const gr_gom_point *p);
 /* failures / exposure. */
 double gr_gom_measured(const gr_gom_point *p);
@@ -101,6 +109,7 @@ typedef struct gr_gom_field {
     unsigned gomaxprocs;
     int cpus;
     double free_cores;
+    bool scan; /* the miss is the CSV walk (Zoraxy's slow resolve) */
 } gr_gom_field;
 
 typedef struct gr_gom_prediction {
