@@ -228,13 +228,13 @@ bootstrap_interval_contains_the_true_median_and_is_reproducible(void)
     CU_ASSERT_EQUAL_FATAL(gr_gom_fit(pts, n, &m), 0);
     double est = log(2) / gr_gom_point_hazard(&m, &field);
     double lo, hi, lo2, hi2;
-    CU_ASSERT_EQUAL_FATAL(gr_gom_bootstrap(pts, n, 40, 0.95, 7, median_at, &field, 1, &lo, &hi), 0);
+    CU_ASSERT_EQUAL_FATAL(gr_gom_bootstrap(pts, n, 25, 0.95, 7, median_at, &field, 1, &lo, &hi), 0);
     CU_ASSERT(lo < hi);
     CU_ASSERT(lo <= est && est <= hi);
     CU_ASSERT(lo <= true_median && true_median <= hi);
     /* not a trivially wide interval: within a factor of 3 of the truth */
     CU_ASSERT(hi / lo < 3);
-    CU_ASSERT_EQUAL(gr_gom_bootstrap(pts, n, 40, 0.95, 7, median_at, &field, 1, &lo2, &hi2), 0);
+    CU_ASSERT_EQUAL(gr_gom_bootstrap(pts, n, 25, 0.95, 7, median_at, &field, 1, &lo2, &hi2), 0);
     CU_ASSERT_DOUBLE_EQUAL(lo2, lo, 0);
     CU_ASSERT_DOUBLE_EQUAL(hi2, hi, 0);
     CU_ASSERT_EQUAL(gr_gom_bootstrap(pts, n, 0, 0.95, 7, median_at, &field, 1, &lo, &hi), -1);
