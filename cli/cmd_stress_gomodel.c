@@ -66,6 +66,7 @@ gom_usage(FILE *f)
                "0 or 1 cores kept busy by background burners), records each trial's free\n"
                "cores, fits\n"
                "  h = q^alpha (a W A + b P / (1 + rho c)) + k W (1 - q)\n"
+               "(b_scan for b when the miss is the CSV walk, as in Zoraxy)\n"
                "(q: probability that two Go threads truly run at once, from the free cores)\n"
                "by maximum likelihood, checks it on held-out points, and predicts the median\n"
                "time to failure of zoraxy-home at home-lab rates, with bootstrap intervals\n"
