@@ -161,8 +161,8 @@ gr_gom_fit(const gr_gom_point *pts, size_t n, gr_gom_model *m)
     memset(&best, 0, sizeof best);
     best.alpha = 1;
     for (size_t ai = 0; ai < sizeof gr_gom_alphas / sizeof gr_gom_alphas[0]; ai++) {
-        for (int r = -1; r <= 40; r++) {
-            double rho = r < 0 ? 0 : pow(10, r * 0.125); /* 1 .. 1e5 per second of miss cost */
+        for (int r = -1; r <= 20; r++) {
+            double rho = r < 0 ? 0 : pow(10, r * 0.25); /* 1 .. 1e5 per second of miss cost */
             double theta[GR_GOM_TERMS];
             gr_gom_em(pts, n, rho, gr_gom_alphas[ai], theta);
             gr_gom_model cand = {theta[0],

@@ -45,7 +45,7 @@ fit)
         P, F, E, v[7] ? "true" : "false", tr
     }
   }' >"$out/m.jsonl"
-  "$georace" stress model --subject go-map --in "$out/m.jsonl" --no-c --bootstrap 20 --json \
+  "$georace" stress model --subject go-map --in "$out/m.jsonl" --no-c --bootstrap 10 --json \
     >"$out/doc.json" 2>"$out/con" || fail "stress model exited $?: $(cat "$out/con")"
   python3 - "$out/doc.json" <<'PY' || fail "the fit or its predictions are wrong (above)"
 import json, sys
@@ -72,7 +72,7 @@ PY
     for i in 1 2 3 4 5 6 7 8 9 10; do
       echo "{\"type\":\"trial\",\"variant\":\"go-map\",\"failed\":true,\"ttf_s\":$((i * 60)),\"duration_s\":$((i * 60)),\"gomaxprocs\":2,\"numcpu\":2,\"free_cores\":1.9,\"loadavg1\":0.3}"
     done; } >"$out/field.jsonl"
-  "$georace" stress model --subject go-map --in "$out/m.jsonl" --no-c --bootstrap 20 \
+  "$georace" stress model --subject go-map --in "$out/m.jsonl" --no-c --bootstrap 10 \
     --field "$out/field.jsonl" --json >"$out/f.json" 2>"$out/con" || fail "--field exited $?"
   python3 -c 'import json, sys; c = json.load(open(sys.argv[1]))["field_checks"][0]
 sys.exit(0 if c["trials"] == 10 and c["died"] == 10 and c["observed_median_s"] == 300
