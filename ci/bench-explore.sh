@@ -127,7 +127,13 @@ part2() {
     python3 - "$v" "$tmp/j1" "$tmp/j2" "$tmp/j3" <<'EOF'
 import json, sys
 v = sys.argv[1]
-runs = [json.load(open(p)) for p in sys.argv[2:]]
+runs = []
+for p in sys.argv[2:]:
+    try:
+        runs.append(json.load(open(p)))
+    except ValueError:
+        print("%s: explore printed no JSON for one bound (failed or killed); no table" % v)
+        sys.exit(0)
 print()
 print("%-9s %-22s %10s %10s %10s" % (v, "scenario", "k=1", "k=2", "k=3"))
 names = [s["name"] for s in runs[0]["scenarios"]]
