@@ -113,6 +113,22 @@ gr_syncmap_alloc(size_t n)
     return p;
 }
 
+/* A snapshot is read by every operation; allocated next to the dirty map's
+ * header (as calloc would put it), it would share a cache line with the
+ * length that every new key writes. So it gets a line of its own. */
+#define GR_SYNCMAP_LINE 64
+
+static struct gr_syncmap_read *
+gr_syncmap_read_new(void)
+{
+    _Static_assert(sizeof(struct gr_syncmap_read) <= GR_SYNCMAP_LINE, "one line");
+    struct gr_syncmap_read *r = aligned_alloc(GR_SYNCMAP_LINE, GR_SYNCMAP_LINE);
+    if (!r)
+        gr_syncmap_oom();
+    memset(r, 0, GR_SYNCMAP_LINE);
+    return r;
+}
+
 static void
 gr_syncmap_map_free(gr_ebr_node *n)
 {
@@ -345,7 +361,7 @@ gr_syncmap_entry_try_cas(struct gr_syncmap_entry *e, uintptr_t old, bool del, ui
 static void
 gr_syncmap_publish_locked(gr_syncmap *m, gr_ebr_rec *rec, gr_hashmap *map, bool amended)
 {
-    struct gr_syncmap_read *r = gr_syncmap_alloc(sizeof *r);
+    struct gr_syncmap_read *r = gr_syncmap_read_new();
     r->m = map;
     r->amended = amended;
     struct gr_syncmap_read *old =
@@ -454,7 +470,15 @@ gr_syncmap_init(gr_syncmap *m)
     memset(m, 0, sizeof *m);
     if (gr_ebr_create(&m->ebr))
         return -1;
-    pthread_mutex_init(&m->go.mu, NULL);
+    /* Go's sync.Mutex spins a little before it parks a goroutine; glibc's
+     * adaptive mutex does the same before it sleeps in the kernel. The
+     * lock is held for a few hundred ns per new key: a plain mutex sent the
+     * second thread to futex_wait for most of its misses. */
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&m->go.mu, &attr);
+    pthread_mutexattr_destroy(&attr);
     atomic_init(&m->go.read, NULL);
     m->seed = gr_variant_seed();
     return 0;
