@@ -65,13 +65,13 @@
  * sections within an operation. The wait is bounded all the same.
  */
 #include <pthread.h>
-#include <time.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ebr.h"
+#include "georace/clock.h"
 #include "sched_hooks.h"
 
 #define GR_EBR_COLLECT_EVERY 64
@@ -305,16 +305,13 @@ gr_ebr_drain(gr_ebr *d, uint64_t max_ns)
     struct gr_ebr_rec *r = gr_ebr_mine(d);
     if (r->nest) /* inside a section: our own announcement would block it */
         return gr_ebr_pending(r);
-    struct timespec now, pause = {0, 20000}; /* 20 us between tries */
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    uint64_t t0 = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec, t = t0;
+    const struct timespec pause = {0, 20000}; /* 20 us between tries */
+    uint64_t t0 = gr_clock_now_ns();
     for (;;) {
         gr_ebr_collect(r);
-        if (!gr_ebr_pending(r) || t - t0 >= max_ns)
+        if (!gr_ebr_pending(r) || gr_clock_now_ns() - t0 >= max_ns)
             break;
         nanosleep(&pause, NULL);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        t = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
     }
     return gr_ebr_pending(r);
 }
