@@ -3,16 +3,20 @@
  * measure.h). A point's hazard is failures / exposure, exposure being the
  * summed running time of its trials (a failed trial ends at its failure).
  * Covariates are computed from the trials' own counters and the profile:
- * for new-visitor floods (every event a new address) the m writers per
- * burst follow from writes per event; for mixed profiles m is taken as the
- * burst size (all of a burst misses), a stated approximation.
+ * for new-visitor floods (every event a new address) the mean m of writers
+ * per burst follows from writes per event; for mixed profiles m is taken as
+ * the burst size (all of a burst misses), a stated approximation. Either
+ * way a burst's size is the traffic generator's draw around that mean, and
+ * the pairs per burst are its E[n (n-1)] (gomodel.h), not m (m-1).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "georace/cache.h"
+#include "georace/gomodel.h"
 #include "georace/measure.h"
 #include "georace/traffic.h"
 
@@ -75,6 +79,27 @@ gr_measure_gomap_put_ns(void)
     }
     gr_cache_destroy(c);
     return best;
+}
+
+double
+gr_measure_pairs_per_s(const gr_profile *prof, double events_s, double write_s)
+{
+    double pv_share = 1 - prof->scanner_share - prof->spray_share - prof->reserved_share;
+    double b = prof->burst_mean < 1 ? 1 : prof->burst_mean;
+    unsigned cap = prof->burst_max ? prof->burst_max : (unsigned)ceil(b);
+    bool flood = prof->new_visitor_share >= 1 && pv_share >= 1;
+    double m = !flood ? b : events_s > 0 ? write_s / events_s : 1;
+    m = m > b ? b : m < 1 ? 1 : m;
+    /* a burst's writers are the generator's draw, n = min(1 + Poisson(m - 1),
+     * cap), not m every time: pairs per burst are E[n (n-1)] */
+    double en, enn1;
+    gr_gom_burst_moments(m, cap, &en, &enn1);
+    double bursts_s = events_s;
+    if (!flood) {
+        double scanners_s = events_s * prof->scanner_share;
+        bursts_s = write_s > scanners_s ? (write_s - scanners_s) / en : 0;
+    }
+    return bursts_s * enn1;
 }
 
 int
@@ -142,25 +167,7 @@ gr_measure_point(const gr_measure_cond *c, gr_trial_workload_fn workload, double
     out->write_s = (double)misses / e;
     double rpe = gr_profile_mean_requests_per_event(&prof);
     double events_s = rpe > 0 ? out->req_s / rpe : out->req_s;
-    double pv_share = 1 - prof.scanner_share - prof.spray_share - prof.reserved_share;
-    if (pv_share < 0)
-        pv_share = 0;
-    double b = prof.burst_mean < 1 ? 1 : prof.burst_mean;
-    double m;
-    double bursts_s;
-    if (prof.new_visitor_share >= 1 && pv_share >= 1) {
-        bursts_s = events_s;
-        m = bursts_s > 0 ? out->write_s / bursts_s : 1;
-    } else {
-        m = b;
-        double scanners_s = events_s * prof.scanner_share;
-        bursts_s = out->write_s > scanners_s ? (out->write_s - scanners_s) / m : 0;
-    }
-    if (m > b)
-        m = b;
-    if (m < 1)
-        m = 1;
-    out->pair_s = bursts_s * m * (m - 1);
+    out->pair_s = gr_measure_pairs_per_s(&prof, events_s, out->write_s);
     double t = c->threads > 1 ? (double)(c->threads - 1) / c->threads : 0;
     out->access_s = (out->req_s * (1 - prof.reserved_share) + out->write_s) * t;
     out->window_s = ((double)c->window_ns + w0_ns) / 1e9;

@@ -7,6 +7,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "georace/gomodel.h"
+#include "georace/measure.h"
 #include "georace/traffic.h"
 #include "georace/ttfmodel.h"
 #include "gr_test.h"
@@ -224,6 +226,34 @@ heldout_error_averages_only_held_out_points_with_failures(void)
     CU_ASSERT_EQUAL(n, 0);
 }
 
+/* A measured point's pairs use the generator's burst law: a flood of
+ * bursts with mean 6 and cap 6 has E[n (n-1)] < 30 pairs per burst (sizes
+ * vary), and a mixed profile divides its page-view writes by E[n]. */
+static void
+measured_pairs_follow_the_generators_burst_draw(void)
+{
+    gr_profile p;
+    memset(&p, 0, sizeof p);
+    p.burst_mean = 6;
+    p.burst_max = 6;
+    p.new_visitor_share = 1;
+    double per = gr_gom_burst_pairs(6, 6);
+    CU_ASSERT(per < 29 && per > 15);
+    CU_ASSERT_DOUBLE_EQUAL(gr_measure_pairs_per_s(&p, 100, 600), 100 * per, 1e-9);
+    /* half the writers per burst: the law at mean 3 */
+    CU_ASSERT_DOUBLE_EQUAL(gr_measure_pairs_per_s(&p, 100, 300), 100 * gr_gom_burst_pairs(3, 6),
+                           1e-9);
+    p.new_visitor_share = 0.5;
+    p.scanner_share = 0.2;
+    p.burst_mean = 4;
+    p.burst_max = 8;
+    double en, enn1;
+    gr_gom_burst_moments(4, 8, &en, &enn1);
+    /* 20 scanner writes of 220; the other 200 in bursts of E[n] */
+    CU_ASSERT_DOUBLE_EQUAL(gr_measure_pairs_per_s(&p, 100, 220), 200 / en * enn1, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(gr_measure_pairs_per_s(&p, 100, 10), 0, 0);
+}
+
 static CU_TestInfo tests[] = {
     GR_TEST(fit_recovers_parameters_of_synthetic_data),
     GR_TEST(fit_needs_two_points),
@@ -233,6 +263,7 @@ static CU_TestInfo tests[] = {
     GR_TEST(prediction_spreads_a_burst_over_the_network_arrival_not_the_fitted_d0),
     GR_TEST(traffic_of_a_profile_takes_its_shares_burst_and_population),
     GR_TEST(heldout_error_averages_only_held_out_points_with_failures),
+    GR_TEST(measured_pairs_follow_the_generators_burst_draw),
     GR_TEST_END};
 
 GR_TEST_MAIN("ttfmodel", tests, NULL, NULL)

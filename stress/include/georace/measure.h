@@ -27,6 +27,10 @@ const gr_measure_cond *gr_measure_default_grid(void);
 /* Intrinsic write time of the C gomap: ns per put, single thread. */
 double gr_measure_gomap_put_ns(void);
 
+/* Ordered pairs of writers per second in the same burst, from a profile's
+ * burst law, its events/s and the writes/s seen (file comment of measure.c). */
+double gr_measure_pairs_per_s(const struct gr_profile *prof, double events_s, double write_s);
+
 /* Run one point; 0, or -1 with a message (bad profile, no trial could run). */
 int gr_measure_point(const gr_measure_cond *c, gr_trial_workload_fn workload, double budget_s,
                      double trial_max_s, uint64_t seed, double w0_ns, gr_ttf_point *out, char *err,
