@@ -46,6 +46,12 @@ static const gr_gomeasure_cond gr_gomeasure_grid[] = {
     {6, 12, 0, 2, 0, false, 4, true},
     {3, 12, 0, 2, 0, false, 4, true},
     {6, 9, 0, 2, 0, true, 4, true},
+    {12, 6, 0, 2, 0, false, 4, true},
+    {3, 6, 0, 2, 0, true, 4, true},
+    {12, 12, 0, 2, 0, true, 4, true},
+    /* the walk beside a busy core: does free parallelism matter for it? */
+    {6, 12, 0, 2, 1, false, 4, true},
+    {6, 6, 0, 2, 1, true, 4, true},
     {0, 0, 0, 0, 0, false, 0, false}};
 
 const gr_gomeasure_cond *
