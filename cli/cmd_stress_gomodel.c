@@ -447,27 +447,48 @@ gom_fmt_time(char *buf, size_t cap, double s)
         snprintf(buf, cap, "> 1 year");
 }
 
+/* The leave-one-out column: the prediction's factor for a point with
+ * failures, the expected count for one without. */
+static void
+gom_fmt_loo(char *buf, size_t cap, const gr_gom_point *p, double loo)
+{
+    double meas = gr_gom_measured(p);
+    if (!isfinite(loo))
+        snprintf(buf, cap, "-");
+    else if (meas > 0 && loo > 0)
+        snprintf(buf, cap, "x%.2f", loo / meas);
+    else if (meas > 0)
+        snprintf(buf, cap, "x0");
+    else
+        snprintf(buf, cap, "exp %.2g", loo * p->exposure_s);
+}
+
 static json_t *
-gom_print_points(const struct gom_data *d, const gr_gom_model *m, FILE *con)
+gom_print_points(const struct gom_data *d, const gr_gom_model *m, const double *loo, FILE *con)
 {
     json_t *arr = json_array();
     fprintf(con, "\nGo points, measured vs predicted hazard (failures/s):\n");
-    fprintf(con, "  %5s %6s %7s %2s %2s %5s %5s %5s %9s %9s %9s %9s %7s %s\n", "burst", "req/s",
+    fprintf(con, "  %5s %6s %7s %2s %2s %5s %5s %5s %9s %9s %9s %9s %7s %8s %s\n", "burst", "req/s",
             "miss_ms", "G", "bg", "free", "load", "q", "fail/n", "exposure", "measured",
-            "predicted", "factor", "set");
+            "predicted", "factor", "left-out", "set");
     for (size_t i = 0; i < d->n_go; i++) {
         const gr_gom_point *p = &d->go[i];
         double meas = gr_gom_measured(p), pred = gr_gom_point_hazard(m, p);
-        char factor[32] = "-", fn[32];
+        char factor[32] = "-", fn[32], left[32];
         if (meas > 0 && pred > 0)
             snprintf(factor, sizeof factor, "x%.2f", pred / meas);
         snprintf(fn, sizeof fn, "%" PRIu64 "/%zu", p->failures, p->n_trials);
-        fprintf(
-            con, "  %5.0f %6.0f %7.3f %2u %2u %5.2f %5.2f %5.2f %9s %8.1fs %9.4g %9.4g %7s %s\n",
-            p->burst, p->rate, (double)p->miss_cost_ns / 1e6, p->gomaxprocs, p->background,
-            p->free_cores, p->loadavg1, gr_gom_concurrency(p->free_cores, p->gomaxprocs, p->cpus),
-            fn, p->exposure_s, meas, pred, factor, p->holdout ? "held-out" : "fit");
-        json_array_append_new(arr, gr_gomeasure_point_json(p, m));
+        gom_fmt_loo(left, sizeof left, p, loo[i]);
+        fprintf(con,
+                "  %5.0f %6.0f %7.3f %2u %2u %5.2f %5.2f %5.2f %9s %8.1fs %9.4g %9.4g %7s %8s %s\n",
+                p->burst, p->rate, (double)p->miss_cost_ns / 1e6, p->gomaxprocs, p->background,
+                p->free_cores, p->loadavg1,
+                gr_gom_concurrency(p->free_cores, p->gomaxprocs, p->cpus), fn, p->exposure_s, meas,
+                pred, factor, left, p->holdout ? "held-out" : "fit");
+        json_t *jp = gr_gomeasure_point_json(p, m);
+        if (isfinite(loo[i]))
+            json_object_set_new(jp, "loo_predicted_per_s", json_real(loo[i]));
+        json_array_append_new(arr, jp);
     }
     return arr;
 }
@@ -791,6 +812,34 @@ gom_check_run(const struct gom_opts *o, const struct gom_data *d, const gr_gom_m
 
 /* ---- the command ---------------------------------------------------------- */
 
+/* Leave-one-out over every Go point: the error on the points with failures;
+ * for those without, the failures each would have shown by the fit on the
+ * others, and how many had a chance below 5% of showing none. */
+struct gom_loo_summary {
+    double error;
+    int n;
+    int n_zero;
+    double expected_zero;
+    int surprising_zero;
+};
+
+static struct gom_loo_summary
+gom_loo_summary(const struct gom_data *d, const double *loo)
+{
+    struct gom_loo_summary ls = {0};
+    ls.error = gr_gom_loo_error(d->go, d->n_go, loo, &ls.n);
+    for (size_t i = 0; i < d->n_go; i++) {
+        const gr_gom_point *p = &d->go[i];
+        if (p->failures > 0 || p->exposure_s <= 0 || !isfinite(loo[i]))
+            continue;
+        double mu = loo[i] * p->exposure_s;
+        ls.n_zero++;
+        ls.expected_zero += mu;
+        ls.surprising_zero += exp(-mu) < 0.05;
+    }
+    return ls;
+}
+
 static int
 gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE *out)
 {
@@ -803,8 +852,16 @@ gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE 
     memset(&cm, 0, sizeof cm);
     cm.w0_ns = gr_measure_gomap_put_ns();
     bool have_c = d->n_c >= 2 && gr_ttf_fit(d->c, d->n_c, &cm) == 0;
+    double *loo = malloc((d->n_go ? d->n_go : 1) * sizeof *loo);
+    if (!loo || gr_gom_loo(d->go, d->n_go, loo)) {
+        free(loo);
+        gr_cli_error(CMD, "out of memory");
+        return GR_EXIT_SOFTWARE;
+    }
     json_t *doc = json_object();
-    json_object_set_new(doc, "points", gom_print_points(d, &gm, con));
+    json_object_set_new(doc, "points", gom_print_points(d, &gm, loo, con));
+    struct gom_loo_summary ls = gom_loo_summary(d, loo);
+    free(loo);
     int held_n, cheld_n = 0;
     double held = gr_gom_heldout_error(&gm, d->go, d->n_go, &held_n);
     double cheld = have_c ? gr_ttf_heldout_error(&cm, d->c, d->n_c, &cheld_n) : 0;
@@ -816,6 +873,12 @@ gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE 
         gm.a, gm.b, gm.scan_fitted ? gm.b_scan : gm.b,
         gm.scan_fitted ? "" : " (no scan point: as b)", gm.rho, gm.k, gm.alpha, gm.n_fit,
         gm.rms_log10, held, held_n);
+    fprintf(con,
+            "        leave-one-out (each point predicted by the fit on all the others): mean "
+            "|log10 error| = %.2f over %d points with failures (target <= 0.30);\n"
+            "        %d points without failures, expected %.2g failures in all when each is "
+            "left out; %d of them with P(none) < 0.05\n",
+            ls.error, ls.n, ls.n_zero, ls.expected_zero, ls.surprising_zero);
     if (have_c)
         fprintf(con,
                 "C fit:  k_bg = %.3g, k_p = %.3g /s, d0 = %.3g us, sigma = %.3g; rms %.2f on %zu "
@@ -826,6 +889,11 @@ gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE 
     json_t *jm = gr_gomeasure_model_json(&gm);
     json_object_set_new(jm, "heldout_mean_abs_log10", json_real(held));
     json_object_set_new(jm, "heldout_points", json_integer(held_n));
+    json_object_set_new(jm, "loo_mean_abs_log10", json_real(ls.error));
+    json_object_set_new(jm, "loo_points", json_integer(ls.n));
+    json_object_set_new(jm, "loo_zero_failure_points", json_integer(ls.n_zero));
+    json_object_set_new(jm, "loo_zero_failure_expected", json_real(ls.expected_zero));
+    json_object_set_new(jm, "loo_zero_failure_surprising", json_integer(ls.surprising_zero));
     if (out)
         gr_jsonl_write(out, jm);
     json_object_set_new(doc, "model", jm);

@@ -1,14 +1,16 @@
 /*
  * gomodel.c - the Go-calibrated time-to-failure model of gomodel.h: the
  * concurrency probability, the hazard, the Poisson maximum-likelihood fit
- * (EM for the three linear coefficients, grids for rho and alpha), the
- * prediction for a field condition and the bootstrap over trials.
+ * (poisfit's EM for the four linear coefficients, grids for rho and alpha),
+ * leave-one-out cross-validation, the prediction for a field condition and
+ * the bootstrap over trials.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "georace/gomodel.h"
+#include "georace/poisfit.h"
 
 double
 gr_gom_concurrency(double free_cores, unsigned gomaxprocs, int cpus)
@@ -81,66 +83,23 @@ gr_gom_fits(const gr_gom_point *p)
     return !p->holdout && p->exposure_s > 0;
 }
 
-static double
-gr_gom_loglik(const gr_gom_model *m, const gr_gom_point *pts, size_t n)
-{
-    double ll = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!gr_gom_fits(&pts[i]))
-            continue;
-        double mu = gr_gom_point_hazard(m, &pts[i]) * pts[i].exposure_s;
-        if (pts[i].failures > 0) {
-            if (mu <= 0)
-                return -INFINITY;
-            ll += (double)pts[i].failures * log(mu);
-        }
-        ll -= mu;
-    }
-    return ll;
-}
-
-/* Poisson ML of theta >= 0 in h = sum theta_j x_j by the multiplicative EM
- * update (never lowers the likelihood, keeps theta >= 0). */
+/* The fitting points' Poisson data at (rho, alpha): rows of x, exposure
+ * and failures in buf (n * (GR_GOM_TERMS + 2) doubles). */
 static void
-gr_gom_em(const gr_gom_point *pts, size_t n, double rho, double alpha, double theta[GR_GOM_TERMS])
+gr_gom_design(const gr_gom_point *pts, size_t n, double rho, double alpha, double *buf,
+              gr_poisfit_data *d)
 {
-    double denom[GR_GOM_TERMS] = {0};
+    double *x = buf, *e = buf + n * GR_GOM_TERMS, *f = e + n;
+    size_t rows = 0;
     for (size_t i = 0; i < n; i++) {
         if (!gr_gom_fits(&pts[i]))
             continue;
-        double x[GR_GOM_TERMS];
-        gr_gom_point_terms(&pts[i], rho, alpha, x);
-        for (int j = 0; j < GR_GOM_TERMS; j++)
-            denom[j] += pts[i].exposure_s * x[j];
+        gr_gom_point_terms(&pts[i], rho, alpha, &x[rows * GR_GOM_TERMS]);
+        e[rows] = pts[i].exposure_s;
+        f[rows] = (double)pts[i].failures;
+        rows++;
     }
-    for (int j = 0; j < GR_GOM_TERMS; j++)
-        theta[j] = denom[j] > 0 ? 1.0 / denom[j] : 0;
-    for (int it = 0; it < 3000; it++) {
-        double num[GR_GOM_TERMS] = {0};
-        for (size_t i = 0; i < n; i++) {
-            if (!gr_gom_fits(&pts[i]) || pts[i].failures == 0)
-                continue;
-            double x[GR_GOM_TERMS], mu = 0;
-            gr_gom_point_terms(&pts[i], rho, alpha, x);
-            for (int j = 0; j < GR_GOM_TERMS; j++)
-                mu += theta[j] * x[j] * pts[i].exposure_s;
-            if (mu <= 0)
-                continue;
-            for (int j = 0; j < GR_GOM_TERMS; j++)
-                num[j] += (double)pts[i].failures / mu * pts[i].exposure_s * x[j];
-        }
-        double change = 0;
-        for (int j = 0; j < GR_GOM_TERMS; j++) {
-            if (denom[j] <= 0)
-                continue;
-            double next = theta[j] * num[j] / denom[j];
-            if (theta[j] > 0)
-                change = fmax(change, fabs(next / theta[j] - 1));
-            theta[j] = next;
-        }
-        if (change < 1e-9)
-            break;
-    }
+    *d = (gr_poisfit_data){rows, GR_GOM_TERMS, x, e, f};
 }
 
 static const double gr_gom_alphas[] = {0, 0.25, 0.5, 1, 1.5, 2, 3, 4};
@@ -156,6 +115,9 @@ gr_gom_fit(const gr_gom_point *pts, size_t n, gr_gom_model *m)
     }
     if (usable < 2)
         return -1;
+    double *buf = malloc(n * (GR_GOM_TERMS + 2) * sizeof *buf);
+    if (!buf)
+        return -1;
     double best_ll = -INFINITY;
     gr_gom_model best;
     memset(&best, 0, sizeof best);
@@ -164,23 +126,19 @@ gr_gom_fit(const gr_gom_point *pts, size_t n, gr_gom_model *m)
         for (int r = -1; r <= 20; r++) {
             double rho = r < 0 ? 0 : pow(10, r * 0.25); /* 1 .. 1e5 per second of miss cost */
             double theta[GR_GOM_TERMS];
-            gr_gom_em(pts, n, rho, gr_gom_alphas[ai], theta);
-            gr_gom_model cand = {theta[0],
-                                 theta[1],
-                                 rho,
-                                 theta[2],
-                                 gr_gom_alphas[ai],
-                                 theta[3],
-                                 scan && theta[3] > 0,
-                                 0,
-                                 0};
-            double ll = gr_gom_loglik(&cand, pts, n);
+            gr_poisfit_data d;
+            gr_gom_design(pts, n, rho, gr_gom_alphas[ai], buf, &d);
+            gr_poisfit_em(&d, 3000, 1e-9, theta);
+            double ll = gr_poisfit_loglik(&d, theta);
             if (ll > best_ll + 1e-9) {
                 best_ll = ll;
-                best = cand;
+                /* scan points fitted: b_scan is theirs, even when 0 */
+                best = (gr_gom_model){theta[0], theta[1], rho, theta[2], gr_gom_alphas[ai],
+                                      theta[3], scan,     0,   0};
             }
         }
     }
+    free(buf);
     double se = 0;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -197,18 +155,56 @@ gr_gom_fit(const gr_gom_point *pts, size_t n, gr_gom_model *m)
     return 0;
 }
 
+/* |log10(pred / measured)| summed into *sum over points with failures and
+ * a positive prediction; counted in *k. */
+static void
+gr_gom_add_error(const gr_gom_point *p, double pred, double *sum, int *k)
+{
+    double meas = gr_gom_measured(p);
+    if (meas <= 0 || !(pred > 0) || !isfinite(pred))
+        return;
+    *sum += fabs(log10(pred / meas));
+    (*k)++;
+}
+
 double
 gr_gom_heldout_error(const gr_gom_model *m, const gr_gom_point *pts, size_t n, int *n_out)
 {
     double sum = 0;
     int k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (pts[i].holdout)
+            gr_gom_add_error(&pts[i], gr_gom_point_hazard(m, &pts[i]), &sum, &k);
+    *n_out = k;
+    return k ? sum / k : 0;
+}
+
+int
+gr_gom_loo(const gr_gom_point *pts, size_t n, double *pred)
+{
+    gr_gom_point *rest = malloc(n * sizeof *rest);
+    if (!rest)
+        return -1;
+    memcpy(rest, pts, n * sizeof *rest);
     for (size_t i = 0; i < n; i++) {
-        double meas = gr_gom_measured(&pts[i]), pred = gr_gom_point_hazard(m, &pts[i]);
-        if (!pts[i].holdout || meas <= 0 || pred <= 0)
-            continue;
-        sum += fabs(log10(pred / meas));
-        k++;
+        for (size_t j = 0; j < n; j++)
+            rest[j].holdout = j == i;
+        gr_gom_model m;
+        pred[i] = pts[i].exposure_s > 0 && gr_gom_fit(rest, n, &m) == 0
+                      ? gr_gom_point_hazard(&m, &pts[i])
+                      : NAN;
     }
+    free(rest);
+    return 0;
+}
+
+double
+gr_gom_loo_error(const gr_gom_point *pts, size_t n, const double *pred, int *n_out)
+{
+    double sum = 0;
+    int k = 0;
+    for (size_t i = 0; i < n; i++)
+        gr_gom_add_error(&pts[i], pred[i], &sum, &k);
     *n_out = k;
     return k ? sum / k : 0;
 }

@@ -1,12 +1,15 @@
 /*
  * ttfmodel.c - the time-to-failure model of ttfmodel.h: hazard, Poisson
- * maximum-likelihood fit (EM for the three linear coefficients, a log grid
- * for the one non-linear ratio sigma/d0), the traffic arithmetic, and the
+ * maximum-likelihood fit (poisfit's EM for the three linear coefficients, a
+ * log grid for the one non-linear ratio sigma/d0), the traffic arithmetic, and the
  * prediction for Zoraxy.
  */
 #include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "georace/poisfit.h"
 #include "georace/traffic.h"
 #include "georace/ttfmodel.h"
 
@@ -54,35 +57,18 @@ gr_ttf_heldout_error(const gr_ttf_model *m, const gr_ttf_point *pts, size_t n, i
     return k ? sum / k : 0;
 }
 
-/* Poisson log-likelihood of the fitting points (constant terms dropped). */
-static double
-gr_ttf_loglik(const gr_ttf_model *m, const gr_ttf_point *pts, size_t n)
-{
-    double ll = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (pts[i].holdout || pts[i].exposure_s <= 0)
-            continue;
-        double mu = gr_ttf_point_hazard(m, &pts[i]) * pts[i].exposure_s;
-        if (pts[i].failures > 0) {
-            if (mu <= 0)
-                return -INFINITY;
-            ll += (double)pts[i].failures * log(mu);
-        }
-        ll -= mu;
-    }
-    return ll;
-}
-
 /*
  * With rho = sigma/d0 fixed, the hazard is linear in theta = (k_bg, k_p,
- * 1/d0) >= 0:  h_i = sum_j theta_j x_ij  with x = w*(W*A, W, P/(1+rho*c)).
- * The Poisson maximum likelihood of a linear non-negative model is reached
- * by the EM (multiplicative) update
- *     theta_j <- theta_j * sum_i (F_i/mu_i) E_i x_ij / sum_i E_i x_ij,
- * which keeps theta non-negative and never lowers the likelihood. rho is
- * searched on a log grid (and 0).
+ * 1/d0) >= 0:  h_i = sum_j theta_j x_ij  with x = w*(W*A, W, P/(1+rho*c)),
+ * fitted by poisfit's EM; rho is searched on a log grid (and 0).
  */
 enum { GR_TTF_TERMS = 3 };
+
+static bool
+gr_ttf_fits(const gr_ttf_point *p)
+{
+    return !p->holdout && p->exposure_s > 0;
+}
 
 static void
 gr_ttf_terms(const gr_ttf_point *p, double rho, double x[GR_TTF_TERMS])
@@ -93,46 +79,21 @@ gr_ttf_terms(const gr_ttf_point *p, double rho, double x[GR_TTF_TERMS])
     x[2] = p->window_s * p->pair_s / (1 + rho * c);
 }
 
+/* The fitting points' Poisson data at rho, in buf (n * (GR_TTF_TERMS + 2)). */
 static void
-gr_ttf_em(const gr_ttf_point *pts, size_t n, double rho, double theta[GR_TTF_TERMS])
+gr_ttf_design(const gr_ttf_point *pts, size_t n, double rho, double *buf, gr_poisfit_data *d)
 {
-    double denom[GR_TTF_TERMS] = {0};
+    double *x = buf, *e = buf + n * GR_TTF_TERMS, *f = e + n;
+    size_t rows = 0;
     for (size_t i = 0; i < n; i++) {
-        if (pts[i].holdout || pts[i].exposure_s <= 0)
+        if (!gr_ttf_fits(&pts[i]))
             continue;
-        double x[GR_TTF_TERMS];
-        gr_ttf_terms(&pts[i], rho, x);
-        for (int j = 0; j < GR_TTF_TERMS; j++)
-            denom[j] += pts[i].exposure_s * x[j];
+        gr_ttf_terms(&pts[i], rho, &x[rows * GR_TTF_TERMS]);
+        e[rows] = pts[i].exposure_s;
+        f[rows] = (double)pts[i].failures;
+        rows++;
     }
-    for (int j = 0; j < GR_TTF_TERMS; j++)
-        theta[j] = denom[j] > 0 ? 1.0 / denom[j] : 0; /* a start that predicts ~1 failure */
-    for (int it = 0; it < 5000; it++) {
-        double num[GR_TTF_TERMS] = {0};
-        for (size_t i = 0; i < n; i++) {
-            if (pts[i].holdout || pts[i].exposure_s <= 0 || pts[i].failures == 0)
-                continue;
-            double x[GR_TTF_TERMS], mu = 0;
-            gr_ttf_terms(&pts[i], rho, x);
-            for (int j = 0; j < GR_TTF_TERMS; j++)
-                mu += theta[j] * x[j] * pts[i].exposure_s;
-            if (mu <= 0)
-                continue;
-            for (int j = 0; j < GR_TTF_TERMS; j++)
-                num[j] += (double)pts[i].failures / mu * pts[i].exposure_s * x[j];
-        }
-        double change = 0;
-        for (int j = 0; j < GR_TTF_TERMS; j++) {
-            if (denom[j] <= 0)
-                continue;
-            double next = theta[j] * num[j] / denom[j];
-            if (theta[j] > 0)
-                change = fmax(change, fabs(next / theta[j] - 1));
-            theta[j] = next;
-        }
-        if (change < 1e-10)
-            break;
-    }
+    *d = (gr_poisfit_data){rows, GR_TTF_TERMS, x, e, f};
 }
 
 static void
@@ -151,24 +112,28 @@ gr_ttf_fit(const gr_ttf_point *pts, size_t n, gr_ttf_model *m)
 {
     size_t usable = 0;
     for (size_t i = 0; i < n; i++)
-        if (!pts[i].holdout && pts[i].exposure_s > 0)
-            usable++;
+        usable += gr_ttf_fits(&pts[i]);
     if (usable < 2)
+        return -1;
+    double *buf = malloc(n * (GR_TTF_TERMS + 2) * sizeof *buf);
+    if (!buf)
         return -1;
     double best_ll = -INFINITY;
     gr_ttf_model best = *m;
     for (int k = -1; k <= 48; k++) {
         double rho = k < 0 ? 0 : pow(10, -1 + k * 0.125); /* 0.1 .. 1e5 per second */
         double theta[GR_TTF_TERMS];
-        gr_ttf_em(pts, n, rho, theta);
-        gr_ttf_model cand = *m;
-        gr_ttf_from_theta(&cand, theta, rho);
-        double ll = gr_ttf_loglik(&cand, pts, n);
+        gr_poisfit_data d;
+        gr_ttf_design(pts, n, rho, buf, &d);
+        gr_poisfit_em(&d, 5000, 1e-10, theta);
+        double ll = gr_poisfit_loglik(&d, theta);
         if (ll > best_ll) {
             best_ll = ll;
-            best = cand;
+            best = *m;
+            gr_ttf_from_theta(&best, theta, rho);
         }
     }
+    free(buf);
     *m = best;
     double se = 0;
     size_t k = 0;

@@ -140,6 +140,36 @@ fit_recovers_the_scan_pair_coefficient_and_falls_back_to_the_spin_one(void)
     CU_ASSERT(fabs(log10(m.b / truth.b)) < 0.05);
 }
 
+/* Each point is predicted by the fit on the others: a point whose count
+ * is ten times what the truth gives is predicted near the truth (it was
+ * left out), while an in-sample fit is pulled toward it. */
+static void
+leave_one_out_predicts_each_point_without_it(void)
+{
+    gr_gom_point pts[16];
+    size_t n = synth_points(pts);
+    double loo[16];
+    /* exact data: every point, held out or not, is predicted by the others */
+    CU_ASSERT_EQUAL_FATAL(gr_gom_loo(pts, n, loo), 0);
+    int k;
+    double err = gr_gom_loo_error(pts, n, loo, &k);
+    CU_ASSERT_EQUAL(k, (int)n - 1); /* all but the one-P point, which has no failures */
+    CU_ASSERT(err < 0.05);
+    CU_ASSERT_DOUBLE_EQUAL(loo[n - 1], 0, 0);
+    /* one point with ten times its count: left out, it is predicted near
+     * the truth, an order of magnitude off its measurement */
+    size_t odd = 2;
+    double truth_h = gr_gom_point_hazard(&truth, &pts[odd]);
+    pts[odd].failures *= 10;
+    CU_ASSERT_EQUAL_FATAL(gr_gom_loo(pts, n, loo), 0);
+    CU_ASSERT(fabs(log10(loo[odd] / truth_h)) < 0.1);
+    CU_ASSERT(gr_gom_loo_error(pts, n, loo, &k) > 0.9 / k);
+    /* while the fit that includes it is pulled toward it */
+    gr_gom_model m;
+    CU_ASSERT_EQUAL_FATAL(gr_gom_fit(pts, n, &m), 0);
+    CU_ASSERT(gr_gom_point_hazard(&m, &pts[odd]) / truth_h > 1.5);
+}
+
 static void
 fit_needs_two_points_and_one_proc_never_fails(void)
 {
@@ -245,6 +275,7 @@ static CU_TestInfo tests[] = {
     GR_TEST(burst_moments_follow_the_capped_poisson_draw),
     GR_TEST(fit_recovers_parameters_of_synthetic_go_data),
     GR_TEST(fit_recovers_the_scan_pair_coefficient_and_falls_back_to_the_spin_one),
+    GR_TEST(leave_one_out_predicts_each_point_without_it),
     GR_TEST(fit_needs_two_points_and_one_proc_never_fails),
     GR_TEST(bootstrap_interval_contains_the_true_median_and_is_reproducible),
     GR_TEST_END};

@@ -94,6 +94,12 @@ double gr_gom_measured(const gr_gom_point *p);
 int gr_gom_fit(const gr_gom_point *pts, size_t n, gr_gom_model *m);
 /* Mean |log10(predicted / measured)| over held-out points with failures. */
 double gr_gom_heldout_error(const gr_gom_model *m, const gr_gom_point *pts, size_t n, int *n_out);
+/* Leave-one-out: pred[i] is the hazard that the fit on every other point
+ * (held out or not) predicts for point i; NAN when it has no exposure or
+ * the rest cannot be fitted. 0, or -1 out of memory. */
+int gr_gom_loo(const gr_gom_point *pts, size_t n, double *pred);
+/* Mean |log10(pred[i] / measured)| over the points with failures. */
+double gr_gom_loo_error(const gr_gom_point *pts, size_t n, const double *pred, int *n_out);
 
 /* E[n (n-1)] for a burst of n = min(1 + Poisson(mean - 1), max) requests,
  * the traffic generator's draw (traffic.c). */
