@@ -169,7 +169,7 @@ gr_x_linear(const struct gr_x_run *x, char *msg, size_t cap)
             gr_lin_op *l = &ops[n++];
             memset(l, 0, sizeof *l);
             gr_scn_key(range ? k : o->key, &l->key);
-            l->thread = o->thread;
+            l->thread = o->thread == GR_X_SETUP ? GR_LIN_SETUP : o->thread;
             l->kind = gr_x_lin_kind[o->kind < GR_SCN_KINDS ? o->kind : 0];
             l->hit = range ? (o->visited >> k & 1) : o->hit;
             l->value = range ? o->seen[k] : o->value;

@@ -248,18 +248,30 @@ gr_lin_op_str(const gr_lin_op *o, char *buf, size_t cap)
     }
 }
 
+/* "thread 2" / "T2", or "setup" for the operations before the threads */
+static const char *
+gr_lin_who(const gr_lin_op *o, bool brief, char *buf, size_t cap)
+{
+    if (o->thread == GR_LIN_SETUP)
+        snprintf(buf, cap, "setup");
+    else
+        snprintf(buf, cap, brief ? "T%u" : "thread %u", o->thread);
+    return buf;
+}
+
 static void
 gr_lin_describe(const gr_lin_op *ops, const size_t *idx, size_t n, size_t bad, char *buf,
                 size_t cap)
 {
-    char key[64], os[48];
+    char key[64], os[48], who[24];
     const gr_lin_op *b = &ops[bad];
     gr_ip_format(&b->key, key, sizeof key);
     gr_lin_op_str(b, os, sizeof os);
     int len = snprintf(buf, cap,
-                       "key %s: %s by thread %u [%llu, %llu] has no linearization; the operations "
+                       "key %s: %s by %s [%llu, %llu] has no linearization; the operations "
                        "before it:",
-                       key, os, b->thread, (unsigned long long)b->inv, (unsigned long long)b->resp);
+                       key, os, gr_lin_who(b, false, who, sizeof who), (unsigned long long)b->inv,
+                       (unsigned long long)b->resp);
     /* the (up to) 6 operations of this key's sub-history invoked last before
      * the bad one returned, in invocation order */
     size_t pick[6], np = 0;
@@ -288,9 +300,9 @@ gr_lin_describe(const gr_lin_op *ops, const size_t *idx, size_t n, size_t bad, c
     for (size_t i = 0; i < np && len < (int)cap - 80; i++) {
         const gr_lin_op *o = &ops[pick[i]];
         gr_lin_op_str(o, os, sizeof os);
-        len += snprintf(buf + len, cap - (size_t)len, " | T%u %s [%llu,%s%llu]", o->thread, os,
-                        (unsigned long long)o->inv, o->pending ? "pending " : "",
-                        (unsigned long long)o->resp);
+        len += snprintf(buf + len, cap - (size_t)len, " | %s %s [%llu,%s%llu]",
+                        gr_lin_who(o, true, who, sizeof who), os, (unsigned long long)o->inv,
+                        o->pending ? "pending " : "", (unsigned long long)o->resp);
     }
 }
 

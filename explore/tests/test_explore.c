@@ -289,6 +289,21 @@ test_checker_rejects_lost_put(void)
     CU_ASSERT_FALSE(r.ok);
 }
 
+/* A put done before the threads started is named "setup" in the report,
+ * not by a thread number no thread has. */
+static void
+test_checker_names_setup_operations_setup(void)
+{
+    gr_lin_op h[] = {op(GR_LIN_SETUP, GR_LIN_PUT, 0, "US", false, 1, 2),
+                     op(0, GR_LIN_GET, 0, NULL, false, 3, 4)};
+    gr_lin_report r;
+    CU_ASSERT_EQUAL_FATAL(gr_lin_check(h, 2, &r), 0);
+    CU_ASSERT_FALSE_FATAL(r.ok);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.msg, "by thread 0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.msg, "| setup put"));
+    CU_ASSERT_PTR_NULL(strstr(r.msg, "T4294967295"));
+}
+
 /* ---- history files ---- */
 
 static void
@@ -382,6 +397,7 @@ static CU_TestInfo tests[] = {GR_TEST(test_pct_finds_gomap_detector_within_100_s
                               GR_TEST(test_checker_accepts_overlapping_put_and_get),
                               GR_TEST(test_checker_rejects_hit_after_completed_clear),
                               GR_TEST(test_checker_rejects_lost_put),
+                              GR_TEST(test_checker_names_setup_operations_setup),
                               GR_TEST(test_history_round_trip_and_crash_leaves_records),
                               GR_TEST(test_history_reader_rejects_other_files),
                               GR_TEST_END};

@@ -68,15 +68,17 @@ enum gr_lin_kind {
     GR_LIN_KINDS
 };
 
+enum { GR_LIN_SETUP = 0xffffffffu };
+
 typedef struct gr_lin_op {
-    gr_ip key; /* unused for clear */
-    uint32_t thread;
-    uint8_t kind;   /* gr_lin_kind */
-    bool hit;       /* get, range: found; LOS, LAD, swap: loaded; CAS, CAD: done */
-    bool pending;   /* never returned */
-    uint16_t value; /* put, LOS, swap, CAS: stored value; get, LAD, range: value found */
-    uint16_t old;   /* CAS, CAD: the value compared with */
-    uint16_t out;   /* LOS: actual; swap: previous */
+    gr_ip key;       /* unused for clear */
+    uint32_t thread; /* GR_LIN_SETUP: done before any thread started */
+    uint8_t kind;    /* gr_lin_kind */
+    bool hit;        /* get, range: found; LOS, LAD, swap: loaded; CAS, CAD: done */
+    bool pending;    /* never returned */
+    uint16_t value;  /* put, LOS, swap, CAS: stored value; get, LAD, range: value found */
+    uint16_t old;    /* CAS, CAD: the value compared with */
+    uint16_t out;    /* LOS: actual; swap: previous */
     uint64_t inv, resp;
 } gr_lin_op;
 
