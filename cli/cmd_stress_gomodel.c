@@ -30,6 +30,10 @@
 #define GOM_MAX_RATES 16
 #define GOM_MAX_FIELDS 8
 
+/* --grid: all, spin (misses that spin), scan (misses that walk the CSV),
+ * home (the field's own profile, walking) */
+enum { GOM_GRID_ALL, GOM_GRID_SPIN, GOM_GRID_SCAN, GOM_GRID_HOME };
+
 struct gom_opts {
     bool measure, no_c, json, miss_cost_set;
     const char *inputs[GOM_MAX_INPUTS];
@@ -44,7 +48,7 @@ struct gom_opts {
     int n_rates;
     const char *fields[GOM_MAX_FIELDS]; /* --field: wall-clock runs to check against */
     int n_fields;
-    int grid; /* 0 all, 1 spinning misses only, 2 CSV-walk misses only */
+    int grid; /* GOM_GRID_* */
 };
 
 struct gom_data {
@@ -78,9 +82,11 @@ gom_usage(FILE *f)
                "  --budget D           time per Go point, x0.75 to x2.5 by point (default 20s)\n"
                "  --trial-max D        longest Go trial (default 10s)\n"
                "  --c-budget D         time per C point when C points are measured (default 4s)\n"
-               "  --grid all|spin|scan which Go points to measure: misses that spin for\n"
-               "                       0.1-45 ms, misses that walk the CSV (Zoraxy's own), or\n"
-               "                       both (default all)\n"
+               "  --grid all|spin|scan|home\n"
+               "                       which Go points to measure: misses that spin for\n"
+               "                       0.1-45 ms, misses that walk the CSV (Zoraxy's own; with\n"
+               "                       the home points), the field's profile zoraxy-home\n"
+               "                       walking the CSV at 2 and 4 req/s, or all (default)\n"
                "  --no-c               no C fit unless --in gives C points\n"
                "  --seed S             first trial seed (default 1)\n"
                "  --out FILE           append gomeasure, measure and model records (JSON lines)\n"
@@ -223,11 +229,13 @@ parse_gom_options(int argc, char **argv, struct gom_opts *o)
             break;
         case 'G':
             if (!strcmp(optarg, "all"))
-                o->grid = 0;
+                o->grid = GOM_GRID_ALL;
             else if (!strcmp(optarg, "spin"))
-                o->grid = 1;
+                o->grid = GOM_GRID_SPIN;
             else if (!strcmp(optarg, "scan"))
-                o->grid = 2;
+                o->grid = GOM_GRID_SCAN;
+            else if (!strcmp(optarg, "home"))
+                o->grid = GOM_GRID_HOME;
             else
                 goto bad;
             break;
@@ -346,6 +354,21 @@ gom_load(const char *path, struct gom_data *d)
     return status;
 }
 
+static bool
+gom_grid_wants(int which, const gr_gomeasure_cond *c)
+{
+    switch (which) {
+    case GOM_GRID_SPIN:
+        return !c->scan;
+    case GOM_GRID_SCAN:
+        return c->scan;
+    case GOM_GRID_HOME:
+        return c->profile != NULL;
+    default:
+        return true;
+    }
+}
+
 static int
 gom_measure_go(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE *out)
 {
@@ -362,11 +385,12 @@ gom_measure_go(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE *ou
     if (gr_addrpool_default(&pool, err, sizeof err))
         pool = NULL; /* each trial builds its own */
     gr_gomeasure_run run = {peer, pool, o->budget_s, o->trial_max_s, o->seed};
-    const gr_gomeasure_cond *grid =
-        o->grid == 2 ? gr_gomeasure_scan_grid() : gr_gomeasure_default_grid();
+    const gr_gomeasure_cond *all = gr_gomeasure_default_grid();
+    const gr_gomeasure_cond *grid[64];
     size_t ng = 0;
-    while (grid[ng].burst && !(o->grid == 1 && grid[ng].scan))
-        ng++;
+    for (size_t i = 0; all[i].burst && ng < sizeof grid / sizeof grid[0]; i++)
+        if (gom_grid_wants(o->grid, &all[i]))
+            grid[ng++] = &all[i];
     fprintf(con,
             "measuring %zu Go points, %.0f s each, x0.75 to x2.5 by how rarely they fail (the Go "
             "peer's map)\n",
@@ -375,16 +399,16 @@ gom_measure_go(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE *ou
         gr_gom_point p;
         gr_gom_trial *tr;
         run.seed = o->seed + 1000 * i;
-        if (gr_gomeasure_point(&run, &grid[i], &p, &tr, err, sizeof err)) {
+        if (gr_gomeasure_point(&run, grid[i], &p, &tr, err, sizeof err)) {
             gr_cli_error(CMD, "Go point %zu failed: %s", i, err);
             continue;
         }
         fprintf(con,
-                "  burst %2.0f %6.0f req/s miss %6.3f ms%s GOMAXPROCS %u background %u: free %.2f "
-                "cores, load %.2f: %3" PRIu64 " failures in %zu trials, %6.2f s\n",
-                p.burst, p.rate, (double)p.miss_cost_ns / 1e6, p.scan ? " (scan)" : "",
-                p.gomaxprocs, p.background, p.free_cores, p.loadavg1, p.failures, p.n_trials,
-                p.exposure_s);
+                "  %s%s burst %2.0f %6.0f req/s miss %6.3f ms%s GOMAXPROCS %u background %u: "
+                "free %.2f cores, load %.2f: %3" PRIu64 " failures in %zu trials, %6.2f s\n",
+                grid[i]->profile ? grid[i]->profile : "", grid[i]->profile ? ":" : "", p.burst,
+                p.rate, (double)p.miss_cost_ns / 1e6, p.scan ? " (scan)" : "", p.gomaxprocs,
+                p.background, p.free_cores, p.loadavg1, p.failures, p.n_trials, p.exposure_s);
         if (out) {
             json_t *j = gr_gomeasure_point_json(&p, NULL);
             gr_jsonl_write(out, j);
@@ -479,12 +503,13 @@ gom_print_points(const struct gom_data *d, const gr_gom_model *m, const double *
             snprintf(factor, sizeof factor, "x%.2f", pred / meas);
         snprintf(fn, sizeof fn, "%" PRIu64 "/%zu", p->failures, p->n_trials);
         gom_fmt_loo(left, sizeof left, p, loo[i]);
-        fprintf(con,
-                "  %5.0f %6.0f %7.3f %2u %2u %5.2f %5.2f %5.2f %9s %8.1fs %9.4g %9.4g %7s %8s %s\n",
-                p->burst, p->rate, (double)p->miss_cost_ns / 1e6, p->gomaxprocs, p->background,
-                p->free_cores, p->loadavg1,
-                gr_gom_concurrency(p->free_cores, p->gomaxprocs, p->cpus), fn, p->exposure_s, meas,
-                pred, factor, left, p->holdout ? "held-out" : "fit");
+        fprintf(
+            con,
+            "  %5.0f %6.0f %7.3f %2u %2u %5.2f %5.2f %5.2f %9s %8.1fs %9.4g %9.4g %7s %8s %s %s\n",
+            p->burst, p->rate, (double)p->miss_cost_ns / 1e6, p->gomaxprocs, p->background,
+            p->free_cores, p->loadavg1, gr_gom_concurrency(p->free_cores, p->gomaxprocs, p->cpus),
+            fn, p->exposure_s, meas, pred, factor, left, p->holdout ? "held-out" : "fit",
+            strncmp(p->profile, "flood-burst", 11) ? p->profile : "");
         json_t *jp = gr_gomeasure_point_json(p, m);
         if (isfinite(loo[i]))
             json_object_set_new(jp, "loo_predicted_per_s", json_real(loo[i]));

@@ -22,51 +22,48 @@
  * miss cost), so that free cores mean what they say; bursts of n new
  * addresses; GOMAXPROCS 2 unless said; background 0 or 1 busy core. */
 static const gr_gomeasure_cond gr_gomeasure_grid[] = {
-    /* burst, req/s, miss cost ns, GOMAXPROCS, background, held out, budget share */
-    {6, 600, 100000, 2, 0, false, 0.75, false},
-    {6, 3000, 100000, 2, 0, false, 0.75, false},
-    {6, 1500, 100000, 2, 0, true, 0.75, false},
-    {6, 300, 1000000, 2, 0, false, 0.75, false},
-    {6, 600, 1000000, 2, 0, false, 0.75, false},
-    {3, 600, 1000000, 2, 0, false, 0.75, false},
-    {12, 600, 1000000, 2, 0, true, 0.75, false},
-    {6, 120, 5000000, 2, 0, false, 1, false},
+    /* burst, req/s, miss cost ns, GOMAXPROCS, background, held out, budget share,
+     * scan, profile */
+    {6, 600, 100000, 2, 0, false, 0.75, false, NULL},
+    {6, 3000, 100000, 2, 0, false, 0.75, false, NULL},
+    {6, 1500, 100000, 2, 0, true, 0.75, false, NULL},
+    {6, 300, 1000000, 2, 0, false, 0.75, false, NULL},
+    {6, 600, 1000000, 2, 0, false, 0.75, false, NULL},
+    {3, 600, 1000000, 2, 0, false, 0.75, false, NULL},
+    {12, 600, 1000000, 2, 0, true, 0.75, false, NULL},
+    {6, 120, 5000000, 2, 0, false, 1, false, NULL},
     /* slow misses fail rarely: longer budgets */
-    {6, 24, 20000000, 2, 0, false, 2.5, false},
-    {6, 12, 45000000, 2, 0, false, 2.5, false},
-    {6, 600, 1000000, 1, 0, false, 0.75, false},
-    {6, 600, 100000, 2, 1, false, 0.75, false},
-    {6, 600, 1000000, 2, 1, true, 0.75, false},
-    {6, 3000, 100000, 2, 1, false, 0.75, false},
-    {6, 120, 5000000, 2, 1, false, 1, false},
+    {6, 24, 20000000, 2, 0, false, 2.5, false, NULL},
+    {6, 12, 45000000, 2, 0, false, 2.5, false, NULL},
+    {6, 600, 1000000, 1, 0, false, 0.75, false, NULL},
+    {6, 600, 100000, 2, 1, false, 0.75, false, NULL},
+    {6, 600, 1000000, 2, 1, true, 0.75, false, NULL},
+    {6, 3000, 100000, 2, 1, false, 0.75, false, NULL},
+    {6, 120, 5000000, 2, 1, false, 1, false, NULL},
     /* Zoraxy's own miss: the CSV walk (it allocates: the garbage collector
      * stops and restarts a burst's goroutines), its cost measured as CPU
      * time per miss; paced so that the walks use about 0.3-0.6 cores */
-    {6, 6, 0, 2, 0, false, 4, true},
-    {6, 12, 0, 2, 0, false, 4, true},
-    {3, 12, 0, 2, 0, false, 4, true},
-    {6, 9, 0, 2, 0, true, 4, true},
-    {12, 6, 0, 2, 0, false, 4, true},
-    {3, 6, 0, 2, 0, true, 4, true},
-    {12, 12, 0, 2, 0, true, 4, true},
+    {6, 6, 0, 2, 0, false, 4, true, NULL},
+    {6, 12, 0, 2, 0, false, 4, true, NULL},
+    {3, 12, 0, 2, 0, false, 4, true, NULL},
+    {6, 9, 0, 2, 0, true, 4, true, NULL},
+    {12, 6, 0, 2, 0, false, 4, true, NULL},
+    {3, 6, 0, 2, 0, true, 4, true, NULL},
+    {12, 12, 0, 2, 0, true, 4, true, NULL},
     /* the walk beside a busy core: does free parallelism matter for it? */
-    {6, 12, 0, 2, 1, false, 4, true},
-    {6, 6, 0, 2, 1, true, 4, true},
-    {0, 0, 0, 0, 0, false, 0, false}};
+    {6, 12, 0, 2, 1, false, 4, true, NULL},
+    {6, 6, 0, 2, 1, true, 4, true, NULL},
+    /* the field's own traffic (returning visitors, scanners, bursts of up
+     * to 16) through the walk, at 7-20 times the field's rate: does a
+     * flood of new addresses stand for it? */
+    {6, 2, 0, 2, 0, false, 4, true, "zoraxy-home"},
+    {6, 4, 0, 2, 0, true, 4, true, "zoraxy-home"},
+    {0, 0, 0, 0, 0, false, 0, false, NULL}};
 
 const gr_gomeasure_cond *
 gr_gomeasure_default_grid(void)
 {
     return gr_gomeasure_grid;
-}
-
-const gr_gomeasure_cond *
-gr_gomeasure_scan_grid(void)
-{
-    const gr_gomeasure_cond *c = gr_gomeasure_grid;
-    while (c->burst && !c->scan)
-        c++;
-    return c;
 }
 
 /* A flood-burst profile with bursts of n into a temporary file; its path
@@ -194,11 +191,17 @@ gr_gomeasure_point(const gr_gomeasure_run *run, const gr_gomeasure_cond *c, gr_g
     *trials = NULL;
     err[0] = '\0';
     char profile[4096];
-    if (gr_gomeasure_profile(c->burst, profile, sizeof profile)) {
+    bool own = !c->profile; /* a flood-burst profile written for this point */
+    if (own && gr_gomeasure_profile(c->burst, profile, sizeof profile)) {
         snprintf(err, errcap, "cannot write a burst profile: %s", strerror(errno));
         return -1;
     }
-    snprintf(out->profile, sizeof out->profile, "flood-burst-%u", c->burst);
+    if (own) {
+        snprintf(out->profile, sizeof out->profile, "flood-burst-%u", c->burst);
+    } else {
+        snprintf(profile, sizeof profile, "%s", c->profile);
+        snprintf(out->profile, sizeof out->profile, "%s", c->profile);
+    }
     out->burst = c->burst;
     out->rate = c->rate;
     out->miss_cost_ns = c->miss_cost_ns;
@@ -210,7 +213,8 @@ gr_gomeasure_point(const gr_gomeasure_run *run, const gr_gomeasure_cond *c, gr_g
     gr_gosubject_use(&gc);
     gr_burner burn;
     if (gr_burner_start(&burn, c->background)) {
-        unlink(profile);
+        if (own)
+            unlink(profile);
         snprintf(err, errcap, "cannot start %u background burners", c->background);
         return -1;
     }
@@ -220,7 +224,8 @@ gr_gomeasure_point(const gr_gomeasure_run *run, const gr_gomeasure_cond *c, gr_g
     gr_gomeasure_trials(run, c, profile, out, trials, &cap, counts, &covered, &free_wsum, &free_w,
                         err, errcap);
     gr_burner_stop(&burn);
-    unlink(profile);
+    if (own)
+        unlink(profile);
     out->trials = *trials;
     if (out->n_trials == 0 || out->exposure_s <= 0) {
         if (!err[0])

@@ -29,13 +29,14 @@ typedef struct gr_gomeasure_cond {
     bool holdout;
     double budget_share; /* of the run's budget per point (rare failures get more) */
     bool scan;           /* the miss is the peer's CSV walk (--backend scan), not a spin */
+    const char *profile; /* a traffic profile (its burst law); NULL: bursts of `burst` new
+                          * addresses (a flood-burst profile) */
 } gr_gomeasure_cond;
 
 /* The built-in grid (burst 0 terminates): spinning misses of 0.1-45 ms,
- * then misses that walk the CSV (scan). */
+ * misses that walk the CSV (scan), and the field's own profile through the
+ * walk at accelerated rates. */
 const gr_gomeasure_cond *gr_gomeasure_default_grid(void);
-/* Its first scan point (the grid's tail). */
-const gr_gomeasure_cond *gr_gomeasure_scan_grid(void);
 
 typedef struct gr_gomeasure_run {
     const char *peer;               /* the Go peer binary */
