@@ -870,7 +870,10 @@ gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE 
 {
     gr_gom_model gm;
     if (gr_gom_fit(d->go, d->n_go, &gm)) {
-        gr_cli_error(CMD, "not enough Go points to fit the model (%zu)", d->n_go);
+        gr_cli_error(CMD,
+                     "cannot fit the model to %zu Go points: fewer than 2 usable, or a point "
+                     "with failures and no measured rates",
+                     d->n_go);
         return GR_EXIT_FAIL;
     }
     gr_ttf_model cm;
@@ -910,7 +913,8 @@ gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE 
                 "points, held-out %.2f over %d\n",
                 cm.k_bg, cm.k_p, cm.d0_s * 1e6, cm.sigma, cm.rms_log10, cm.n_fit, cheld, cheld_n);
     else
-        fprintf(con, "C fit:  none (no C points)\n");
+        fprintf(con, "C fit:  none (%s)\n",
+                d->n_c >= 2 ? "its points cannot be fitted" : "no C points");
     json_t *jm = gr_gomeasure_model_json(&gm);
     json_object_set_new(jm, "heldout_mean_abs_log10", json_real(held));
     json_object_set_new(jm, "heldout_points", json_integer(held_n));

@@ -417,7 +417,10 @@ model_fit_and_predict(const struct model_opts *o, const struct model_points *pts
                       gr_ttf_model *model, FILE *con, FILE *out)
 {
     if (gr_ttf_fit(pts->p, pts->n, model)) {
-        gr_cli_error(CMD, "not enough measurement points to fit the model (%zu)", pts->n);
+        gr_cli_error(CMD,
+                     "cannot fit the model to %zu measurement points: fewer than 2 usable, or a "
+                     "point with failures and no measured rates",
+                     pts->n);
         return GR_EXIT_FAIL;
     }
     gr_profile prof;

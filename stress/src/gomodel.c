@@ -139,6 +139,8 @@ gr_gom_fit(const gr_gom_point *pts, size_t n, gr_gom_model *m)
         }
     }
     free(buf);
+    if (best_ll == -INFINITY) /* a point with failures that no term reaches */
+        return -1;
     double se = 0;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {

@@ -9,6 +9,7 @@
  * way a burst's size is the traffic generator's draw around that mean, and
  * the pairs per burst are its E[n (n-1)] (gomodel.h), not m (m-1).
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -119,6 +120,7 @@ gr_measure_point(const gr_measure_cond *c, gr_trial_workload_fn workload, double
     out->holdout = c->holdout;
     double t0 = gr_measure_now();
     uint64_t requests = 0, misses = 0, errors_seen = 0, ran = 0;
+    double covered = 0; /* the running time the trials' counters cover */
     for (uint64_t k = 0; gr_measure_now() - t0 < budget_s; k++) {
         double left = budget_s - (gr_measure_now() - t0);
         double td = left < trial_max_s ? left : trial_max_s;
@@ -138,7 +140,7 @@ gr_measure_point(const gr_measure_cond *c, gr_trial_workload_fn workload, double
         spec.sim.seed = seed + k;
         spec.sim.clear_interval_ns = 0;
         spec.sim.duration_ns = (uint64_t)(td * 1e9);
-        spec.sample_interval_ns = 20000000;
+        spec.sample_interval_ns = 5000000; /* fast points die within tens of ms */
         spec.deadline_ns = spec.sim.duration_ns + 20000000000ull;
         gr_trial_result r;
         if (gr_trial_run(&spec, &r))
@@ -156,13 +158,23 @@ gr_measure_point(const gr_measure_cond *c, gr_trial_workload_fn workload, double
         out->exposure_s += r.elapsed_s;
         requests += r.sim.requests;
         misses += r.sim.misses;
+        covered += (double)r.sim.elapsed_ns / 1e9;
     }
     if (ran == 0 || out->exposure_s <= 0) {
         if (!err[0])
             snprintf(err, errcap, "no trial ran for profile %s", c->profile);
         return -1;
     }
-    double e = out->exposure_s;
+    /* rates over the time the counters cover: a trial that died before its
+     * first progress line counted nothing, and its requests are unknown */
+    if (covered <= 0 || requests == 0) {
+        snprintf(err, errcap,
+                 "every trial of profile %s died before its first progress sample (%" PRIu64
+                 " failures in %.3f s): its request rates are unknown",
+                 c->profile, out->failures, out->exposure_s);
+        return -1;
+    }
+    double e = covered;
     out->req_s = (double)requests / e;
     out->write_s = (double)misses / e;
     double rpe = gr_profile_mean_requests_per_event(&prof);

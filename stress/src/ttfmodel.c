@@ -134,6 +134,8 @@ gr_ttf_fit(const gr_ttf_point *pts, size_t n, gr_ttf_model *m)
         }
     }
     free(buf);
+    if (best_ll == -INFINITY) /* a point with failures that no term reaches */
+        return -1;
     *m = best;
     double se = 0;
     size_t k = 0;

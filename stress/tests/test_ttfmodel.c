@@ -77,6 +77,27 @@ fit_needs_two_points(void)
     CU_ASSERT_EQUAL(gr_ttf_fit(&p, 1, &m), -1);
 }
 
+/* A point whose trials all died before any rate was counted has failures
+ * and zero covariates: no parameters explain it, and the fit says so
+ * rather than returning a model of zeros. */
+static void
+fit_refuses_a_point_with_failures_and_no_rates(void)
+{
+    gr_ttf_model truth = {.k_bg = 1e-3, .k_p = 0, .d0_s = 1e-3, .sigma = 0};
+    gr_ttf_point pts[3] = {synth(&truth, 100, 50, 0, 1e-6, 0, false),
+                           synth(&truth, 400, 200, 0, 1e-6, 0, false)};
+    gr_ttf_model m;
+    memset(&m, 0, sizeof m);
+    CU_ASSERT_EQUAL(gr_ttf_fit(pts, 2, &m), 0);
+    memset(&pts[2], 0, sizeof pts[2]);
+    pts[2].window_s = 1e-6;
+    pts[2].failures = 15;
+    pts[2].exposure_s = 0.5;
+    CU_ASSERT_EQUAL(gr_ttf_fit(pts, 3, &m), -1);
+    pts[2].holdout = true; /* not fitted: no harm */
+    CU_ASSERT_EQUAL(gr_ttf_fit(pts, 3, &m), 0);
+}
+
 static void
 hazard_is_linear_in_the_window_and_median_is_ln2_over_hazard(void)
 {
@@ -257,6 +278,7 @@ measured_pairs_follow_the_generators_burst_draw(void)
 static CU_TestInfo tests[] = {
     GR_TEST(fit_recovers_parameters_of_synthetic_data),
     GR_TEST(fit_needs_two_points),
+    GR_TEST(fit_refuses_a_point_with_failures_and_no_rates),
     GR_TEST(hazard_is_linear_in_the_window_and_median_is_ln2_over_hazard),
     GR_TEST(traffic_of_new_visitor_bursts_counts_pairs),
     GR_TEST(traffic_of_returning_visitors_misses_once_per_clear),

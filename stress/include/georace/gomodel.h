@@ -90,7 +90,8 @@ double gr_gom_hazard(const gr_gom_model *m, double write_s, double access_s, dou
 double gr_gom_point_hazard(const gr_gom_model *m, const gr_gom_point *p);
 /* failures / exposure. */
 double gr_gom_measured(const gr_gom_point *p);
-/* Fit on the points not held out; 0, or -1 with fewer than 2 usable points. */
+/* Fit on the points not held out; 0, or -1 with fewer than 2 usable points
+ * or a point with failures whose every covariate is 0 (no fit explains it). */
 int gr_gom_fit(const gr_gom_point *pts, size_t n, gr_gom_model *m);
 /* Mean |log10(predicted / measured)| over held-out points with failures. */
 double gr_gom_heldout_error(const gr_gom_model *m, const gr_gom_point *pts, size_t n, int *n_out);

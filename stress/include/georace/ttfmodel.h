@@ -79,7 +79,8 @@ double gr_ttf_hazard(const gr_ttf_model *m, double write_s, double access_s, dou
 double gr_ttf_point_hazard(const gr_ttf_model *m, const gr_ttf_point *p);
 /* Measured hazard: failures / exposure (0 when no failure). */
 double gr_ttf_measured(const gr_ttf_point *p);
-/* Fit on the points not marked holdout; 0, or -1 with fewer than 2 usable points. */
+/* Fit on the points not marked holdout; 0, or -1 with fewer than 2 usable
+ * points or a point with failures whose every covariate is 0 (no fit explains it). */
 int gr_ttf_fit(const gr_ttf_point *pts, size_t n, gr_ttf_model *m);
 /* Median time-to-failure in seconds for a hazard (inf for 0). */
 double gr_ttf_median(double hazard);
