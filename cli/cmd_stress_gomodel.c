@@ -841,7 +841,7 @@ gom_check_run(const struct gom_opts *o, const struct gom_data *d, const gr_gom_m
  * for those without, the failures each would have shown by the fit on the
  * others, and how many had a chance below 5% of showing none. */
 struct gom_loo_summary {
-    double error;
+    double error, floor; /* floor: what an exact model would show from counting alone */
     int n;
     int n_zero;
     double expected_zero;
@@ -853,6 +853,7 @@ gom_loo_summary(const struct gom_data *d, const double *loo)
 {
     struct gom_loo_summary ls = {0};
     ls.error = gr_gom_loo_error(d->go, d->n_go, loo, &ls.n);
+    ls.floor = gr_gom_noise_floor(d->go, d->n_go, loo);
     for (size_t i = 0; i < d->n_go; i++) {
         const gr_gom_point *p = &d->go[i];
         if (p->failures > 0 || p->exposure_s <= 0 || !isfinite(loo[i]))
@@ -863,6 +864,20 @@ gom_loo_summary(const struct gom_data *d, const double *loo)
         ls.surprising_zero += exp(-mu) < 0.05;
     }
     return ls;
+}
+
+/* The held-out points' noise floor (gr_gom_noise_floor) under the fit. */
+static double
+gom_heldout_floor(const struct gom_data *d, const gr_gom_model *m)
+{
+    double *pred = malloc((d->n_go ? d->n_go : 1) * sizeof *pred);
+    if (!pred)
+        return NAN;
+    for (size_t i = 0; i < d->n_go; i++)
+        pred[i] = d->go[i].holdout ? gr_gom_point_hazard(m, &d->go[i]) : NAN;
+    double f = gr_gom_noise_floor(d->go, d->n_go, pred);
+    free(pred);
+    return f;
 }
 
 static int
@@ -892,21 +907,23 @@ gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE 
     free(loo);
     int held_n, cheld_n = 0;
     double held = gr_gom_heldout_error(&gm, d->go, d->n_go, &held_n);
+    double held_floor = gom_heldout_floor(d, &gm);
     double cheld = have_c ? gr_ttf_heldout_error(&cm, d->c, d->n_c, &cheld_n) : 0;
     fprintf(
         con,
         "\nGo fit: a = %.3g, b = %.3g, b_scan = %.3g%s, rho = %.3g /s, k = %.3g, alpha = %.2g;\n"
         "        log10 rms error on %zu fitting points = %.2f; held-out mean |log10 error| "
-        "= %.2f over %d points (target <= 0.30)\n",
+        "= %.2f over %d points (target <= 0.30; counting noise alone: %.2f)\n",
         gm.a, gm.b, gm.scan_fitted ? gm.b_scan : gm.b,
         gm.scan_fitted ? "" : " (no scan point: as b)", gm.rho, gm.k, gm.alpha, gm.n_fit,
-        gm.rms_log10, held, held_n);
+        gm.rms_log10, held, held_n, held_floor);
     fprintf(con,
             "        leave-one-out (each point predicted by the fit on all the others): mean "
-            "|log10 error| = %.2f over %d points with failures (target <= 0.30);\n"
+            "|log10 error| = %.2f over %d points with failures (target <= 0.30; counting noise "
+            "alone: %.2f);\n"
             "        %d points without failures, expected %.2g failures in all when each is "
             "left out; %d of them with P(none) < 0.05\n",
-            ls.error, ls.n, ls.n_zero, ls.expected_zero, ls.surprising_zero);
+            ls.error, ls.n, ls.floor, ls.n_zero, ls.expected_zero, ls.surprising_zero);
     if (have_c)
         fprintf(con,
                 "C fit:  k_bg = %.3g, k_p = %.3g /s, d0 = %.3g us, sigma = %.3g; rms %.2f on %zu "
@@ -920,6 +937,8 @@ gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE 
     json_object_set_new(jm, "heldout_points", json_integer(held_n));
     json_object_set_new(jm, "loo_mean_abs_log10", json_real(ls.error));
     json_object_set_new(jm, "loo_points", json_integer(ls.n));
+    json_object_set_new(jm, "loo_noise_floor", json_real(ls.floor));
+    json_object_set_new(jm, "heldout_noise_floor", json_real(held_floor));
     json_object_set_new(jm, "loo_zero_failure_points", json_integer(ls.n_zero));
     json_object_set_new(jm, "loo_zero_failure_expected", json_real(ls.expected_zero));
     json_object_set_new(jm, "loo_zero_failure_surprising", json_integer(ls.surprising_zero));

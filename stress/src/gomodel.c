@@ -211,6 +211,36 @@ gr_gom_loo_error(const gr_gom_point *pts, size_t n, const double *pred, int *n_o
     return k ? sum / k : 0;
 }
 
+/* E|log10(F / mu)| for a count F ~ Poisson(mu) given F >= 1: the error a
+ * point with failures shows under a model that is exactly right. */
+static double
+gr_gom_count_noise(double mu)
+{
+    if (!(mu > 0) || !isfinite(mu))
+        return 0;
+    double sum = 0, mass = 0, top = mu + 12 * sqrt(mu) + 20;
+    for (double f = 1; f <= top; f++) {
+        double p = exp(f * log(mu) - mu - lgamma(f + 1));
+        sum += p * fabs(log10(f / mu));
+        mass += p;
+    }
+    return mass > 0 ? sum / mass : 0;
+}
+
+double
+gr_gom_noise_floor(const gr_gom_point *pts, size_t n, const double *pred)
+{
+    double sum = 0;
+    int k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (gr_gom_measured(&pts[i]) <= 0 || !(pred[i] > 0) || !isfinite(pred[i]))
+            continue;
+        sum += gr_gom_count_noise(pred[i] * pts[i].exposure_s);
+        k++;
+    }
+    return k ? sum / k : 0;
+}
+
 void
 gr_gom_burst_moments(double mean, unsigned max, double *en, double *enn1)
 {

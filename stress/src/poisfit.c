@@ -7,6 +7,7 @@
  * non-negative and never lowers the likelihood; a term no observation
  * exposes (its denominator 0) stays 0.
  */
+#include <float.h>
 #include <math.h>
 
 #include "georace/poisfit.h"
@@ -54,6 +55,10 @@ gr_poisfit_em(const gr_poisfit_data *d, unsigned max_iter, double tol, double *t
         if (change < tol)
             break;
     }
+    /* a term the data drive to nothing is reported as 0, not a denormal */
+    for (size_t j = 0; j < d->k; j++)
+        if (theta[j] < DBL_MIN)
+            theta[j] = 0;
 }
 
 double

@@ -170,6 +170,27 @@ leave_one_out_predicts_each_point_without_it(void)
     CU_ASSERT(gr_gom_point_hazard(&m, &pts[odd]) / truth_h > 1.5);
 }
 
+/* The error an exact model shows from Poisson counting alone: with one
+ * expected failure (and one seen), E|log10(F)| given F >= 1 = 0.1526; with
+ * a hundred, about 0.4343 sqrt(2/pi) / 10 (the normal limit). */
+static void
+noise_floor_is_the_counting_error_of_an_exact_model(void)
+{
+    gr_gom_point pts[3];
+    memset(pts, 0, sizeof pts);
+    for (int i = 0; i < 3; i++) {
+        pts[i].exposure_s = 10;
+        pts[i].failures = 1;
+    }
+    pts[2].failures = 0; /* no failures: not counted */
+    double pred[3] = {0.1, NAN, 0.1};
+    CU_ASSERT_DOUBLE_EQUAL(gr_gom_noise_floor(pts, 3, pred), 0.1526, 1e-4);
+    pred[0] = 10; /* mu = 100 */
+    CU_ASSERT_DOUBLE_EQUAL(gr_gom_noise_floor(pts, 1, pred), 0.0348, 5e-4);
+    pred[1] = 0.1;
+    CU_ASSERT_DOUBLE_EQUAL(gr_gom_noise_floor(pts, 2, pred), (0.0348 + 0.1526) / 2, 5e-4);
+}
+
 static void
 fit_needs_two_points_and_one_proc_never_fails(void)
 {
@@ -276,6 +297,7 @@ static CU_TestInfo tests[] = {
     GR_TEST(fit_recovers_parameters_of_synthetic_go_data),
     GR_TEST(fit_recovers_the_scan_pair_coefficient_and_falls_back_to_the_spin_one),
     GR_TEST(leave_one_out_predicts_each_point_without_it),
+    GR_TEST(noise_floor_is_the_counting_error_of_an_exact_model),
     GR_TEST(fit_needs_two_points_and_one_proc_never_fails),
     GR_TEST(bootstrap_interval_contains_the_true_median_and_is_reproducible),
     GR_TEST_END};

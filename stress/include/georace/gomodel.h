@@ -101,6 +101,10 @@ double gr_gom_heldout_error(const gr_gom_model *m, const gr_gom_point *pts, size
 int gr_gom_loo(const gr_gom_point *pts, size_t n, double *pred);
 /* Mean |log10(pred[i] / measured)| over the points with failures. */
 double gr_gom_loo_error(const gr_gom_point *pts, size_t n, const double *pred, int *n_out);
+/* The same mean that a model predicting pred[i] exactly would show from
+ * counting noise alone: E|log10(F / mu_i)| for F ~ Poisson(mu_i) given
+ * F >= 1, mu_i = pred[i] * exposure, over the same points. */
+double gr_gom_noise_floor(const gr_gom_point *pts, size_t n, const double *pred);
 
 /* E[n (n-1)] for a burst of n = min(1 + Poisson(mean - 1), max) requests,
  * the traffic generator's draw (traffic.c). */
