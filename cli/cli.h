@@ -61,6 +61,8 @@ int gr_cli_parse_duration(const char *s, uint64_t *ns_out);
 int gr_cli_parse_u64(const char *s, uint64_t *out);
 /* Comma-separated unsigned list ("1,2,4"); returns count or -1. */
 int gr_cli_parse_u64_list(const char *s, uint64_t *out, int cap);
+/* Comma-separated positive numbers ("0.1,0.3,2"); returns count or -1. */
+int gr_cli_parse_positive_list(const char *s, double *out, int cap);
 
 /* Database selection shared by every command that resolves addresses:
  *   --backend mmdb|scan|scan-bsearch   (default mmdb)

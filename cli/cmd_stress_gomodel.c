@@ -44,7 +44,7 @@ struct gom_opts {
     double miss_cost_s, clear_s, go_window_ns, free_cores;
     unsigned gomaxprocs, resamples;
     int cpus;
-    uint64_t rates[GOM_MAX_RATES];
+    double rates[GOM_MAX_RATES];
     int n_rates;
     const char *fields[GOM_MAX_FIELDS]; /* --field: wall-clock runs to check against */
     int n_fields;
@@ -97,7 +97,8 @@ gom_usage(FILE *f)
                "  --gomaxprocs N       GOMAXPROCS in the field (default: the CPU count)\n"
                "  --cpus N             CPUs of the field host (default: this machine's)\n"
                "  --go-window-ns N     Go write window assumed by the C fit (default 50)\n"
-               "  --rates LIST         field request rates, req/s (default 1,2,3,5,10,20,50)\n"
+               "  --rates LIST         field request rates, req/s, decimals allowed (default\n"
+               "                       1,2,3,5,10,20,50)\n"
                "  --bootstrap N        resamples for the intervals (default 200; 0: none)\n"
                "  --field FILE         results of a wall-clock run of 'stress --subject go-map'\n"
                "                       (one rate; merged shards allowed): its Kaplan-Meier median\n"
@@ -134,7 +135,7 @@ parse_gom_options(int argc, char **argv, struct gom_opts *o)
                                          {"grid", required_argument, 0, 'G'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    static const uint64_t default_rates[] = {1, 2, 3, 5, 10, 20, 50};
+    static const double default_rates[] = {1, 2, 3, 5, 10, 20, 50};
     memset(o, 0, sizeof *o);
     o->budget_s = 20;
     o->trial_max_s = 10;
@@ -215,7 +216,7 @@ parse_gom_options(int argc, char **argv, struct gom_opts *o)
             o->go_window_ns = (double)u;
             break;
         case 'r':
-            o->n_rates = gr_cli_parse_u64_list(optarg, o->rates, GOM_MAX_RATES);
+            o->n_rates = gr_cli_parse_positive_list(optarg, o->rates, GOM_MAX_RATES);
             if (o->n_rates < 1)
                 goto bad;
             break;
@@ -566,8 +567,8 @@ gom_print_predictions(const struct gom_opts *o, const struct gom_data *d, const 
     }
     double busy_free = o->free_cores - 1 < 0 ? 0 : o->free_cores - 1;
     for (int i = 0; i < o->n_rates; i++) {
-        gom_field_of(o, prof, (double)o->rates[i], o->free_cores, &fs.f[2 * i]);
-        gom_field_of(o, prof, (double)o->rates[i], busy_free, &fs.f[2 * i + 1]);
+        gom_field_of(o, prof, o->rates[i], o->free_cores, &fs.f[2 * i]);
+        gom_field_of(o, prof, o->rates[i], busy_free, &fs.f[2 * i + 1]);
     }
     bool boot = o->resamples > 0 && gr_gom_bootstrap(d->go, d->n_go, o->resamples, 0.95, o->seed,
                                                      gom_boot_fn, &fs, fs.n, lo, hi) == 0;
@@ -601,14 +602,13 @@ gom_print_predictions(const struct gom_opts *o, const struct gom_data *d, const 
             gr_ttf_predict(cm, &t, o->go_window_ns / 1e9, &cp);
             gom_fmt_time(c, sizeof c, cp.median_s);
         }
-        fprintf(con, "  %6" PRIu64 " %8.3f %8.3f | %-34s | %-34s | %10s\n", o->rates[i], p0.write_s,
+        fprintf(con, "  %6g %8.3f %8.3f | %-34s | %-34s | %10s\n", o->rates[i], p0.write_s,
                 p0.pair_s, s0, s1, c);
-        json_t *j =
-            json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "type",
-                      "goprediction", "profile", "zoraxy-home", "req_per_s", (double)o->rates[i],
-                      "miss_cost_s", o->miss_cost_s, "clear_s", o->clear_s, "free_cores",
-                      o->free_cores, "writes_per_s", p0.write_s, "pairs_per_s", p0.pair_s, "q",
-                      p0.q, "gomaxprocs", (int)o->gomaxprocs, "cpus", o->cpus);
+        json_t *j = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "type",
+                              "goprediction", "profile", "zoraxy-home", "req_per_s", o->rates[i],
+                              "miss_cost_s", o->miss_cost_s, "clear_s", o->clear_s, "free_cores",
+                              o->free_cores, "writes_per_s", p0.write_s, "pairs_per_s", p0.pair_s,
+                              "q", p0.q, "gomaxprocs", (int)o->gomaxprocs, "cpus", o->cpus);
         json_object_set_new(j, "go_median_s",
                             isfinite(p0.median_s) ? json_real(p0.median_s) : json_null());
         if (boot) {

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,26 @@ gr_cli_parse_u64_list(const char *s, uint64_t *out, int cap)
         if (gr_cli_parse_u64(buf, &out[n++]))
             return -1;
         s = comma ? comma + 1 : NULL;
+    }
+    return n ? n : -1;
+}
+
+int
+gr_cli_parse_positive_list(const char *s, double *out, int cap)
+{
+    int n = 0;
+    while (s && *s) {
+        if (n == cap)
+            return -1;
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (end == s || errno || !(v > 0) || !isfinite(v) || (*end && *end != ','))
+            return -1;
+        out[n++] = v;
+        s = *end ? end + 1 : NULL;
+        if (s && !*s)
+            return -1; /* a trailing comma */
     }
     return n ? n : -1;
 }

@@ -53,6 +53,8 @@ expect stress "--gomaxprocs applies to --subject go-\\* only" stress --gomaxproc
 expect stress "bad value for --subject: 'go-rwmutex'" stress model --subject go-rwmutex
 expect stress "bad value for --free-cores: 'x'" stress model --subject go-map --free-cores x
 expect stress "bad value for --grid: 'fast'" stress model --subject go-map --grid fast
+expect stress "bad value for --rates: '0.1,,1'" stress model --subject go-map --rates 0.1,,1
+expect stress "bad value for --rates: '0,1'" stress model --subject go-map --rates 0,1
 expect stress "unexpected argument 'extra'" stress model --subject go-map extra
 "$georace" stress model --subject go-map --help >"$out/help" 2>&1 &&
   grep -q "georace stress model --subject go-map" "$out/help" ||
