@@ -115,8 +115,13 @@ gr_jsonl_trial(const gr_jsonl_trial_id *id, const gr_trial_result *r)
     json_object_set_new(o, "startup_measured", json_boolean(r->start_offset_measured));
     if (r->first_report_s >= 0)
         json_object_set_new(o, "first_report_s", json_real(r->first_report_s));
-    if (id->subject)
+    if (id->subject) {
         json_object_set_new(o, "subject", json_string(id->subject));
+        /* same-burst writer pairs, and the running time the counters cover
+         * (a death after the last progress line is not counted) */
+        json_object_set_new(o, "write_pairs", json_integer((json_int_t)s->write_pairs));
+        json_object_set_new(o, "counted_s", json_real((double)s->elapsed_ns / 1e9));
+    }
     const gr_trial_subject *sub = &r->subject;
     if (r->have_subject && sub->have_runtime) {
         json_object_set_new(o, "gomaxprocs", json_integer(sub->gomaxprocs));
