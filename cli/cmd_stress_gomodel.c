@@ -634,6 +634,9 @@ struct gom_run {
     char profile[64];
     double rate, clear_s, miss_s, free_sum, load_sum, t_max;
     double cpu_s, misses; /* trials that recorded their CPU time */
+    /* trials that counted their same-burst writer pairs: requests, writes
+     * and pairs over the time the counters cover */
+    double c_requests, c_writes, c_pairs, c_s;
     size_t n_free, n_load, failed;
     int gomaxprocs, cpus;
     gr_km_obs *obs;
@@ -685,6 +688,13 @@ gom_run_trial(json_t *v, struct gom_run *r)
     double cpu = gom_num(v, "cpu_s", -1), misses = gom_num(v, "misses", -1);
     if (cpu > 0 && misses > 0)
         r->cpu_s += cpu, r->misses += misses;
+    double pairs = gom_num(v, "write_pairs", -1), counted = gom_num(v, "counted_s", -1);
+    if (pairs >= 0 && counted > 0 && misses >= 0) {
+        r->c_requests += gom_num(v, "requests", 0);
+        r->c_writes += misses;
+        r->c_pairs += pairs;
+        r->c_s += counted;
+    }
     r->gomaxprocs = (int)gom_num(v, "gomaxprocs", r->gomaxprocs);
     r->cpus = (int)gom_num(v, "numcpu", r->cpus);
     return 0;
@@ -735,6 +745,34 @@ gom_wilson(size_t k, size_t n, double *lo, double *hi)
     double h = z * sqrt(p * (1 - p) / (double)n + z * z / (4.0 * (double)n * (double)n)) / d;
     *lo = c - h < 0 ? 0 : c - h;
     *hi = c + h > 1 ? 1 : c + h;
+}
+
+/* The run's own counts as a measurement point (no failures: only its
+ * covariates are used), for a prediction that does not go through the
+ * traffic law; false when its trials did not count pairs. */
+static bool
+gom_run_point(const struct gom_run *r, const gr_gom_field *f, double free_cores, gr_gom_point *p)
+{
+    if (r->c_s <= 0)
+        return false;
+    memset(p, 0, sizeof *p);
+    p->req_s = r->c_requests / r->c_s;
+    p->write_s = r->c_writes / r->c_s;
+    p->access_s = p->req_s + p->write_s;
+    p->pair_s = r->c_pairs / r->c_s;
+    p->miss_cost_ns = (uint64_t)(f->traffic.miss_cost_s * 1e9);
+    p->gomaxprocs = f->gomaxprocs;
+    p->cpus = f->cpus;
+    p->free_cores = free_cores;
+    p->scan = f->scan;
+    return true;
+}
+
+static void
+gom_boot_point_fn(const gr_gom_model *m, double *medians, void *ctx)
+{
+    double h = gr_gom_point_hazard(m, ctx);
+    medians[0] = h > 0 ? log(2.0) / h : INFINITY;
 }
 
 static json_t *
@@ -815,6 +853,27 @@ gom_check_run(const struct gom_opts *o, const struct gom_data *d, const gr_gom_m
             a, boot ? al : "-", boot ? ah : "-", T / 60, s_pred, s_lo, s_hi);
     fprintf(con, "  %s: the predicted survival interval %s the observed one\n",
             agree ? "consistent" : "DISAGREE", agree ? "overlaps" : "misses");
+    /* the same model fed the run's own writes and pairs instead of the
+     * traffic law's (which counts every request of a missing burst) */
+    gr_gom_point own;
+    double own_med = NAN, own_lo = NAN, own_hi = NAN;
+    if (gom_run_point(&r, &f, free_mean, &own)) {
+        double h = gr_gom_point_hazard(gm, &own);
+        own_med = h > 0 ? log(2.0) / h : INFINITY;
+        own_lo = own_hi = own_med;
+        bool ob =
+            o->resamples > 0 && gr_gom_bootstrap(d->go, d->n_go, o->resamples, 0.95, o->seed,
+                                                 gom_boot_point_fn, &own, 1, &own_lo, &own_hi) == 0;
+        char m0[32], m1[32], m2[32];
+        gom_fmt_time(m0, sizeof m0, own_med);
+        gom_fmt_time(m1, sizeof m1, own_lo);
+        gom_fmt_time(m2, sizeof m2, own_hi);
+        fprintf(con,
+                "  predicted from the run's own counts (%.3f writes/s, %.3f pairs/s; the traffic "
+                "law: %.3f, %.3f): median %s [%s, %s]; survive %.1f min: %.2f\n",
+                own.write_s, own.pair_s, pr.write_s, pr.pair_s, m0, ob ? m1 : "-", ob ? m2 : "-",
+                T / 60, isfinite(own_med) ? pow(2, -T / own_med) : 1);
+    }
     json_t *j = json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:i, s:f, s:I, s:I, s:f}", "type",
                           "fieldcheck", "file", path, "profile", r.profile, "req_per_s", r.rate,
                           "clear_s", r.clear_s, "miss_cost_s", fo.miss_cost_s, "gomaxprocs",
@@ -831,6 +890,16 @@ gom_check_run(const struct gom_opts *o, const struct gom_data *d, const gr_gom_m
     json_object_set_new(j, "predicted_survival", json_real(s_pred));
     json_object_set_new(j, "observed_survival", json_real((double)surv / (double)r.n));
     json_object_set_new(j, "consistent", json_boolean(agree));
+    if (isfinite(own_med) || own_med == INFINITY) {
+        json_object_set_new(j, "own_counts_writes_per_s", json_real(own.write_s));
+        json_object_set_new(j, "own_counts_pairs_per_s", json_real(own.pair_s));
+        json_object_set_new(j, "own_counts_median_s",
+                            isfinite(own_med) ? json_real(own_med) : json_null());
+        json_object_set_new(j, "own_counts_median_lo_s",
+                            isfinite(own_lo) ? json_real(own_lo) : json_null());
+        json_object_set_new(j, "own_counts_median_hi_s",
+                            isfinite(own_hi) ? json_real(own_hi) : json_null());
+    }
     free(r.obs);
     return j;
 }

@@ -70,14 +70,20 @@ PY
   # 1, 2, ..., 10 min: Kaplan-Meier median 5 min, beside a prediction
   { echo '{"type":"job","variant":"go-map","profile":"zoraxy-home","rate":5.0,"cache_clear_s":900.0,"miss_cost_ns":0,"subject":"go"}'
     for i in 1 2 3 4 5 6 7 8 9 10; do
-      echo "{\"type\":\"trial\",\"variant\":\"go-map\",\"failed\":true,\"ttf_s\":$((i * 60)),\"duration_s\":$((i * 60)),\"gomaxprocs\":2,\"numcpu\":2,\"free_cores\":1.9,\"loadavg1\":0.3}"
+      echo "{\"type\":\"trial\",\"variant\":\"go-map\",\"failed\":true,\"ttf_s\":$((i * 60)),\"duration_s\":$((i * 60)),\"gomaxprocs\":2,\"numcpu\":2,\"free_cores\":1.9,\"loadavg1\":0.3,\"requests\":3000,\"misses\":1200,\"write_pairs\":6000,\"counted_s\":$((i * 60))}"
     done; } >"$out/field.jsonl"
   "$georace" stress model --subject go-map --in "$out/m.jsonl" --no-c --bootstrap 10 \
     --field "$out/field.jsonl" --json >"$out/f.json" 2>"$out/con" || fail "--field exited $?"
   python3 -c 'import json, sys; c = json.load(open(sys.argv[1]))["field_checks"][0]
 sys.exit(0 if c["trials"] == 10 and c["died"] == 10 and c["observed_median_s"] == 300
-         and c["free_cores"] == 1.9 and c["predicted_median_s"] > 0 else 1)' "$out/f.json" ||
+         and c["free_cores"] == 1.9 and c["predicted_median_s"] > 0
+         and abs(c["own_counts_writes_per_s"] - 12000 / 3300) < 1e-9
+         and abs(c["own_counts_pairs_per_s"] - 60000 / 3300) < 1e-9
+         and c["own_counts_median_lo_s"] <= c["own_counts_median_s"] * 1.001
+         and c["own_counts_median_s"] <= c["own_counts_median_hi_s"] * 1.001 else 1)' "$out/f.json" ||
     fail "the field check misreads the run: $(cat "$out/con")"
+  grep -q "predicted from the run's own counts (3.636 writes/s, 18.182 pairs/s" "$out/con" ||
+    fail "the prediction from the run's own counts is not printed: $(cat "$out/con")"
   grep -q "observed:  10 trials, 10 died" "$out/con" || fail "the field check is not printed"
   sed 's/"failures":[0-9]*/"failures":0/; s/true\]/false]/g' "$out/m.jsonl" >"$out/z.jsonl"
   "$georace" stress model --subject go-map --in "$out/z.jsonl" --no-c --bootstrap 0 --json \
