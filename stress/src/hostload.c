@@ -4,6 +4,7 @@
  * threads involved).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -30,13 +31,30 @@ gr_hostload_cpus(void)
     return n > 0 && n < 1 << 20 ? (int)n : -1;
 }
 
+/* Whether the scheduler groups tasks by session (autogroup): then each
+ * session gets an equal share of the CPU whatever its tasks' nice values,
+ * and niced work in another session takes a core like any other. */
+static bool
+gr_hostload_autogroup(void)
+{
+    FILE *f = fopen("/proc/sys/kernel/sched_autogroup_enabled", "r");
+    if (!f)
+        return false;
+    int on = 0;
+    bool read = fscanf(f, "%d", &on) == 1;
+    fclose(f);
+    return read && on != 0;
+}
+
 /* Busy CPU seconds of the whole machine that compete with normal-priority
  * work: the "cpu" line of /proc/stat without idle and iowait (guest time
  * is already inside user), and without nice time - work at a positive nice
  * value gets a few percent of a core against a runnable normal-priority
- * thread, so it leaves the core free for a race. When this process itself
- * runs niced, its children's time is in the nice column and is counted
- * (and subtracted again as ours). -1 when it cannot be read. */
+ * thread, so it leaves the core free for a race. That holds only without
+ * autogroup: with it, nice acts within a session only, and nice time is
+ * counted as busy. When this process itself runs niced, its children's
+ * time is in the nice column and is counted (and subtracted again as
+ * ours). -1 when it cannot be read. */
 static double
 gr_hostload_busy(void)
 {
@@ -53,7 +71,7 @@ gr_hostload_busy(void)
     unsigned long long busy = v[0] + v[2] + v[5] + v[6] + v[7]; /* not nice, idle, iowait */
     errno = 0;
     int prio = getpriority(PRIO_PROCESS, 0);
-    if (errno == 0 && prio > 0)
+    if ((errno == 0 && prio > 0) || gr_hostload_autogroup())
         busy += v[1];
     return (double)busy / (double)hz;
 }
