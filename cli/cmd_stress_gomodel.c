@@ -472,6 +472,20 @@ gom_fmt_time(char *buf, size_t cap, double s)
         snprintf(buf, cap, "> 1 year");
 }
 
+/* "median [lo, hi]", or the median alone when there is no interval */
+static void
+gom_fmt_median(char *buf, size_t cap, double median_s, bool interval, double lo_s, double hi_s)
+{
+    char m[32], lo[32], hi[32];
+    gom_fmt_time(m, sizeof m, median_s);
+    gom_fmt_time(lo, sizeof lo, lo_s);
+    gom_fmt_time(hi, sizeof hi, hi_s);
+    if (interval)
+        snprintf(buf, cap, "%s [%s, %s]", m, lo, hi);
+    else
+        snprintf(buf, cap, "%s", m);
+}
+
 /* The leave-one-out column: the prediction's factor for a point with
  * failures, the expected count for one without. */
 static void
@@ -585,15 +599,9 @@ gom_print_predictions(const struct gom_opts *o, const struct gom_data *d, const 
         gr_gom_prediction p0, p1;
         gr_gom_predict(gm, &fs.f[2 * i], &p0);
         gr_gom_predict(gm, &fs.f[2 * i + 1], &p1);
-        char a[32], al[32], ah[32], b[32], bl[32], bh[32], c[32] = "-", s0[80], s1[80];
-        gom_fmt_time(a, sizeof a, p0.median_s);
-        gom_fmt_time(b, sizeof b, p1.median_s);
-        gom_fmt_time(al, sizeof al, lo[2 * i]);
-        gom_fmt_time(ah, sizeof ah, hi[2 * i]);
-        gom_fmt_time(bl, sizeof bl, lo[2 * i + 1]);
-        gom_fmt_time(bh, sizeof bh, hi[2 * i + 1]);
-        snprintf(s0, sizeof s0, boot ? "%s [%s, %s]" : "%s", a, al, ah);
-        snprintf(s1, sizeof s1, boot ? "%s [%s, %s]" : "%s", b, bl, bh);
+        char c[32] = "-", s0[100], s1[100];
+        gom_fmt_median(s0, sizeof s0, p0.median_s, boot, lo[2 * i], hi[2 * i]);
+        gom_fmt_median(s1, sizeof s1, p1.median_s, boot, lo[2 * i + 1], hi[2 * i + 1]);
         gr_ttf_prediction cp;
         memset(&cp, 0, sizeof cp);
         if (have_c) {
@@ -821,10 +829,8 @@ gom_check_run(const struct gom_opts *o, const struct gom_data *d, const gr_gom_m
     double w_lo, w_hi;
     gom_wilson(surv, r.n, &w_lo, &w_hi);
     bool agree = !(s_hi < w_lo || s_lo > w_hi);
-    char a[32], al[32], ah[32], b[32], bl[32], bh[32];
-    gom_fmt_time(a, sizeof a, pr.median_s);
-    gom_fmt_time(al, sizeof al, plo);
-    gom_fmt_time(ah, sizeof ah, phi);
+    char pred[100], b[32], bl[32], bh[32];
+    gom_fmt_median(pred, sizeof pred, pr.median_s, boot, plo, phi);
     gom_fmt_time(b, sizeof b, omed);
     gom_fmt_time(bl, sizeof bl, olo);
     gom_fmt_time(bh, sizeof bh, ohi);
@@ -849,8 +855,8 @@ gom_check_run(const struct gom_opts *o, const struct gom_data *d, const gr_gom_m
             " min\n  observed:  Kaplan-Meier median %s; survived %.1f min: %zu/%zu [Wilson "
             "%.2f, %.2f]\n",
             obs, T / 60, surv, r.n, w_lo, w_hi);
-    fprintf(con, "  predicted: Go model median %s [%s, %s]; survive %.1f min: %.2f [%.2f, %.2f]\n",
-            a, boot ? al : "-", boot ? ah : "-", T / 60, s_pred, s_lo, s_hi);
+    fprintf(con, "  predicted: Go model median %s; survive %.1f min: %.2f [%.2f, %.2f]\n", pred,
+            T / 60, s_pred, s_lo, s_hi);
     fprintf(con, "  %s: the predicted survival interval %s the observed one\n",
             agree ? "consistent" : "DISAGREE", agree ? "overlaps" : "misses");
     /* the same model fed the run's own writes and pairs instead of the
@@ -864,15 +870,13 @@ gom_check_run(const struct gom_opts *o, const struct gom_data *d, const gr_gom_m
         bool ob =
             o->resamples > 0 && gr_gom_bootstrap(d->go, d->n_go, o->resamples, 0.95, o->seed,
                                                  gom_boot_point_fn, &own, 1, &own_lo, &own_hi) == 0;
-        char m0[32], m1[32], m2[32];
-        gom_fmt_time(m0, sizeof m0, own_med);
-        gom_fmt_time(m1, sizeof m1, own_lo);
-        gom_fmt_time(m2, sizeof m2, own_hi);
+        char om[100];
+        gom_fmt_median(om, sizeof om, own_med, ob, own_lo, own_hi);
         fprintf(con,
                 "  predicted from the run's own counts (%.3f writes/s, %.3f pairs/s; the traffic "
-                "law: %.3f, %.3f): median %s [%s, %s]; survive %.1f min: %.2f\n",
-                own.write_s, own.pair_s, pr.write_s, pr.pair_s, m0, ob ? m1 : "-", ob ? m2 : "-",
-                T / 60, isfinite(own_med) ? pow(2, -T / own_med) : 1);
+                "law: %.3f, %.3f): median %s; survive %.1f min: %.2f\n",
+                own.write_s, own.pair_s, pr.write_s, pr.pair_s, om, T / 60,
+                isfinite(own_med) ? pow(2, -T / own_med) : 1);
     }
     json_t *j = json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:i, s:f, s:I, s:I, s:f}", "type",
                           "fieldcheck", "file", path, "profile", r.profile, "req_per_s", r.rate,
