@@ -5,21 +5,43 @@
  * mu_i = E_i sum_j theta_j x_ij: each failure is split among the terms in
  * proportion to their share of its expected count. The update keeps theta
  * non-negative and never lowers the likelihood; a term no observation
- * exposes (its denominator 0) stays 0.
+ * exposes (its denominator 0) stays 0. A coefficient whose optimum is 0
+ * only approaches it geometrically, so one that ends below a 1e-12 share
+ * of every hazard is set to 0.
  */
 #include <float.h>
 #include <math.h>
+#include <stdbool.h>
 
 #include "georace/poisfit.h"
 
 static double
-gr_poisfit_mu(const gr_poisfit_data *d, size_t i, const double *theta)
+gr_poisfit_hazard(const gr_poisfit_data *d, size_t i, const double *theta)
 {
     const double *x = &d->x[i * d->k];
     double h = 0;
     for (size_t j = 0; j < d->k; j++)
         h += theta[j] * x[j];
-    return h * d->exposure[i];
+    return h;
+}
+
+static double
+gr_poisfit_mu(const gr_poisfit_data *d, size_t i, const double *theta)
+{
+    return gr_poisfit_hazard(d, i, theta) * d->exposure[i];
+}
+
+/* Whether term j adds less than GR_POISFIT_NEGLIGIBLE of the hazard of
+ * every observation that has any. */
+static bool
+gr_poisfit_negligible(const gr_poisfit_data *d, const double *theta, size_t j)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        double h = gr_poisfit_hazard(d, i, theta);
+        if (h > 0 && theta[j] * d->x[i * d->k + j] > GR_POISFIT_NEGLIGIBLE * h)
+            return false;
+    }
+    return true;
 }
 
 void
@@ -55,9 +77,10 @@ gr_poisfit_em(const gr_poisfit_data *d, unsigned max_iter, double tol, double *t
         if (change < tol)
             break;
     }
-    /* a term the data drive to nothing is reported as 0, not a denormal */
+    /* a term the data drive towards nothing is reported as 0, not as the
+     * 1e-180 the update has shrunk it to by its last round */
     for (size_t j = 0; j < d->k; j++)
-        if (theta[j] < DBL_MIN)
+        if (theta[j] < DBL_MIN || gr_poisfit_negligible(d, theta, j))
             theta[j] = 0;
 }
 

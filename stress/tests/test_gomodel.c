@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "georace/gomodel.h"
+#include "georace/poisfit.h"
 #include "gr_test.h"
 
 static void
@@ -291,6 +292,28 @@ bootstrap_interval_contains_the_true_median_and_is_reproducible(void)
     CU_ASSERT_EQUAL(gr_gom_bootstrap(pts, n, 0, 0.95, 7, median_at, &field, 1, &lo, &hi), -1);
 }
 
+/* Two observations, the second exposed to a second term as well but with
+ * fewer failures than the first alone predicts: the likelihood is highest
+ * with that term at 0, which the update only approaches; it comes back as
+ * exactly 0 and the first term as the pooled rate (10 + 8) / 2. */
+static void
+poisson_fit_reports_a_term_the_data_do_not_need_as_exactly_zero(void)
+{
+    const double x[] = {1, 0, 1, 1};
+    const double exposure[] = {1, 1}, failures[] = {10, 8};
+    gr_poisfit_data d = {2, 2, x, exposure, failures};
+    double theta[2];
+    gr_poisfit_em(&d, 5000, 1e-12, theta);
+    CU_ASSERT_DOUBLE_EQUAL(theta[0], 9, 1e-6);
+    CU_ASSERT_EQUAL(theta[1], 0);
+    /* a term that does carry part of the hazard is kept */
+    const double failures_up[] = {10, 14};
+    d.failures = failures_up;
+    gr_poisfit_em(&d, 5000, 1e-12, theta);
+    CU_ASSERT_DOUBLE_EQUAL(theta[0], 10, 1e-4);
+    CU_ASSERT_DOUBLE_EQUAL(theta[1], 4, 1e-4);
+}
+
 static CU_TestInfo tests[] = {
     GR_TEST(concurrency_is_one_idle_a_third_with_one_core_busy_zero_with_one_proc),
     GR_TEST(burst_moments_follow_the_capped_poisson_draw),
@@ -298,6 +321,7 @@ static CU_TestInfo tests[] = {
     GR_TEST(fit_recovers_the_scan_pair_coefficient_and_falls_back_to_the_spin_one),
     GR_TEST(leave_one_out_predicts_each_point_without_it),
     GR_TEST(noise_floor_is_the_counting_error_of_an_exact_model),
+    GR_TEST(poisson_fit_reports_a_term_the_data_do_not_need_as_exactly_zero),
     GR_TEST(fit_needs_two_points_and_one_proc_never_fails),
     GR_TEST(bootstrap_interval_contains_the_true_median_and_is_reproducible),
     GR_TEST_END};

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 enum { GR_POISFIT_MAX_TERMS = 8 };
+#define GR_POISFIT_NEGLIGIBLE 1e-12 /* share of every hazard below which a term is 0 */
 
 typedef struct gr_poisfit_data {
     size_t n, k;            /* observations; terms (<= GR_POISFIT_MAX_TERMS) */
@@ -20,7 +21,9 @@ typedef struct gr_poisfit_data {
 } gr_poisfit_data;
 
 /* theta[0..k) by the multiplicative EM update, at most max_iter rounds or
- * until no coefficient moves by more than tol (relative). */
+ * until no coefficient moves by more than tol (relative); a coefficient
+ * adding less than GR_POISFIT_NEGLIGIBLE of every observation's hazard is
+ * returned as exactly 0. */
 void gr_poisfit_em(const gr_poisfit_data *d, unsigned max_iter, double tol, double *theta);
 /* The log-likelihood of theta (terms constant in theta dropped); -inf when
  * an observation with failures has zero hazard. */
