@@ -913,9 +913,22 @@ gom_check_run(const struct gom_opts *o, const struct gom_data *d, const gr_gom_m
 /* Leave-one-out over every Go point: the error on the points with failures;
  * for those without, the failures each would have shown by the fit on the
  * others, and how many had a chance below 5% of showing none. */
+/* Points that failed although the prediction says they never can: an error
+ * without bound, which the mean |log10 error| leaves out and which is
+ * therefore counted and printed on its own. pred[i] NaN: not predicted. */
+static int
+gom_never_failing(const struct gom_data *d, const double *pred)
+{
+    int n = 0;
+    for (size_t i = 0; i < d->n_go; i++)
+        n += d->go[i].failures > 0 && d->go[i].exposure_s > 0 && !isnan(pred[i]) && !(pred[i] > 0);
+    return n;
+}
+
 struct gom_loo_summary {
     double error, floor; /* floor: what an exact model would show from counting alone */
     int n;
+    int n_never; /* points with failures predicted never to fail */
     int n_zero;
     double expected_zero;
     int surprising_zero;
@@ -927,6 +940,7 @@ gom_loo_summary(const struct gom_data *d, const double *loo)
     struct gom_loo_summary ls = {0};
     ls.error = gr_gom_loo_error(d->go, d->n_go, loo, &ls.n);
     ls.floor = gr_gom_noise_floor(d->go, d->n_go, loo);
+    ls.n_never = gom_never_failing(d, loo);
     for (size_t i = 0; i < d->n_go; i++) {
         const gr_gom_point *p = &d->go[i];
         if (p->failures > 0 || p->exposure_s <= 0 || !isfinite(loo[i]))
@@ -939,16 +953,19 @@ gom_loo_summary(const struct gom_data *d, const double *loo)
     return ls;
 }
 
-/* The held-out points' noise floor (gr_gom_noise_floor) under the fit. */
+/* The held-out points' noise floor (gr_gom_noise_floor) under the fit, and
+ * how many of them failed although predicted never to. */
 static double
-gom_heldout_floor(const struct gom_data *d, const gr_gom_model *m)
+gom_heldout_floor(const struct gom_data *d, const gr_gom_model *m, int *never)
 {
     double *pred = malloc((d->n_go ? d->n_go : 1) * sizeof *pred);
+    *never = 0;
     if (!pred)
         return NAN;
     for (size_t i = 0; i < d->n_go; i++)
         pred[i] = d->go[i].holdout ? gr_gom_point_hazard(m, &d->go[i]) : NAN;
     double f = gr_gom_noise_floor(d->go, d->n_go, pred);
+    *never = gom_never_failing(d, pred);
     free(pred);
     return f;
 }
@@ -978,9 +995,9 @@ gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE 
     json_object_set_new(doc, "points", gom_print_points(d, &gm, loo, con));
     struct gom_loo_summary ls = gom_loo_summary(d, loo);
     free(loo);
-    int held_n, cheld_n = 0;
+    int held_n, held_never, cheld_n = 0;
     double held = gr_gom_heldout_error(&gm, d->go, d->n_go, &held_n);
-    double held_floor = gom_heldout_floor(d, &gm);
+    double held_floor = gom_heldout_floor(d, &gm, &held_never);
     double cheld = have_c ? gr_ttf_heldout_error(&cm, d->c, d->n_c, &cheld_n) : 0;
     fprintf(
         con,
@@ -990,6 +1007,12 @@ gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE 
         gm.a, gm.b, gm.scan_fitted ? gm.b_scan : gm.b,
         gm.scan_fitted ? "" : " (no scan point: as b)", gm.rho, gm.k, gm.alpha, gm.n_fit,
         gm.rms_log10, held, held_n, held_floor);
+    if (held_never || ls.n_never)
+        fprintf(con,
+                "        NOT in those means: %d held-out and %d left-out points that failed "
+                "although the fit\n        without them predicts they never can (an error "
+                "without bound)\n",
+                held_never, ls.n_never);
     fprintf(con,
             "        leave-one-out (each point predicted by the fit on all the others): mean "
             "|log10 error| = %.2f over %d points with failures (target <= 0.30; counting noise "
@@ -1012,6 +1035,8 @@ gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE 
     json_object_set_new(jm, "loo_points", json_integer(ls.n));
     json_object_set_new(jm, "loo_noise_floor", json_real(ls.floor));
     json_object_set_new(jm, "heldout_noise_floor", json_real(held_floor));
+    json_object_set_new(jm, "heldout_failed_predicted_never", json_integer(held_never));
+    json_object_set_new(jm, "loo_failed_predicted_never", json_integer(ls.n_never));
     json_object_set_new(jm, "loo_zero_failure_points", json_integer(ls.n_zero));
     json_object_set_new(jm, "loo_zero_failure_expected", json_real(ls.expected_zero));
     json_object_set_new(jm, "loo_zero_failure_surprising", json_integer(ls.surprising_zero));

@@ -7,7 +7,7 @@
  * non-negative and never lowers the likelihood; a term no observation
  * exposes (its denominator 0) stays 0. A coefficient whose optimum is 0
  * only approaches it geometrically, so one that ends below a 1e-12 share
- * of every hazard is set to 0.
+ * of the hazard of every observation with failures is set to 0.
  */
 #include <float.h>
 #include <math.h>
@@ -32,13 +32,14 @@ gr_poisfit_mu(const gr_poisfit_data *d, size_t i, const double *theta)
 }
 
 /* Whether term j adds less than GR_POISFIT_NEGLIGIBLE of the hazard of
- * every observation that has any. */
+ * every observation with failures (one without gains from any hazard it
+ * loses, so it does not count). */
 static bool
 gr_poisfit_negligible(const gr_poisfit_data *d, const double *theta, size_t j)
 {
     for (size_t i = 0; i < d->n; i++) {
         double h = gr_poisfit_hazard(d, i, theta);
-        if (h > 0 && theta[j] * d->x[i * d->k + j] > GR_POISFIT_NEGLIGIBLE * h)
+        if (d->failures[i] > 0 && theta[j] * d->x[i * d->k + j] > GR_POISFIT_NEGLIGIBLE * h)
             return false;
     }
     return true;

@@ -7,7 +7,9 @@
 #       within 5% (rms and held-out log10 error < 0.02); a prediction for
 #       each field rate with a bootstrap interval around its median; no C
 #       fit with --no-c. The same file with its failures zeroed cannot be
-#       fitted to anything but zero: no finite median.
+#       fitted to anything but zero: no finite median. With failures on the
+#       held-out points alone, they are counted as failing against a
+#       prediction of never, and said so.
 #   gomodel_cli.sh GEORACE load   'stress --background-load 1' records the
 #       background load in the job and in every trial, with the measured
 #       free cores, the load average, the CPU count and the trial's CPU time.
@@ -91,6 +93,16 @@ sys.exit(0 if c["trials"] == 10 and c["died"] == 10 and c["observed_median_s"] =
   python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
 sys.exit(0 if all(x["go_median_s"] is None for x in d["predictions"]) else 1)' "$out/z.json" ||
     fail "no failure measured, yet a finite median was predicted"
+  # failures only on the two held-out points: the fit predicts them never
+  # to fail, an unbounded error that is counted and said, not averaged away
+  sed '/"holdout":false/{s/"failures":[0-9]*/"failures":0/; s/true\]/false]/g}' "$out/m.jsonl" >"$out/h.jsonl"
+  "$georace" stress model --subject go-map --in "$out/h.jsonl" --no-c --bootstrap 0 --json \
+    >"$out/h.json" 2>"$out/con" || fail "stress model with failing held-out points exited $?"
+  python3 -c 'import json, sys; m = json.load(open(sys.argv[1]))["model"]
+sys.exit(0 if m["heldout_failed_predicted_never"] == 2 else 1)' "$out/h.json" ||
+    fail "held-out points that failed against a prediction of never are not counted"
+  grep -q "NOT in those means: 2 held-out" "$out/con" ||
+    fail "held-out points predicted never to fail are not said: $(cat "$out/con")"
   echo "PASS: the Go-calibrated fit recovers its model and predicts with intervals"
   ;;
 load)

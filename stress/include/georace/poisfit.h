@@ -22,8 +22,8 @@ typedef struct gr_poisfit_data {
 
 /* theta[0..k) by the multiplicative EM update, at most max_iter rounds or
  * until no coefficient moves by more than tol (relative); a coefficient
- * adding less than GR_POISFIT_NEGLIGIBLE of every observation's hazard is
- * returned as exactly 0. */
+ * adding less than GR_POISFIT_NEGLIGIBLE of the hazard of every observation
+ * with failures is returned as exactly 0. */
 void gr_poisfit_em(const gr_poisfit_data *d, unsigned max_iter, double tol, double *theta);
 /* The log-likelihood of theta (terms constant in theta dropped); -inf when
  * an observation with failures has zero hazard. */
