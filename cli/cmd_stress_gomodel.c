@@ -1005,7 +1005,7 @@ gom_fit_and_print(const struct gom_opts *o, struct gom_data *d, FILE *con, FILE 
         "        log10 rms error on %zu fitting points = %.2f; held-out mean |log10 error| "
         "= %.2f over %d points (target <= 0.30; counting noise alone: %.2f)\n",
         gm.a, gm.b, gm.scan_fitted ? gm.b_scan : gm.b,
-        gm.scan_fitted ? "" : " (no scan point: as b)", gm.rho, gm.k, gm.alpha, gm.n_fit,
+        gm.scan_fitted ? "" : " (no walk point failed: as b)", gm.rho, gm.k, gm.alpha, gm.n_fit,
         gm.rms_log10, held, held_n, held_floor);
     if (held_never || ls.n_never)
         fprintf(con,

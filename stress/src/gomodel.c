@@ -84,17 +84,23 @@ gr_gom_fits(const gr_gom_point *p)
 }
 
 /* The fitting points' Poisson data at (rho, alpha): rows of x, exposure
- * and failures in buf (n * (GR_GOM_TERMS + 2) doubles). */
+ * and failures in buf (n * (GR_GOM_TERMS + 2) doubles). Without
+ * scan_own, a walk's pairs are priced as a spin's (term b). */
 static void
-gr_gom_design(const gr_gom_point *pts, size_t n, double rho, double alpha, double *buf,
-              gr_poisfit_data *d)
+gr_gom_design(const gr_gom_point *pts, size_t n, double rho, double alpha, bool scan_own,
+              double *buf, gr_poisfit_data *d)
 {
     double *x = buf, *e = buf + n * GR_GOM_TERMS, *f = e + n;
     size_t rows = 0;
     for (size_t i = 0; i < n; i++) {
         if (!gr_gom_fits(&pts[i]))
             continue;
-        gr_gom_point_terms(&pts[i], rho, alpha, &x[rows * GR_GOM_TERMS]);
+        double *xi = &x[rows * GR_GOM_TERMS];
+        gr_gom_point_terms(&pts[i], rho, alpha, xi);
+        if (!scan_own) {
+            xi[1] += xi[3];
+            xi[3] = 0;
+        }
         e[rows] = pts[i].exposure_s;
         f[rows] = (double)pts[i].failures;
         rows++;
@@ -111,7 +117,11 @@ gr_gom_fit(const gr_gom_point *pts, size_t n, gr_gom_model *m)
     bool scan = false;
     for (size_t i = 0; i < n; i++) {
         usable += gr_gom_fits(&pts[i]);
-        scan = scan || (gr_gom_fits(&pts[i]) && pts[i].scan);
+        /* b_scan is fitted only when a walk point failed: from points
+         * without a failure its estimate is 0 whatever the truth (their
+         * exposure bounds it from above only), a prediction of "never"
+         * that the field contradicts; then the walk is priced as a spin */
+        scan = scan || (gr_gom_fits(&pts[i]) && pts[i].scan && pts[i].failures > 0);
     }
     if (usable < 2)
         return -1;
@@ -127,12 +137,12 @@ gr_gom_fit(const gr_gom_point *pts, size_t n, gr_gom_model *m)
             double rho = r < 0 ? 0 : pow(10, r * 0.25); /* 1 .. 1e5 per second of miss cost */
             double theta[GR_GOM_TERMS];
             gr_poisfit_data d;
-            gr_gom_design(pts, n, rho, gr_gom_alphas[ai], buf, &d);
+            gr_gom_design(pts, n, rho, gr_gom_alphas[ai], scan, buf, &d);
             gr_poisfit_em(&d, 3000, 1e-9, theta);
             double ll = gr_poisfit_loglik(&d, theta);
             if (ll > best_ll + 1e-9) {
                 best_ll = ll;
-                /* scan points fitted: b_scan is theirs, even when 0 */
+                /* a walk point failed: b_scan is theirs, even when 0 */
                 best = (gr_gom_model){theta[0], theta[1], rho, theta[2], gr_gom_alphas[ai],
                                       theta[3], scan,     0,   0};
             }

@@ -139,6 +139,16 @@ fit_recovers_the_scan_pair_coefficient_and_falls_back_to_the_spin_one(void)
     CU_ASSERT(m.scan_fitted);
     CU_ASSERT(fabs(log10(m.b_scan / t2.b_scan)) < 0.05);
     CU_ASSERT(fabs(log10(m.b / truth.b)) < 0.05);
+    /* walk points that never failed bound b_scan from above only: the
+     * walk is priced as a spin, not as a coefficient of 0 ("never") */
+    for (size_t i = base; i < n; i++) {
+        pts[i].failures = 0;
+        pts[i].exposure_s = 100;
+    }
+    CU_ASSERT_EQUAL_FATAL(gr_gom_fit(pts, n, &m), 0);
+    CU_ASSERT(!m.scan_fitted);
+    CU_ASSERT(gr_gom_point_hazard(&m, &pts[base]) > 0);
+    CU_ASSERT(fabs(log10(m.b / truth.b)) < 0.05);
 }
 
 /* Each point is predicted by the fit on the others: a point whose count

@@ -78,7 +78,7 @@ typedef struct gr_gom_point {
 typedef struct gr_gom_model {
     double a, b, rho, k, alpha;
     double b_scan;    /* the pair coefficient when the miss is the CSV walk itself */
-    bool scan_fitted; /* some fitting point walked the CSV (else b_scan is b) */
+    bool scan_fitted; /* some fitting point walked the CSV and failed (else b_scan is b) */
     double rms_log10; /* log10 error over fitting points with failures */
     size_t n_fit;
 } gr_gom_model;
