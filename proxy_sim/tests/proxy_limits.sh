@@ -87,14 +87,16 @@ done
 wait_addr_busy() { # both partial requests are in flight (they count from their first byte)
   local i
   for i in $(seq 1 300); do
-    grep -q . <(curl -s --max-time 1 "http://$METRICS_ADDR/metrics" | sed -n 's/^georace_proxy_in_flight \([2-9]\)/\1/p') && return 0
+    grep -q . <(curl -s --max-time 1 "http://$METRICS_ADDR/metrics" 5>&- 6>&- | sed -n 's/^georace_proxy_in_flight \([2-9]\)/\1/p') && return 0
     sleep 0.05
   done
   fail "the two partial requests never counted as in flight"
 }
 wait_addr_busy
+# (the client must not inherit fds 5 and 6: a copy would keep the slot's
+# connection open after the shell closes it, and the client would wait on itself)
 curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H 'X-Forwarded-For: 8.8.8.8' \
-  "http://$PROXY_ADDR/" >"$WORK/third" 2>"$WORK/third.err" &
+  "http://$PROXY_ADDR/" >"$WORK/third" 2>"$WORK/third.err" 5>&- 6>&- &
 third=$!
 # it must still be waiting: connected (backlog), not answered, not reset
 sleep 1 # a bound on "not yet answered", not an ordering: the answer can only follow the release below

@@ -28,7 +28,11 @@ map)
     "$f" || fail "no trial with status 2 and Go's fatal error recorded"
   n=$(grep -c '"type":"trial"' "$f")
   [ "$n" -eq 3 ] || fail "expected 3 trial records, found $n"
-  [ "$(grep '"type":"trial"' "$f" | grep -c '"subject":"go","gomaxprocs":[0-9]*,"numcpu":[0-9]*,"loadavg1":')" -eq 3 ] ||
+  python3 -c 'import json, sys
+t = [r for r in map(json.loads, open(sys.argv[1])) if r["type"] == "trial"]
+sys.exit(0 if len(t) == 3 and all(r.get("subject") == "go" and isinstance(r.get("gomaxprocs"), int)
+         and r["gomaxprocs"] >= 1 and isinstance(r.get("numcpu"), int) and r["numcpu"] >= 1
+         and isinstance(r.get("loadavg1"), (int, float)) for r in t) else 1)' "$f" ||
     fail "a trial record lacks the subject or the peer's runtime (gomaxprocs, numcpu, loadavg1)"
   echo "PASS: $(grep -c '"outcome":"fatal"' "$f")/3 trials of go-map died with Go's fatal error"
   ;;
